@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Installs everything mutex_proxy needs to build, demonstrate and test itself on Debian 12:
+# Debian packages, the stock 6.1 and 6.12 kernels (images and headers), and the debug kernel
+# (built once from Debian's kernel source and cached outside the checkout). Idempotent: a
+# second run installs nothing and returns in seconds.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+packages=(
+	# build: userspace
+	build-essential cmake pkg-config g++ clang-format clang-tidy
+	libmnl-dev libnl-3-dev libnl-route-3-dev libboost-dev libspdlog-dev libfmt-dev
+	libgtest-dev libgmock-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
+	# build: kernel module and debug kernel
+	sparse bc bison flex libelf-dev libssl-dev dwarves cpio xz-utils kmod
+	linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
+	linux-source-6.1
+	# VM harness and in-VM test tools
+	qemu-system-x86 busybox-static iproute2 util-linux procps python3 socat conntrack
+	nftables iptables
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ -x "$here/vm/debug-kernel.sh" ] && "$here/vm/debug-kernel.sh"
