@@ -32,4 +32,4 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-[ -x "$here/vm/debug-kernel.sh" ] && "$here/vm/debug-kernel.sh"
+"$here/vm/debug-kernel.sh"

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""In-guest test runner for mutex_proxy VM tests.
+
+Runs inside the VM that tests/vm/vm-run.sh boots (as root, host root over 9p).
+Loads the module built for the running kernel, runs every test_* function of
+the given test files in order, unloads the module, and prints one line per
+case plus the closing line 'N passed, N failed'. Exit status 0 only if every
+case passed.
+
+Usage: guest.py --module DIR --mutexctl PATH [--kunit] TESTFILE...
+"""
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+PARAMS = ("perf_enable_batching", "perf_batch_size", "perf_cache_size", "max_conns")
+SYSFS = "/sys/module/mutex_proxy/parameters"
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise Failure(f"{what}: got {got!r}, want {want!r}")
+
+
+class Result:
+    def __init__(self, argv, rc, out, err):
+        self.argv, self.rc, self.out, self.err = argv, rc, out, err
+
+    def json(self):
+        try:
+            return json.loads(self.out)
+        except json.JSONDecodeError as e:
+            raise Failure(f"{' '.join(self.argv)}: not JSON ({e}): {self.out!r}") from e
+
+    def __repr__(self):
+        return f"rc={self.rc} out={self.out!r} err={self.err!r}"
+
+
+def run(argv, check_rc=None, input=None, timeout=60):
+    """Runs argv; if check_rc is given, fails unless the exit status equals it."""
+    p = subprocess.run(argv, capture_output=True, text=True, input=input, timeout=timeout)
+    r = Result(argv, p.returncode, p.stdout, p.stderr)
+    if check_rc is not None and r.rc != check_rc:
+        raise Failure(f"{' '.join(argv)}: exit {r.rc}, want {check_rc}: {r!r}")
+    return r
+
+
+def sh(cmd, **kw):
+    return run(["sh", "-c", cmd], **kw)
+
+
+class Env:
+    """What a test case gets: paths and helpers bound to this run."""
+
+    def __init__(self, args):
+        self.moddir = os.path.abspath(args.module)
+        self.mutexctl_path = os.path.abspath(args.mutexctl)
+        self.kunit = args.kunit
+
+    def mutexctl(self, *args, netns=None, user=None, check_rc=0):
+        argv = [self.mutexctl_path, *map(str, args)]
+        if user is not None:
+            argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+        if netns is not None:
+            argv = ["ip", "netns", "exec", netns, *argv]
+        return run(argv, check_rc=check_rc)
+
+    def stats(self, netns=None):
+        return self.mutexctl("-j", "stats", netns=netns).json()
+
+    def sysfs_read(self, name):
+        with open(f"{SYSFS}/{name}") as f:
+            return f.read().strip()
+
+    def sysfs_write(self, name, value):
+        """Writes value; returns 0 or the errno the kernel refused it with."""
+        try:
+            fd = os.open(f"{SYSFS}/{name}", os.O_WRONLY)
+        except OSError as e:
+            return e.errno
+        try:
+            os.write(fd, value.encode())
+            return 0
+        except OSError as e:
+            return e.errno
+        finally:
+            os.close(fd)
+
+    def load(self, *params):
+        deps = run(["modinfo", "-F", "depends", f"{self.moddir}/mutex_proxy.ko"], check_rc=0)
+        for dep in filter(None, deps.out.strip().split(",")):
+            run(["modprobe", dep], check_rc=0)
+        run(["insmod", f"{self.moddir}/mutex_proxy.ko", *params], check_rc=0)
+
+    def unload(self):
+        run(["rmmod", "mutex_proxy"], check_rc=0)
+
+    def loaded(self):
+        return os.path.exists("/sys/module/mutex_proxy")
+
+
+def load_tests(path):
+    spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return [(f"{mod.__name__}.{n}", getattr(mod, n)) for n in dir(mod)
+            if n.startswith("test_") and callable(getattr(mod, n))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--module", required=True, help="directory with mutex_proxy.ko")
+    ap.add_argument("--mutexctl", required=True)
+    ap.add_argument("--kunit", action="store_true", help="this lane runs KUnit")
+    ap.add_argument("tests", nargs="+")
+    args = ap.parse_args()
+    env = Env(args)
+
+    run(["ip", "link", "set", "lo", "up"], check_rc=0)
+    cases = [c for t in args.tests for c in sorted(load_tests(t), key=lambda c: c[1].__code__.co_firstlineno)]
+    passed = failed = 0
+    for name, fn in cases:
+        t0 = time.monotonic()
+        try:
+            fn(env)
+            passed += 1
+            print(f"ok {name} ({time.monotonic() - t0:.1f}s)", flush=True)
+        except Exception as e:  # a failing case must not stop the others
+            failed += 1
+            print(f"FAIL {name} ({time.monotonic() - t0:.1f}s): {e}", flush=True)
+            if not isinstance(e, Failure):
+                traceback.print_exc(file=sys.stdout)
+    print(f"{passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed or not passed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs the VM test suite on one lane: builds mutex_proxy.ko (and, on a KUnit
+# kernel, mutex_proxy_kunit.ko) against the lane's kernel, boots the lane's
+# kernel under qemu and runs tests/vm/guest.py with every test file inside it.
+# Usage: tests/vm/lane.sh LANE BUILD_DIR   (LANE: 6.1 | 6.12 | debug;
+#        BUILD_DIR: the CMake build directory holding tools/mutexctl/mutexctl)
+set -euo pipefail
+lane=$1
+build=$(cd "$2" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+# shellcheck source=lanes.sh
+. "$here/lanes.sh"
+
+release=$(lane_release "$lane")
+moddir="$build/kmod-$lane-$release"
+"$top/kmod/build.sh" "$(lane_builddir "$lane")" "$moddir" >"$moddir.log" 2>&1 || {
+	cat "$moddir.log"; echo "lane $lane: module build failed"; exit 1; }
+
+kunit=()
+[ "$lane" = debug ] && kunit=(--kunit)
+timeout=300
+[ "$lane" = debug ] && timeout=900
+exec "$here/vm-run.sh" --lane "$lane" --timeout "$timeout" -- \
+	python3 "$here/guest.py" --module "$moddir" --mutexctl "$build/tools/mutexctl/mutexctl" \
+	"${kunit[@]}" "$here"/test_*.py
