@@ -11,7 +11,10 @@
  *           naming what was wrong; request with NETLINK_EXT_ACK set to read it.
  *           A refused request changes nothing.
  * Policies: strict validation: unknown attributes, wrong lengths and trailing
- *           data are refused (-EINVAL with an extack message).
+ *           data are refused (-EINVAL with an extack message). Nests must
+ *           carry NLA_F_NESTED. Commands whose request is "none" refuse any
+ *           attribute. genlmsghdr.reserved must be 0 and nlmsg_flags may
+ *           only hold NLM_F_REQUEST, NLM_F_ACK and NLM_F_ECHO.
  * Addresses: nothing the module exports carries a kernel address.
  *
  * Permissions
@@ -38,6 +41,12 @@
  *                All given values are validated first; if any is refused,
  *                none is applied.
  *       reply:   MUTEX_A_PARAMS (all parameters, after the change)
+ *       errors:  -EPERM without CAP_NET_ADMIN (refused by the generic
+ *                netlink core, which adds no extack message);
+ *                -EINVAL if MUTEX_A_PARAMS is missing (extack message and
+ *                NLMSGERR_ATTR_MISS_TYPE) or empty, or a value is out of
+ *                range: the extack message names the parameter and its
+ *                allowed values, NLMSGERR_ATTR_OFFS points at the value.
  *
  * Attribute tree
  *

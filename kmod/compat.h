@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mutex_proxy: the one place where differences between the supported kernel
+ * versions (6.1 and later) are handled. Code elsewhere uses only the helpers
+ * below; nothing else tests LINUX_VERSION_CODE or kernel feature macros.
+ */
+#ifndef _MUTEX_PROXY_COMPAT_H
+#define _MUTEX_PROXY_COMPAT_H
+
+#include <linux/export.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/version.h>
+#include <net/net_namespace.h>
+
+/*
+ * Symbol namespace of the internals exported to the KUnit module. Up to 6.12
+ * EXPORT_SYMBOL_NS_GPL() and MODULE_IMPORT_NS() take an identifier and
+ * stringify it; since 6.13 they take a string literal. Neither form can be
+ * detected by a macro, hence the version test.
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define MUTEX_PROXY_KUNIT_NS "MUTEX_PROXY_KUNIT"
+#else
+#define MUTEX_PROXY_KUNIT_NS MUTEX_PROXY_KUNIT
+#endif
+
+/*
+ * EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT() - export an internal symbol to the
+ * KUnit module only, in its own namespace, and only if the kernel has KUnit.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+#define EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(sym) \
+	EXPORT_SYMBOL_NS_GPL(sym, MUTEX_PROXY_KUNIT_NS)
+#else
+#define EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(sym)
+#endif
+
+/* For the KUnit module: import the namespace above. */
+#define MUTEX_PROXY_IMPORT_KUNIT_NS() MODULE_IMPORT_NS(MUTEX_PROXY_KUNIT_NS)
+
+/**
+ * mutex_proxy_extack_attr() - report a refusal with a message not known at
+ *	compile time
+ * @extack: extended ack of the request, may be NULL
+ * @attr: offending attribute, may be NULL
+ * @msg: message; must be a string with static storage duration
+ *
+ * NL_SET_ERR_MSG_ATTR() only takes string literals. Kernels with
+ * NL_SET_ERR_MSG_ATTR_FMT() (6.2+) copy the message into the extack; older
+ * ones get the static string assigned the way NL_SET_ERR_MSG_ATTR() does it.
+ */
+static inline void mutex_proxy_extack_attr(struct netlink_ext_ack *extack,
+					   const struct nlattr *attr,
+					   const char *msg)
+{
+#ifdef NL_SET_ERR_MSG_ATTR_FMT
+	NL_SET_ERR_MSG_ATTR_FMT(extack, attr, "%s", msg);
+#else
+	if (extack) {
+		extack->_msg = msg;
+		extack->bad_attr = attr;
+	}
+#endif
+}
+
+/**
+ * mutex_proxy_net_cookie() - the namespace's cookie (as SO_NETNS_COOKIE)
+ * @net: network namespace
+ *
+ * Return: a number assigned once when @net was created; never an address.
+ */
+static inline u64 mutex_proxy_net_cookie(const struct net *net)
+{
+	return net->net_cookie;
+}
+
+#endif /* _MUTEX_PROXY_COMPAT_H */

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mutex_proxy: netfilter hooks.
+ *
+ * Registered in every network namespace for IPv4 and (when IPv6 is enabled)
+ * IPv6, at LOCAL_OUT (traffic of this host) and PRE_ROUTING (traffic of
+ * containers and VMs routed through it). For now they only count packets;
+ * steering comes later. They sit just after conntrack so that a later
+ * steering decision can look at the packet's conntrack entry.
+ */
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/skbuff.h>
+
+#include "mutex_proxy.h"
+
+/**
+ * mutex_proxy_hook() - netfilter hook: count the packet, let it pass
+ * @priv: unused
+ * @skb: the packet
+ * @state: hook state, gives the namespace
+ *
+ * Runs in softirq or process context under RCU; never sleeps.
+ *
+ * Return: NF_ACCEPT.
+ */
+static unsigned int mutex_proxy_hook(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(state->net);
+
+	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_PKTS_SEEN, 1);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops mutex_proxy_ipv4_ops[] = {
+	{
+		.hook		= mutex_proxy_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_CONNTRACK + 1,
+	},
+	{
+		.hook		= mutex_proxy_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP_PRI_CONNTRACK + 1,
+	},
+};
+
+static const struct nf_hook_ops mutex_proxy_ipv6_ops[] = {
+	{
+		.hook		= mutex_proxy_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_CONNTRACK + 1,
+	},
+	{
+		.hook		= mutex_proxy_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP6_PRI_CONNTRACK + 1,
+	},
+};
+
+/**
+ * mutex_proxy_hooks_register() - register the hooks in a namespace
+ * @net: the namespace
+ * @mpn: its state; @mpn->stats must be set, the hooks use it at once
+ *
+ * The IPv6 hooks are registered only when IPv6 is enabled
+ * (ipv6_mod_enabled()). On failure nothing stays registered, but a hook
+ * may still be running on another CPU: the caller must wait for an RCU
+ * grace period before freeing @mpn->stats. Sleeps.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mutex_proxy_hooks_register(struct net *net, struct mutex_proxy_net *mpn)
+{
+	int err;
+
+	err = nf_register_net_hooks(net, mutex_proxy_ipv4_ops,
+				    ARRAY_SIZE(mutex_proxy_ipv4_ops));
+	if (err)
+		return err;
+	mpn->hooks_ipv4 = true;
+
+	if (ipv6_mod_enabled()) {
+		err = nf_register_net_hooks(net, mutex_proxy_ipv6_ops,
+					    ARRAY_SIZE(mutex_proxy_ipv6_ops));
+		if (err) {
+			mutex_proxy_hooks_unregister(net, mpn);
+			return err;
+		}
+		mpn->hooks_ipv6 = true;
+	}
+	return 0;
+}
+
+/**
+ * mutex_proxy_hooks_unregister() - remove the hooks of a namespace
+ * @net: the namespace
+ * @mpn: its state
+ *
+ * Removes whatever mutex_proxy_hooks_register() registered. Hooks already
+ * running may still finish after this returns: free nothing they use
+ * before an RCU grace period. Sleeps.
+ */
+void mutex_proxy_hooks_unregister(struct net *net, struct mutex_proxy_net *mpn)
+{
+	if (mpn->hooks_ipv6)
+		nf_unregister_net_hooks(net, mutex_proxy_ipv6_ops,
+					ARRAY_SIZE(mutex_proxy_ipv6_ops));
+	if (mpn->hooks_ipv4)
+		nf_unregister_net_hooks(net, mutex_proxy_ipv4_ops,
+					ARRAY_SIZE(mutex_proxy_ipv4_ops));
+	mpn->hooks_ipv6 = false;
+	mpn->hooks_ipv4 = false;
+}
