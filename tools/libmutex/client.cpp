@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "libmutex/client.hpp"
+
+#include <linux/mutex_proxy.h>
+
+#include <optional>
+#include <string>
+
+#include "libmutex/error.hpp"
+
+namespace mutex {
+
+Client::Client() : family_(resolve_family(channel_, MUTEX_PROXY_GENL_NAME)) {}
+
+template <typename Result, typename Encode, typename Decode>
+Result Client::transact(const char* command, Encode encode, Decode decode) {
+    RequestBuffer request;
+    const std::uint32_t seq = channel_.next_seq();
+    const Message msg = encode(request.bytes, seq);
+    std::optional<Result> result;
+    Exchange exchange(seq, channel_.portid(), [&](const nlmsghdr& reply) {
+        if (reply.nlmsg_type != family_.id) {
+            throw ProtocolError("unexpected message type " + std::to_string(reply.nlmsg_type) +
+                                " in " + command + " reply");
+        }
+        if (result) {
+            throw ProtocolError(std::string("more than one ") + command + " reply");
+        }
+        result = decode(reply);
+    });
+    channel_.run(msg, exchange);
+    if (!result) {
+        throw ProtocolError(std::string("no ") + command + " reply");
+    }
+    warning_ = exchange.warning();
+    return std::move(*result);
+}
+
+Info Client::get_info() {
+    return transact<Info>(
+        "GET_INFO",
+        [this](MutableBuffer buf, std::uint32_t seq) {
+            return encode_get_info(buf, family_.id, seq);
+        },
+        [](const nlmsghdr& msg) { return decode_info(msg); });
+}
+
+Stats Client::get_stats() {
+    return transact<Stats>(
+        "GET_STATS",
+        [this](MutableBuffer buf, std::uint32_t seq) {
+            return encode_get_stats(buf, family_.id, seq);
+        },
+        [](const nlmsghdr& msg) { return decode_stats(msg); });
+}
+
+Params Client::set_params(const Params& params) {
+    return transact<Params>(
+        "SET_PARAMS",
+        [this, &params](MutableBuffer buf, std::uint32_t seq) {
+            return encode_set_params(buf, family_.id, seq, params);
+        },
+        [](const nlmsghdr& msg) { return decode_params(msg); });
+}
+
+}  // namespace mutex

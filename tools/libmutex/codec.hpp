@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+// Pure encoding and decoding of the mutex_proxy generic netlink messages
+// (include/uapi/linux/mutex_proxy.h), of the generic netlink controller's family lookup and of
+// netlink error/done messages. No I/O: requests are built into a caller buffer, replies are
+// decoded from a message the caller received.
+//
+// Decoding is strict about what it understands (an attribute of the wrong type or length, a
+// truncated message, a missing mandatory attribute: ProtocolError) and ignores what it does not
+// (unknown attributes: a newer module may send more).
+#pragma once
+
+#include <linux/genetlink.h>
+#include <linux/mutex_proxy.h>
+#include <linux/netlink.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mutex {
+
+/// A writable byte buffer a request is built into; it must be aligned for struct nlmsghdr.
+using MutableBuffer = std::span<std::byte>;
+/// One complete netlink message (or a datagram of several), read-only.
+using Message = std::span<const std::byte>;
+
+inline constexpr std::size_t kRequestBufferSize = 512;
+
+/// NLMSG_ALIGN / NLA_ALIGN without the C casts of the kernel's macros.
+constexpr std::size_t netlink_align(std::size_t n) noexcept {
+    return (n + 3U) & ~std::size_t{3U};
+}
+inline constexpr std::size_t kNlmsgHdrLen = netlink_align(sizeof(nlmsghdr));   // NLMSG_HDRLEN
+inline constexpr std::size_t kGenlHdrLen = netlink_align(sizeof(genlmsghdr));  // GENL_HDRLEN
+inline constexpr std::size_t kNlaHdrLen = netlink_align(sizeof(nlattr));       // NLA_HDRLEN
+
+/// Storage for one request message, suitably aligned.
+struct alignas(nlmsghdr) RequestBuffer {
+    std::array<std::byte, kRequestBufferSize> bytes{};
+};
+
+// ---------------------------------------------------------------------------------------------
+// Parameters, statistics and features: the one table of names and attribute ids
+// ---------------------------------------------------------------------------------------------
+
+/// Module parameters (MUTEX_A_PARAMS). In a request only the fields that are set are sent; in
+/// a reply the module reports every parameter.
+struct Params {
+    std::optional<std::uint32_t> enable_batching;  // perf_enable_batching
+    std::optional<std::uint32_t> batch_size;       // perf_batch_size
+    std::optional<std::uint32_t> cache_size;       // perf_cache_size
+    std::optional<std::uint32_t> max_conns;        // max_conns
+
+    bool operator==(const Params&) const = default;
+};
+
+struct ParamField {
+    std::string_view name;  // the sysfs name in /sys/module/mutex_proxy/parameters/
+    std::uint16_t attr;     // MUTEX_PARAM_A_*
+    std::optional<std::uint32_t> Params::*member;
+};
+
+/// Every parameter, in UAPI order. Used for encoding, decoding, human and JSON output.
+inline constexpr std::array kParamFields{
+    ParamField{"perf_enable_batching", MUTEX_PARAM_A_ENABLE_BATCHING, &Params::enable_batching},
+    ParamField{"perf_batch_size", MUTEX_PARAM_A_BATCH_SIZE, &Params::batch_size},
+    ParamField{"perf_cache_size", MUTEX_PARAM_A_CACHE_SIZE, &Params::cache_size},
+    ParamField{"max_conns", MUTEX_PARAM_A_MAX_CONNS, &Params::max_conns},
+};
+
+/// The parameter called `name` (sysfs name), or nullptr.
+const ParamField* find_param(std::string_view name) noexcept;
+/// "perf_enable_batching, perf_batch_size, ..." for error messages.
+std::string param_names();
+
+/// One namespace's counters (MUTEX_A_STATS), in UAPI order.
+struct Stats {
+    std::uint64_t pkts_seen{};
+    std::uint64_t pkts_steered{};
+    std::uint64_t flows_new{};
+    std::uint64_t flows_steered{};
+    std::uint64_t flows_bypassed{};
+    std::uint64_t flows_dropped{};
+    std::uint64_t cache_hits{};
+    std::uint64_t cache_misses{};
+    std::uint64_t table_inserts{};
+    std::uint64_t table_evictions{};
+    std::uint64_t table_full{};
+    std::uint64_t alloc_fails{};
+    std::uint64_t batch_flushes{};
+    std::uint64_t events_sent{};
+    std::uint64_t events_lost{};
+
+    bool operator==(const Stats&) const = default;
+};
+
+struct StatField {
+    std::string_view name;  // snake_case, as in JSON output and metrics
+    std::uint16_t attr;     // MUTEX_STATS_A_*
+    std::uint64_t Stats::*member;
+};
+
+/// Every counter, in UAPI order.
+inline constexpr std::array kStatFields{
+    StatField{"pkts_seen", MUTEX_STATS_A_PKTS_SEEN, &Stats::pkts_seen},
+    StatField{"pkts_steered", MUTEX_STATS_A_PKTS_STEERED, &Stats::pkts_steered},
+    StatField{"flows_new", MUTEX_STATS_A_FLOWS_NEW, &Stats::flows_new},
+    StatField{"flows_steered", MUTEX_STATS_A_FLOWS_STEERED, &Stats::flows_steered},
+    StatField{"flows_bypassed", MUTEX_STATS_A_FLOWS_BYPASSED, &Stats::flows_bypassed},
+    StatField{"flows_dropped", MUTEX_STATS_A_FLOWS_DROPPED, &Stats::flows_dropped},
+    StatField{"cache_hits", MUTEX_STATS_A_CACHE_HITS, &Stats::cache_hits},
+    StatField{"cache_misses", MUTEX_STATS_A_CACHE_MISSES, &Stats::cache_misses},
+    StatField{"table_inserts", MUTEX_STATS_A_TABLE_INSERTS, &Stats::table_inserts},
+    StatField{"table_evictions", MUTEX_STATS_A_TABLE_EVICTIONS, &Stats::table_evictions},
+    StatField{"table_full", MUTEX_STATS_A_TABLE_FULL, &Stats::table_full},
+    StatField{"alloc_fails", MUTEX_STATS_A_ALLOC_FAILS, &Stats::alloc_fails},
+    StatField{"batch_flushes", MUTEX_STATS_A_BATCH_FLUSHES, &Stats::batch_flushes},
+    StatField{"events_sent", MUTEX_STATS_A_EVENTS_SENT, &Stats::events_sent},
+    StatField{"events_lost", MUTEX_STATS_A_EVENTS_LOST, &Stats::events_lost},
+};
+
+struct FeatureBit {
+    std::string_view name;
+    std::uint64_t bit;
+};
+
+/// Every known MUTEX_FEATURE_* bit, in UAPI order.
+inline constexpr std::array kFeatureBits{
+    FeatureBit{"netns", MUTEX_FEATURE_NETNS},
+    FeatureBit{"stats", MUTEX_FEATURE_STATS},
+    FeatureBit{"params", MUTEX_FEATURE_PARAMS},
+    FeatureBit{"hooks_ipv4", MUTEX_FEATURE_HOOKS_IPV4},
+    FeatureBit{"hooks_ipv6", MUTEX_FEATURE_HOOKS_IPV6},
+};
+
+/// Names of the bits set in `features`, in bit order; an unknown bit N is named "bit<N>".
+std::vector<std::string> feature_names(std::uint64_t features);
+
+/// Reply to MUTEX_CMD_GET_INFO.
+struct Info {
+    std::string version;           // module version, "0.1.0"
+    std::uint32_t api_version{};   // MUTEX_PROXY_API_VERSION of the module
+    std::uint64_t features{};      // MUTEX_FEATURE_* bits
+    std::uint64_t netns_cookie{};  // cookie of the answering namespace
+    Params params;
+
+    bool operator==(const Info&) const = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// mutex_proxy requests and replies
+// ---------------------------------------------------------------------------------------------
+// Requests carry NLM_F_REQUEST | NLM_F_ACK: the kernel answers with the reply message and then
+// an ACK, which ends the exchange. They throw std::invalid_argument for a misaligned buffer and
+// std::length_error when it is too small. The returned span views the message inside `buffer`.
+
+Message encode_get_info(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq);
+Message encode_get_stats(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq);
+/// Sends the parameters that are set in `params`; throws std::invalid_argument if none is.
+Message encode_set_params(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
+                          const Params& params);
+
+/// Decodes a GET_INFO reply. Every attribute the header lists for it is mandatory.
+Info decode_info(const nlmsghdr& msg);
+/// Decodes a GET_STATS reply. MUTEX_A_STATS and every counter of this API version are mandatory.
+Stats decode_stats(const nlmsghdr& msg);
+/// Decodes a SET_PARAMS reply (MUTEX_A_PARAMS with every parameter).
+Params decode_params(const nlmsghdr& msg);
+
+// ---------------------------------------------------------------------------------------------
+// Generic netlink controller: family lookup
+// ---------------------------------------------------------------------------------------------
+
+struct McastGroup {
+    std::string name;
+    std::uint32_t id{};
+
+    bool operator==(const McastGroup&) const = default;
+};
+
+struct FamilyInfo {
+    std::uint16_t id{};  // nlmsg_type of the family's messages
+    std::string name;
+    std::uint32_t version{};  // the family's genl version
+    std::uint32_t max_attr{};
+    std::vector<McastGroup> mcast_groups;
+
+    bool operator==(const FamilyInfo&) const = default;
+};
+
+/// CTRL_CMD_GETFAMILY for `name` (NLM_F_REQUEST | NLM_F_ACK).
+Message encode_get_family(MutableBuffer buffer, std::uint32_t seq, std::string_view name);
+/// Decodes a CTRL_CMD_NEWFAMILY reply; CTRL_ATTR_FAMILY_ID is mandatory.
+FamilyInfo decode_family(const nlmsghdr& msg);
+
+// ---------------------------------------------------------------------------------------------
+// Errors and acknowledgements
+// ---------------------------------------------------------------------------------------------
+
+/// What an NLMSG_ERROR or NLMSG_DONE message says.
+struct KernelStatus {
+    int error{};                                // 0 (ACK / clean end of dump) or a positive errno
+    std::string message;                        // NLMSGERR_ATTR_MSG (also a warning on an ACK)
+    std::optional<std::uint32_t> offset;        // NLMSGERR_ATTR_OFFS
+    std::optional<std::uint32_t> missing_type;  // NLMSGERR_ATTR_MISS_TYPE
+
+    bool operator==(const KernelStatus&) const = default;
+};
+
+/// Decodes an NLMSG_ERROR message: the error code and, with NLM_F_ACK_TLVS, the extended ack
+/// (found after the echoed request, or right after struct nlmsgerr with NLM_F_CAPPED).
+/// A message too short for struct nlmsgerr is a ProtocolError; a malformed extended ack is
+/// ignored (the error code still stands).
+KernelStatus decode_error(const nlmsghdr& msg);
+/// Decodes an NLMSG_DONE message: the dump's final error code (0 when absent) and extended ack.
+KernelStatus decode_done(const nlmsghdr& msg);
+
+}  // namespace mutex

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+// Pure output formatting for mutexctl (and the daemon's logs): human tables with aligned columns
+// and JSON objects (nlohmann::ordered_json, keys in UAPI order). Names come from the tables in
+// codec.hpp, so human output, JSON and the netlink attributes always agree.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "libmutex/codec.hpp"
+
+namespace mutex::format {
+
+using Json = nlohmann::ordered_json;
+using Row = std::pair<std::string, std::string>;
+
+/// Two aligned columns: every key padded to the widest key plus two spaces, each row
+/// prefixed by `indent` spaces and ended by '\n'.
+std::string table(std::span<const Row> rows, std::size_t indent = 0);
+
+/// One compact JSON document and a newline.
+std::string json_line(const Json& json);
+
+/// {"perf_enable_batching": 1, ...}: the parameters that are set, in UAPI order.
+Json to_json(const Params& params);
+/// {"pkts_seen": 12, ...}: every counter, in UAPI order.
+Json to_json(const Stats& stats);
+/// {"version": "0.1.0", "api_version": 1, "features": ["netns", ...], "netns_cookie": N,
+///  "params": {...}}
+Json to_json(const Info& info);
+/// {"perf_batch_size": 32}; an unset parameter is null.
+Json param_to_json(const ParamField& field, const Params& params);
+/// {"mutexctl": "0.1.0", "module": {"version": "0.1.0", "api_version": 1}} or "module": null
+/// when the module is not loaded.
+Json version_to_json(std::string_view tool_version, const std::optional<Info>& module);
+
+/// "perf_enable_batching  1\n..." (unset parameters are left out).
+std::string human(const Params& params);
+/// "pkts_seen  12\n..." with every counter.
+std::string human(const Stats& stats);
+/// version, api_version, features (comma-separated, "none"), netns_cookie, then "params:" and
+/// the parameters indented by two.
+std::string human(const Info& info);
+/// "perf_batch_size  32\n" ("-" when unset).
+std::string human_param(const ParamField& field, const Params& params);
+/// "mutexctl  0.1.0\nmodule   0.1.0\napi_version  1\n", or "module  not loaded".
+std::string human_version(std::string_view tool_version, const std::optional<Info>& module);
+
+}  // namespace mutex::format

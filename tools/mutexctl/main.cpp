@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+// mutexctl: command-line tool for the mutex_proxy kernel module (see cli.hpp).
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "libmutex/client.hpp"
+#include "mutexctl/cli.hpp"
+
+namespace {
+
+class ClientBackend final : public mutexctl::Backend {
+public:
+    mutex::Info get_info() override { return client_.get_info(); }
+    mutex::Stats get_stats() override { return client_.get_stats(); }
+    mutex::Params set_params(const mutex::Params& params) override {
+        return client_.set_params(params);
+    }
+    [[nodiscard]] std::string warning() const override { return client_.warning(); }
+
+private:
+    mutex::Client client_;
+};
+
+int finish(const mutexctl::Outcome& outcome) {
+    std::cout << outcome.out << std::flush;
+    std::cerr << outcome.err << std::flush;
+    return outcome.code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const std::span<char*> all(argv, static_cast<std::size_t>(argc));
+        const std::vector<std::string> args(all.begin() + (all.empty() ? 0 : 1), all.end());
+        auto parsed = mutexctl::parse_args(args);
+        if (const auto* outcome = std::get_if<mutexctl::Outcome>(&parsed)) {
+            return finish(*outcome);
+        }
+        return finish(mutexctl::execute(std::get<mutexctl::Invocation>(parsed),
+                                        [] { return std::make_unique<ClientBackend>(); }));
+    } catch (const std::exception& e) {
+        std::cerr << "mutexctl: " << e.what() << '\n';
+        return mutexctl::kExitFailure;
+    }
+}
