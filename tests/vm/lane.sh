@@ -4,7 +4,7 @@
 # kernel, mutex_proxy_kunit.ko) against the lane's kernel, boots the lane's
 # kernel under qemu and runs tests/vm/guest.py with every test file inside it.
 # Usage: tests/vm/lane.sh LANE BUILD_DIR   (LANE: 6.1 | 6.12 | debug;
-#        BUILD_DIR: the CMake build directory holding tools/mutexctl/mutexctl)
+#        BUILD_DIR: the CMake build directory holding mutexctl)
 set -euo pipefail
 lane=$1
 build=$(cd "$2" && pwd)
@@ -23,5 +23,5 @@ kunit=()
 timeout=300
 [ "$lane" = debug ] && timeout=900
 exec "$here/vm-run.sh" --lane "$lane" --timeout "$timeout" -- \
-	python3 "$here/guest.py" --module "$moddir" --mutexctl "$build/tools/mutexctl/mutexctl" \
+	python3 "$here/guest.py" --module "$moddir" --mutexctl "$build/mutexctl" \
 	"${kunit[@]}" "$here"/test_*.py
