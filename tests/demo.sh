@@ -18,4 +18,4 @@ cmake --build "$build" -j"$(nproc)" --target mutexctl >/dev/null
 moddir=$build/kmod-$lane-$(lane_release "$lane")
 kmod/build.sh "$(lane_builddir "$lane")" "$moddir" >/dev/null
 exec tests/vm/vm-run.sh --lane "$lane" --timeout 300 -- \
-	tests/vm/demo-guest.sh "$moddir" "$build/tools/mutexctl/mutexctl"
+	tests/vm/demo-guest.sh "$moddir" "$build/mutexctl"
