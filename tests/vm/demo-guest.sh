@@ -15,23 +15,25 @@ run "$mutexctl" version
 say "status: module, features, parameters"
 run "$mutexctl" status
 
-say "some traffic: 100 UDP datagrams over loopback, IPv4 and IPv6"
+say "some traffic: 50 UDP datagrams over IPv4 loopback and 50 over IPv6 (each is seen twice: LOCAL_OUT and PRE_ROUTING)"
 python3 - <<'PY'
 import socket
 for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+    with socket.socket(fam, socket.SOCK_DGRAM) as rx, socket.socket(fam, socket.SOCK_DGRAM) as tx:
+        rx.bind((addr, 0))
         for _ in range(50):
-            s.sendto(b"demo", (addr, 9))
+            tx.sendto(b"demo", rx.getsockname()[:2])
+            rx.recv(16)
 PY
 run "$mutexctl" stats
 
 say "tuning at run time: through netlink and through sysfs"
 run "$mutexctl" params set perf_batch_size 64
-run sh -c 'echo 4096 > /sys/module/mutex_proxy/parameters/perf_cache_size'
+echo 4096 | run tee /sys/module/mutex_proxy/parameters/perf_cache_size
 run "$mutexctl" params
 say "a bad value is refused and nothing changes"
 run "$mutexctl" params set perf_cache_size 1000 || true
-run sh -c 'echo 0 > /sys/module/mutex_proxy/parameters/perf_batch_size' || true
+echo 0 | run tee /sys/module/mutex_proxy/parameters/perf_batch_size || true
 run "$mutexctl" -j params
 
 say "a namespace has its own state"
