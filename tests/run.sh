@@ -25,9 +25,12 @@ step() {
 report() {
 	echo "=== where the time went"
 	printf '%s\n' "${timings[@]}"
+	# ctest's per-test times: tests over a second one by one, the rest summed.
 	[ -f "$build/Testing/Temporary/LastTest.log" ] &&
-		grep -E '^[0-9]+/[0-9]+ Test: |^".*" end time|Test time =' "$build/Testing/Temporary/LastTest.log" |
-		awk '/ Test: /{name=$3} /Test time =/{printf "  %-28s %8.1fs\n", name, $4}'
+		awk '/^[0-9]+\/[0-9]+ Test: /{name=$3} /^Test time =/{
+			if ($4 >= 1) printf "  %-34s %7.1fs\n", name, $4; else { n++; small += $4 } }
+			END { if (n) printf "  %-34s %7.1fs\n", n " tests under 1 s", small }' \
+			"$build/Testing/Temporary/LastTest.log"
 	echo "total      $((SECONDS))s"
 }
 

@@ -13,7 +13,7 @@ packages=(
 	libmnl-dev libnl-3-dev libnl-route-3-dev libboost-dev libspdlog-dev libfmt-dev
 	libgtest-dev libgmock-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
 	# build: kernel module and debug kernel
-	sparse bc bison flex libelf-dev libssl-dev dwarves cpio xz-utils kmod
+	sparse bc bison flex libelf-dev libssl-dev dwarves cpio xz-utils kmod dkms
 	linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-source-6.1
 	# VM harness and in-VM test tools
