@@ -7,13 +7,20 @@
 
 #include <cerrno>
 #include <exception>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "libmutex/codec.hpp"
+#include "libmutex/config.hpp"
 #include "libmutex/error.hpp"
 
 namespace mutexctl {
@@ -53,19 +60,26 @@ TEST(ParseU32, AcceptsDecimalDigitsOnly) {
 // ----- command line ----------------------------------------------------------------------------
 
 TEST(ParseArgs, Commands) {
-    EXPECT_EQ(parse_ok({"version"}), (Invocation{Command::version, false, nullptr, 0}));
-    EXPECT_EQ(parse_ok({"status"}), (Invocation{Command::status, false, nullptr, 0}));
-    EXPECT_EQ(parse_ok({"-j", "stats"}), (Invocation{Command::stats, true, nullptr, 0}));
-    EXPECT_EQ(parse_ok({"--json", "status"}), (Invocation{Command::status, true, nullptr, 0}));
-    EXPECT_EQ(parse_ok({"params"}), (Invocation{Command::params_get, false, nullptr, 0}));
-    EXPECT_EQ(parse_ok({"params", "get"}), (Invocation{Command::params_get, false, nullptr, 0}));
+    EXPECT_EQ(parse_ok({"version"}), (Invocation{Command::version, false, nullptr, 0, {}}));
+    EXPECT_EQ(parse_ok({"status"}), (Invocation{Command::status, false, nullptr, 0, {}}));
+    EXPECT_EQ(parse_ok({"-j", "stats"}), (Invocation{Command::stats, true, nullptr, 0, {}}));
+    EXPECT_EQ(parse_ok({"--json", "status"}), (Invocation{Command::status, true, nullptr, 0, {}}));
+    EXPECT_EQ(parse_ok({"params"}), (Invocation{Command::params_get, false, nullptr, 0, {}}));
+    EXPECT_EQ(parse_ok({"params", "get"}),
+              (Invocation{Command::params_get, false, nullptr, 0, {}}));
     EXPECT_EQ(parse_ok({"-j", "params", "get", "perf_batch_size"}),
-              (Invocation{Command::params_get, true, mutex::find_param("perf_batch_size"), 0}));
+              (Invocation{Command::params_get, true, mutex::find_param("perf_batch_size"), 0, {}}));
     EXPECT_EQ(
         parse_ok({"params", "set", "max_conns", "4294967295"}),
-        (Invocation{Command::params_set, false, mutex::find_param("max_conns"), 4294967295U}));
-    EXPECT_EQ(parse_ok({"params", "set", "perf_batch_size", "32"}),
-              (Invocation{Command::params_set, false, mutex::find_param("perf_batch_size"), 32}));
+        (Invocation{Command::params_set, false, mutex::find_param("max_conns"), 4294967295U, {}}));
+    EXPECT_EQ(
+        parse_ok({"params", "set", "perf_batch_size", "32"}),
+        (Invocation{Command::params_set, false, mutex::find_param("perf_batch_size"), 32, {}}));
+    EXPECT_EQ(
+        parse_ok({"config", "validate", "/etc/mutex_proxy/mutexd.toml"}),
+        (Invocation{Command::config_validate, false, nullptr, 0, "/etc/mutex_proxy/mutexd.toml"}));
+    EXPECT_EQ(parse_ok({"-j", "config", "validate", "-"}),
+              (Invocation{Command::config_validate, true, nullptr, 0, "-"}));
 }
 
 TEST(ParseArgs, MalformedValuesAreUsageErrors) {
@@ -107,7 +121,11 @@ TEST(ParseArgs, UsageErrors) {
                                                {"params", "set"},
                                                {"params", "get", "perf_batch_size", "extra"},
                                                {"stats", "extra"},
-                                               {"-x", "stats"}}) {
+                                               {"-x", "stats"},
+                                               {"config"},
+                                               {"config", "validate"},
+                                               {"config", "validate", "a.toml", "b.toml"},
+                                               {"config", "check", "a.toml"}}) {
         const Outcome o = parse_exit(args);
         EXPECT_EQ(o.code, kExitUsage);
         EXPECT_EQ(o.err.rfind("mutexctl: ", 0), 0U) << o.err;
@@ -119,6 +137,9 @@ TEST(ParseArgs, JsonFlagAfterTheCommandIsRefusedWithAHint) {
     const Outcome o = parse_exit({"stats", "-j"});
     EXPECT_EQ(o.code, kExitUsage);
     EXPECT_NE(o.err.find("-j goes before the command"), std::string::npos) << o.err;
+    const Outcome config = parse_exit({"config", "validate", "a.toml", "-j"});
+    EXPECT_EQ(config.code, kExitUsage);
+    EXPECT_NE(config.err.find("-j goes before the command"), std::string::npos) << config.err;
 }
 
 TEST(ParseArgs, Help) {
@@ -126,6 +147,10 @@ TEST(ParseArgs, Help) {
     EXPECT_EQ(o.code, kExitOk);
     EXPECT_NE(o.out.find("params"), std::string::npos);
     EXPECT_NE(o.out.find("--json"), std::string::npos);
+    EXPECT_NE(o.out.find("mutexctl config validate FILE"), std::string::npos) << o.out;
+    const Outcome config = parse_exit({"config", "validate", "--help"});
+    EXPECT_EQ(config.code, kExitOk);
+    EXPECT_NE(config.out.find("FILE"), std::string::npos) << config.out;
     const Outcome sub = parse_exit({"params", "set", "--help"});
     EXPECT_EQ(sub.code, kExitOk);
     EXPECT_NE(sub.out.find("VALUE"), std::string::npos) << sub.out;
@@ -186,13 +211,23 @@ protected:
         if (auto* o = std::get_if<Outcome>(&parsed)) {
             return *o;
         }
-        return execute(std::get<Invocation>(parsed), [this]() -> std::unique_ptr<Backend> {
-            ++connects_;
-            if (absent_) {
-                throw mutex::FamilyNotFound("mutex_proxy");
-            }
-            return std::make_unique<Forward>(*fake_);
-        });
+        return execute(
+            std::get<Invocation>(parsed),
+            [this]() -> std::unique_ptr<Backend> {
+                ++connects_;
+                if (absent_) {
+                    throw mutex::FamilyNotFound("mutex_proxy");
+                }
+                return std::make_unique<Forward>(*fake_);
+            },
+            [this](const std::string& path) -> std::string {
+                reads_.push_back(path);
+                const auto file = files_.find(path);
+                if (file == files_.end()) {
+                    throw std::system_error(ENOENT, std::generic_category(), path);
+                }
+                return file->second;
+            });
     }
 
     // The fake outlives every Backend execute() creates.
@@ -211,6 +246,8 @@ protected:
     std::unique_ptr<FakeBackend> fake_ = std::make_unique<FakeBackend>();
     bool absent_ = false;
     int connects_ = 0;
+    std::map<std::string, std::string> files_;  // what the fake ReadFile finds
+    std::vector<std::string> reads_;
 };
 
 TEST_F(Execute, StatsHumanAndJson) {
@@ -322,6 +359,140 @@ TEST_F(Execute, ProtocolErrorsAreFailures) {
 TEST_F(Execute, UsageErrorsDoNotConnect) {
     EXPECT_EQ(run({"params", "set", "perf_batch_size", "abc"}).code, kExitUsage);
     EXPECT_EQ(connects_, 0);
+}
+
+// ----- config validate -------------------------------------------------------------------------
+
+constexpr std::string_view kGoodConfig = R"([[pool]]
+name = "proxies"
+  [[pool.backend]]
+  port = 12345
+
+[[rule]]
+uid = "990"
+action = "bypass"
+
+[[rule]]
+protocol = "tcp"
+action = "redirect"
+pool = "proxies"
+)";
+
+// Two problems: an unknown scheduler (line 3) and a rule naming a pool that does not exist (line
+// 9).
+constexpr std::string_view kBadConfig = R"([[pool]]
+name = "proxies"
+scheduler = "fastest"
+  [[pool.backend]]
+  port = 12345
+
+[[rule]]
+action = "redirect"
+pool = "nowhere"
+)";
+
+TEST_F(Execute, ConfigValidateGoodFile) {
+    files_["good.toml"] = kGoodConfig;
+    const Outcome o = run({"config", "validate", "good.toml"});
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_EQ(o.out, "good.toml: ok (1 pools, 2 rules)\n");
+    EXPECT_TRUE(o.err.empty()) << o.err;
+    EXPECT_EQ(reads_, std::vector<std::string>{"good.toml"});
+    EXPECT_EQ(connects_, 0);  // never talks to the kernel
+}
+
+TEST_F(Execute, ConfigValidateGoodFileJson) {
+    files_["good.toml"] = kGoodConfig;
+    const Outcome o = run({"-j", "config", "validate", "good.toml"});
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_TRUE(o.err.empty()) << o.err;
+    ASSERT_FALSE(o.out.empty());
+    EXPECT_EQ(o.out.back(), '\n');
+    EXPECT_EQ(o.out.find('\n'), o.out.size() - 1) << "one line: " << o.out;
+    const auto doc = nlohmann::ordered_json::parse(o.out);
+    ASSERT_TRUE(doc.is_object());
+    std::vector<std::string> keys;
+    for (const auto& item : doc.items()) {
+        keys.push_back(item.key());
+    }
+    EXPECT_EQ(keys, (std::vector<std::string>{"file", "ok", "config"}));
+    EXPECT_EQ(doc["file"], "good.toml");
+    EXPECT_EQ(doc["ok"], true);
+    EXPECT_EQ(doc["config"],
+              mutex::config::to_json(mutex::config::parse(kGoodConfig, "good.toml")));
+    EXPECT_EQ(doc["config"]["pool"][0]["name"], "proxies");
+    EXPECT_EQ(doc["config"]["rule"].size(), 2U);
+    EXPECT_EQ(connects_, 0);
+}
+
+TEST_F(Execute, ConfigValidateBadFileListsEveryDiagnostic) {
+    files_["bad.toml"] = kBadConfig;
+    const Outcome o = run({"config", "validate", "bad.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_TRUE(o.out.empty()) << o.out;
+    EXPECT_EQ(o.err,
+              "bad.toml:3:13: scheduler: unknown scheduler 'fastest' (expected one of: rr, wrr, "
+              "source-hash, least-conn, failover)\n"
+              "bad.toml:9:8: pool: no pool named 'nowhere'\n");
+    EXPECT_EQ(connects_, 0);
+}
+
+TEST_F(Execute, ConfigValidateBadFileJson) {
+    files_["bad.toml"] = kBadConfig;
+    const Outcome o = run({"-j", "config", "validate", "bad.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    // The diagnostics stay on stderr, exactly as without -j.
+    EXPECT_EQ(o.err, run({"config", "validate", "bad.toml"}).err);
+    EXPECT_EQ(o.out, R"({"file":"bad.toml","ok":false,"errors":[)"
+                     R"({"line":3,"column":13,"message":"scheduler: unknown scheduler 'fastest' )"
+                     R"j((expected one of: rr, wrr, source-hash, least-conn, failover)"},)j"
+                     R"({"line":9,"column":8,"message":"pool: no pool named 'nowhere'"}]})"
+                     "\n");
+}
+
+TEST_F(Execute, ConfigValidateTomlSyntaxError) {
+    files_["syntax.toml"] = "[[pool]\nname = \"p\"\n";
+    const Outcome o = run({"config", "validate", "syntax.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_EQ(o.err.rfind("syntax.toml:1:", 0), 0U) << o.err;
+    EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "one line: " << o.err;
+}
+
+TEST_F(Execute, ConfigValidateUnreadableFile) {
+    const Outcome o = run({"config", "validate", "/nonexistent/mutexd.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_TRUE(o.out.empty());
+    EXPECT_EQ(o.err,
+              "mutexctl: config validate: /nonexistent/mutexd.toml: cannot read: No such "
+              "file or directory\n");
+    const Outcome json = run({"-j", "config", "validate", "/nonexistent/mutexd.toml"});
+    EXPECT_EQ(json.code, kExitFailure);
+    EXPECT_EQ(json.err, o.err);
+    EXPECT_EQ(connects_, 0);
+}
+
+TEST_F(Execute, ConfigValidateMissingFileIsAUsageError) {
+    const Outcome o = run({"config", "validate"});
+    EXPECT_EQ(o.code, kExitUsage);
+    EXPECT_TRUE(o.out.empty());
+    EXPECT_EQ(o.err.rfind("mutexctl: ", 0), 0U) << o.err;
+    EXPECT_NE(o.err.find("FILE"), std::string::npos) << o.err;
+    EXPECT_TRUE(reads_.empty());
+    EXPECT_EQ(connects_, 0);
+}
+
+// The shipped example, read from disk by the test (mutexctl's own reader is in main.cpp).
+TEST_F(Execute, ConfigValidateShippedExample) {
+    std::ifstream in(MUTEX_EXAMPLE_CONFIG, std::ios::binary);
+    ASSERT_TRUE(in) << MUTEX_EXAMPLE_CONFIG;
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    files_[MUTEX_EXAMPLE_CONFIG] = text;
+    const auto config = mutex::config::parse(text, MUTEX_EXAMPLE_CONFIG);
+    const Outcome o = run({"config", "validate", MUTEX_EXAMPLE_CONFIG});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(o.out, std::string(MUTEX_EXAMPLE_CONFIG) + ": ok (" +
+                         std::to_string(config.pools.size()) + " pools, " +
+                         std::to_string(config.rules.size()) + " rules)\n");
 }
 
 }  // namespace

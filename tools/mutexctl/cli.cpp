@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "libmutex/config.hpp"
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
 
@@ -43,8 +44,34 @@ std::string context_for(const Invocation& inv) {
             return "params";
         case Command::params_set:
             return "set " + std::string(inv.param->name) + "=" + std::to_string(inv.value);
+        case Command::config_validate:
+            return "config validate";
     }
     return "mutexctl";
+}
+
+/// Like format::json_line, but a file name that is not UTF-8 is printed with U+FFFD instead of
+/// making dump() throw.
+std::string json_line_lenient(const format::Json& json) {
+    return json.dump(-1, ' ', false, format::Json::error_handler_t::replace) + '\n';
+}
+
+Outcome run_config_validate(const Invocation& inv, const ReadFile& read_file) {
+    const std::string context = "mutexctl: " + context_for(inv) + ": ";
+    std::string text;
+    try {
+        text = read_file(inv.file);
+    } catch (const std::system_error& e) {
+        return {
+            kExitFailure, {}, context + inv.file + ": cannot read: " + e.code().message() + "\n"};
+    } catch (const std::exception& e) {
+        return {kExitFailure, {}, context + inv.file + ": cannot read: " + e.what() + "\n"};
+    }
+    try {
+        return validate_config(text, inv.file, inv.json);
+    } catch (const std::exception& e) {
+        return {kExitFailure, {}, context + e.what() + "\n"};
+    }
 }
 
 std::string run(const Invocation& inv, const Connect& connect, std::string& warning) {
@@ -93,6 +120,7 @@ std::string run(const Invocation& inv, const Connect& connect, std::string& warn
             break;
         }
         case Command::version:
+        case Command::config_validate:
             break;
     }
     warning = backend->warning();
@@ -115,8 +143,13 @@ std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept {
 }
 
 std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& args) {
-    CLI::App app{"Control the mutex_proxy kernel module over generic netlink.", "mutexctl"};
-    app.footer("Exit status: 0 success, 1 kernel or runtime error, 2 usage error.");
+    CLI::App app{
+        "Control the mutex_proxy kernel module over generic netlink, and check its "
+        "configuration files.",
+        "mutexctl"};
+    app.footer(
+        "Exit status: 0 success, 1 kernel or runtime error or invalid configuration, 2 usage "
+        "error.");
     bool json = false;
     app.add_flag("-j,--json", json,
                  "JSON output: one object on stdout (give it before the command)");
@@ -136,6 +169,13 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     std::string set_value;
     set->add_option("NAME", set_name, "parameter: " + mutex::param_names())->required();
     set->add_option("VALUE", set_value, "unsigned 32-bit decimal integer")->required();
+    auto* config = app.add_subcommand(
+        "config", "configuration files, without the kernel: mutexctl config validate FILE");
+    config->require_subcommand(1);
+    auto* validate = config->add_subcommand(
+        "validate", "read and validate FILE; problems as FILE:LINE:COLUMN: message (exit 1)");
+    std::string config_file;
+    validate->add_option("FILE", config_file, "TOML configuration file (mutexd.toml)")->required();
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -174,6 +214,9 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         inv.command = Command::status;
     } else if (stats->parsed()) {
         inv.command = Command::stats;
+    } else if (validate->parsed()) {
+        inv.command = Command::config_validate;
+        inv.file = config_file;
     } else if (set->parsed()) {
         inv.command = Command::params_set;
         inv.param = mutex::find_param(set_name);
@@ -200,7 +243,48 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     return inv;
 }
 
-Outcome execute(const Invocation& invocation, const Connect& connect) {
+Outcome validate_config(std::string_view text, const std::string& file, bool json) {
+    namespace config = mutex::config;
+    try {
+        const config::Config parsed = config::parse(text, file);
+        if (json) {
+            format::Json doc;
+            doc["file"] = file;
+            doc["ok"] = true;
+            doc["config"] = config::to_json(parsed);
+            return {kExitOk, json_line_lenient(doc), {}};
+        }
+        return {kExitOk,
+                file + ": ok (" + std::to_string(parsed.pools.size()) + " pools, " +
+                    std::to_string(parsed.rules.size()) + " rules)\n",
+                {}};
+    } catch (const config::ConfigError& e) {
+        Outcome outcome{kExitFailure, {}, {}};
+        format::Json errors = format::Json::array();
+        for (const auto& d : e.diagnostics()) {
+            outcome.err += d.to_string() + '\n';
+            format::Json error;
+            // A diagnostic without a position (line 0) has null line and column.
+            error["line"] = d.line != 0 ? format::Json(d.line) : format::Json(nullptr);
+            error["column"] = d.line != 0 ? format::Json(d.column) : format::Json(nullptr);
+            error["message"] = d.message;
+            errors.push_back(std::move(error));
+        }
+        if (json) {
+            format::Json doc;
+            doc["file"] = file;
+            doc["ok"] = false;
+            doc["errors"] = std::move(errors);
+            outcome.out = json_line_lenient(doc);
+        }
+        return outcome;
+    }
+}
+
+Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file) {
+    if (invocation.command == Command::config_validate) {
+        return run_config_validate(invocation, read_file);
+    }
     Outcome outcome;
     std::string warning;
     try {

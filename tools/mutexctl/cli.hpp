@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-// mutexctl's command line: parsing and validation (CLI11) and execution against a Backend, so
-// both are unit-tested without a kernel. main.cpp only wires the real netlink client in.
+// mutexctl's command line: parsing and validation (CLI11) and execution against a Backend and a
+// ReadFile, so both are unit-tested without a kernel or files. main.cpp only wires the real
+// netlink client and file reader in.
 //
 //   mutexctl [-j|--json] version | status | stats | params [get [NAME] | set NAME VALUE]
+//                      | config validate FILE
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
-// error, 2 usage error. Errors go to stderr as "mutexctl: <what>: <kernel message or strerror>".
+// error (also an invalid configuration file), 2 usage error. Errors go to stderr as
+// "mutexctl: <what>: <kernel message or strerror>", except a configuration file's diagnostics:
+// "FILE:LINE:COLUMN: message", one per line, so editors can jump to them.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +31,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
-enum class Command { version, status, stats, params_get, params_set };
+enum class Command { version, status, stats, params_get, params_set, config_validate };
 
 /// A validated command line.
 struct Invocation {
@@ -35,6 +39,7 @@ struct Invocation {
     bool json = false;
     const mutex::ParamField* param = nullptr;  // params get NAME / params set NAME VALUE
     std::uint32_t value = 0;                   // params set
+    std::string file;                          // config validate FILE
 
     bool operator==(const Invocation&) const = default;
 };
@@ -74,8 +79,18 @@ public:
 /// Opens the connection to the module; throws mutex::FamilyNotFound when it is not loaded.
 using Connect = std::function<std::unique_ptr<Backend>()>;
 
+/// Returns the whole content of the file at `path`; throws std::system_error (code: the errno)
+/// when it cannot be read. The real one is in main.cpp, the only place that touches files.
+using ReadFile = std::function<std::string(const std::string& path)>;
+
 /// Runs a validated command. Never throws for kernel or runtime errors: they become exit code 1
-/// and a "mutexctl: ..." line on stderr.
-Outcome execute(const Invocation& invocation, const Connect& connect);
+/// and a "mutexctl: ..." line on stderr. `config validate` uses only read_file, never connect.
+Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file);
+
+/// `config validate`, pure: checks `text`, the content of `file`. Valid: exit 0 and
+/// "FILE: ok (N pools, M rules)" or {"file", "ok": true, "config"} on stdout. Invalid: exit 1,
+/// every diagnostic on stderr as "FILE:LINE:COLUMN: message", and with `json`
+/// {"file", "ok": false, "errors": [{"line", "column", "message"}, ...]} on stdout.
+Outcome validate_config(std::string_view text, const std::string& file, bool json);
 
 }  // namespace mutexctl

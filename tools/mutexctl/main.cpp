@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 // mutexctl: command-line tool for the mutex_proxy kernel module (see cli.hpp).
+#include <cerrno>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <string>
+#include <system_error>
 #include <variant>
 #include <vector>
 
@@ -26,6 +31,27 @@ private:
     mutex::Client client_;
 };
 
+/// mutexctl::ReadFile: the only file access of mutexctl.
+std::string read_file(const std::string& path) {
+    const auto fail = [&path](int err) {
+        return std::system_error(err, std::generic_category(), path);
+    };
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        throw fail(EISDIR);
+    }
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw fail(errno != 0 ? errno : EIO);
+    }
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) {
+        throw fail(EIO);
+    }
+    return text;
+}
+
 int finish(const mutexctl::Outcome& outcome) {
     std::cout << outcome.out << std::flush;
     std::cerr << outcome.err << std::flush;
@@ -42,8 +68,9 @@ int main(int argc, char** argv) {
         if (const auto* outcome = std::get_if<mutexctl::Outcome>(&parsed)) {
             return finish(*outcome);
         }
-        return finish(mutexctl::execute(std::get<mutexctl::Invocation>(parsed),
-                                        [] { return std::make_unique<ClientBackend>(); }));
+        return finish(mutexctl::execute(
+            std::get<mutexctl::Invocation>(parsed),
+            [] { return std::make_unique<ClientBackend>(); }, read_file));
     } catch (const std::exception& e) {
         std::cerr << "mutexctl: " << e.what() << '\n';
         return mutexctl::kExitFailure;
