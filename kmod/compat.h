@@ -7,11 +7,14 @@
 #ifndef _MUTEX_PROXY_COMPAT_H
 #define _MUTEX_PROXY_COMPAT_H
 
+#include <linux/cgroup.h>
+#include <linux/err.h>
 #include <linux/export.h>
 #include <linux/module.h>
 #include <linux/netlink.h>
 #include <linux/version.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
 
 /*
  * Symbol namespace of the internals exported to the KUnit module. Up to 6.12
@@ -74,5 +77,71 @@ static inline u64 mutex_proxy_net_cookie(const struct net *net)
 {
 	return net->net_cookie;
 }
+
+/**
+ * mutex_proxy_extack_stale() - report a stale configuration generation
+ * @extack: extended ack of the request, may be NULL
+ * @had: the generation the writer read
+ * @now: the current generation
+ *
+ * Kernels without NL_SET_ERR_MSG_FMT() (before 6.2) get a message without
+ * the numbers.
+ */
+static inline void mutex_proxy_extack_stale(struct netlink_ext_ack *extack,
+					    u64 had, u64 now)
+{
+#ifdef NL_SET_ERR_MSG_FMT
+	NL_SET_ERR_MSG_FMT(extack,
+			   "configuration changed since generation %llu (now %llu)",
+			   had, now);
+#else
+	NL_SET_ERR_MSG(extack, "configuration changed since the generation read");
+#endif
+}
+
+/*
+ * cgroup v2 matching needs the socket's cgroup (CONFIG_SOCK_CGROUP_DATA,
+ * which every distribution kernel has; the minimal debug kernel does not).
+ */
+#if IS_ENABLED(CONFIG_SOCK_CGROUP_DATA)
+#define MUTEX_PROXY_HAVE_CGROUP true
+
+/* Return: a reference to the cgroup at @path, or an ERR_PTR(). */
+static inline struct cgroup *mutex_proxy_cgroup_get(const char *path)
+{
+	struct cgroup *cgrp = cgroup_get_from_path(path);
+
+	return cgrp ? cgrp : ERR_PTR(-ENOENT);
+}
+
+static inline void mutex_proxy_cgroup_put(struct cgroup *cgrp)
+{
+	cgroup_put(cgrp);
+}
+
+/* Return: whether @sk belongs to @cgrp or a descendant (caller holds RCU). */
+static inline bool mutex_proxy_sk_in_cgroup(struct sock *sk,
+					    struct cgroup *cgrp)
+{
+	return cgroup_is_descendant(sock_cgroup_ptr(&sk->sk_cgrp_data), cgrp);
+}
+#else
+#define MUTEX_PROXY_HAVE_CGROUP false
+
+static inline struct cgroup *mutex_proxy_cgroup_get(const char *path)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void mutex_proxy_cgroup_put(struct cgroup *cgrp)
+{
+}
+
+static inline bool mutex_proxy_sk_in_cgroup(struct sock *sk,
+					    struct cgroup *cgrp)
+{
+	return false;
+}
+#endif
 
 #endif /* _MUTEX_PROXY_COMPAT_H */

@@ -4,9 +4,9 @@
  *
  * Registered in every network namespace for IPv4 and (when IPv6 is enabled)
  * IPv6, at LOCAL_OUT (traffic of this host) and PRE_ROUTING (traffic of
- * containers and VMs routed through it). For now they only count packets;
- * steering comes later. They sit just after conntrack so that a later
- * steering decision can look at the packet's conntrack entry.
+ * containers and VMs routed through it). They only count packets (just
+ * after conntrack); the steering decisions are taken by the NAT functions
+ * of steer.c, once per new connection.
  */
 #include <linux/ipv6.h>
 #include <linux/netfilter.h>

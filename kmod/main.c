@@ -9,12 +9,15 @@
  * (genl_unregister_family() waits for requests in progress), then every
  * namespace's state.
  *
- * Per namespace: init allocates the counters, creates /proc/net/mutex_proxy
- * and registers the hooks last. pre_exit unregisters the hooks; the pernet
- * core then waits for an RCU grace period (in cleanup_net() and in
- * unregister_pernet_subsys() alike), after which no hook can still be
- * running, and exit removes the proc file and frees the counters. The
- * module queues no RCU callbacks of its own, so no rcu_barrier() is needed.
+ * Per namespace: init allocates the counters, creates /proc/net/mutex_proxy,
+ * registers the counting hooks and last the NAT functions (steer.c, which
+ * also take a conntrack reference for the namespace). pre_exit unregisters
+ * them in reverse order; the pernet core then waits for an RCU grace
+ * period (in cleanup_net() and in unregister_pernet_subsys() alike), after
+ * which no hook can still be running, and exit removes the proc file and frees the counters and the
+ * configuration. Replaced configurations are freed by call_rcu()
+ * callbacks: module exit waits for them with rcu_barrier() after the last
+ * namespace is gone and before the module's code goes away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -32,6 +35,9 @@ static int __net_init mutex_proxy_net_init(struct net *net)
 	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
 	int err;
 
+	mutex_init(&mpn->config_lock);
+	RCU_INIT_POINTER(mpn->config, NULL);
+	mpn->generation = 0;
 	mpn->stats = mutex_proxy_stats_alloc();
 	if (!mpn->stats)
 		return -ENOMEM;
@@ -44,8 +50,14 @@ static int __net_init mutex_proxy_net_init(struct net *net)
 	if (err)
 		goto err_proc;
 
+	err = mutex_proxy_steer_register(net, mpn);
+	if (err)
+		goto err_hooks;
+
 	return 0;
 
+err_hooks:
+	mutex_proxy_hooks_unregister(net, mpn);
 err_proc:
 	mutex_proxy_proc_exit(net);
 err_stats:
@@ -58,15 +70,23 @@ err_stats:
 
 static void __net_exit mutex_proxy_net_pre_exit(struct net *net)
 {
-	mutex_proxy_hooks_unregister(net, mutex_proxy_pernet(net));
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
+
+	mutex_proxy_steer_unregister(net, mpn);
+	mutex_proxy_hooks_unregister(net, mpn);
 }
 
 static void __net_exit mutex_proxy_net_exit(struct net *net)
 {
 	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
 
-	/* The pernet core ran synchronize_rcu() since pre_exit. */
+	/* The pernet core ran synchronize_rcu() since pre_exit: no hook
+	 * still reads the configuration, and no request can be running in
+	 * a namespace being dismantled.
+	 */
 	mutex_proxy_proc_exit(net);
+	mutex_proxy_config_free(rcu_dereference_protected(mpn->config, true));
+	RCU_INIT_POINTER(mpn->config, NULL);
 	mutex_proxy_stats_free(mpn->stats);
 	mpn->stats = NULL;
 }
@@ -83,6 +103,7 @@ static int __init mutex_proxy_init(void)
 {
 	int err;
 
+	mutex_proxy_sched_init();
 	err = register_pernet_subsys(&mutex_proxy_net_ops);
 	if (err) {
 		pr_err("cannot set up network namespaces: %d\n", err);
@@ -104,6 +125,8 @@ static void __exit mutex_proxy_exit(void)
 {
 	mutex_proxy_genl_unregister();
 	unregister_pernet_subsys(&mutex_proxy_net_ops);
+	/* Configurations replaced earlier are freed by RCU callbacks. */
+	rcu_barrier();
 	pr_info("unloaded\n");
 }
 

@@ -14,8 +14,14 @@
 #ifndef _MUTEX_PROXY_H
 #define _MUTEX_PROXY_H
 
+#include <linux/atomic.h>
+#include <linux/mutex.h>
 #include <linux/mutex_proxy.h>
+#include <linux/netfilter.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
@@ -114,18 +120,311 @@ mutex_proxy_stats_add(struct mutex_proxy_pcpu_stats __percpu *stats,
 	put_cpu_ptr(stats);
 }
 
+/* ---- configuration snapshot (config.c, classify.c, sched.c) ---- */
+
+/**
+ * struct mutex_proxy_backend_ctr - run-time counters of one backend
+ * @ref: one per configuration snapshot (later: per flow) that uses it
+ * @active: flows steered to the backend that still exist
+ * @total: flows ever steered to the backend
+ *
+ * Not part of the immutable configuration: a replacement that keeps a
+ * backend (same pool name, family, address, port) shares its counters, so
+ * they survive any number of replacements. Freed when the last user drops
+ * its reference, which for a snapshot is after its RCU grace period.
+ */
+struct mutex_proxy_backend_ctr {
+	refcount_t ref;
+	atomic64_t active;
+	atomic64_t total;
+};
+
+/**
+ * struct mutex_proxy_backend - one backend of a pool
+ * @addr: address (remote backends), network byte order
+ * @family: AF_INET, AF_INET6, or 0 for a local port
+ * @priority: failover priority, lower preferred
+ * @state: enum mutex_backend_state
+ * @port: port, host byte order
+ * @weight: 1..65535
+ * @wrr_cur: smooth weighted round robin state, under the pool's @lock
+ * @ctr: run-time counters (shared across snapshots)
+ */
+struct mutex_proxy_backend {
+	union nf_inet_addr addr;
+	u8 family;
+	u8 priority;
+	u8 state;
+	u16 port;
+	u32 weight;
+	s64 wrr_cur;
+	struct mutex_proxy_backend_ctr *ctr;
+};
+
+/**
+ * struct mutex_proxy_pool - a pool of backends
+ * @name: unique name
+ * @scheduler: enum mutex_scheduler
+ * @failure_mode: enum mutex_failure_mode
+ * @local: the backends are local ports (or the pool is empty)
+ * @n_backends: number of entries in @backends
+ * @backends: the backends, in configuration order
+ * @rr_next: round robin cursor (run-time state, not configuration)
+ * @lock: protects the backends' @wrr_cur
+ */
+struct mutex_proxy_pool {
+	char name[MUTEX_NAME_MAX];
+	u8 scheduler;
+	u8 failure_mode;
+	bool local;
+	u32 n_backends;
+	struct mutex_proxy_backend *backends;
+	atomic_t rr_next;
+	spinlock_t lock;	/* protects the backends' wrr_cur */
+};
+
+/* Bits of struct mutex_proxy_rule.match: which matches the rule has */
+#define MUTEX_M_DST	BIT(0)
+#define MUTEX_M_DPORT	BIT(1)
+#define MUTEX_M_SRC	BIT(2)
+#define MUTEX_M_SPORT	BIT(3)
+#define MUTEX_M_UID	BIT(4)
+#define MUTEX_M_GID	BIT(5)
+#define MUTEX_M_CGROUP	BIT(6)
+#define MUTEX_M_MARK	BIT(7)
+#define MUTEX_M_OIF	BIT(8)
+#define MUTEX_M_IIF	BIT(9)
+#define MUTEX_M_NAME	BIT(10)
+#define MUTEX_M_TO_PORT	BIT(11)
+#define MUTEX_M_POOL	BIT(12)
+#define MUTEX_M_OWNER	(MUTEX_M_UID | MUTEX_M_GID | MUTEX_M_CGROUP)
+
+/**
+ * struct mutex_proxy_rule - one rule, as validated
+ * @match: MUTEX_M_* bits of the attributes the rule has
+ * @family: AF_INET, AF_INET6, or 0 for both
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, or 0 for both
+ * @action: enum mutex_action
+ * @dst_plen: destination prefix length
+ * @src_plen: source prefix length
+ * @dst: destination prefix (no bit beyond @dst_plen set)
+ * @dst_mask: mask of @dst_plen bits
+ * @src: source prefix
+ * @src_mask: mask of @src_plen bits
+ * @dport_min: destination port range, host byte order
+ * @dport_max: see @dport_min
+ * @sport_min: source port range, host byte order
+ * @sport_max: see @sport_min
+ * @to_port: redirect port
+ * @uid_min: socket owner uid range
+ * @uid_max: see @uid_min
+ * @gid_min: socket owner gid range
+ * @gid_max: see @gid_min
+ * @mark: mark value
+ * @mark_mask: mark mask
+ * @oif: output interface index
+ * @iif: input interface index
+ * @pool: index into the snapshot's pools
+ * @cgrp: cgroup (a reference), or NULL
+ * @cgroup_path: the path as given (for GET_CONFIG), or NULL
+ * @name: label
+ */
+struct mutex_proxy_rule {
+	u32 match;
+	u8 family;
+	u8 proto;
+	u8 action;
+	u8 dst_plen;
+	u8 src_plen;
+	union nf_inet_addr dst;
+	union nf_inet_addr dst_mask;
+	union nf_inet_addr src;
+	union nf_inet_addr src_mask;
+	u16 dport_min;
+	u16 dport_max;
+	u16 sport_min;
+	u16 sport_max;
+	u16 to_port;
+	u32 uid_min;
+	u32 uid_max;
+	u32 gid_min;
+	u32 gid_max;
+	u32 mark;
+	u32 mark_mask;
+	u32 oif;
+	u32 iif;
+	u32 pool;
+	struct cgroup *cgrp;
+	char *cgroup_path;
+	char name[MUTEX_NAME_MAX];
+};
+
+/**
+ * struct mutex_proxy_key - what the classifier knows of a new flow
+ * @family: AF_INET or AF_INET6
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @has_owner: @uid, @gid and @sk are valid (a local socket)
+ * @saddr: source address
+ * @daddr: destination address
+ * @sport: source port, host byte order
+ * @dport: destination port, host byte order
+ * @mark: packet mark
+ * @oif: output interface index, 0 if none
+ * @iif: input interface index, 0 if none
+ * @uid: owner uid of the local socket
+ * @gid: owner gid of the local socket
+ * @sk: the local socket (for cgroup matches), or NULL
+ */
+struct mutex_proxy_key {
+	u8 family;
+	u8 proto;
+	bool has_owner;
+	union nf_inet_addr saddr;
+	union nf_inet_addr daddr;
+	u16 sport;
+	u16 dport;
+	u32 mark;
+	u32 oif;
+	u32 iif;
+	u32 uid;
+	u32 gid;
+	struct sock *sk;
+};
+
+/* Partitions of the classifier: (family, protocol) */
+#define MUTEX_CLS_PARTS	4
+
+/**
+ * struct mutex_proxy_cls_ent - one rule in a prefix index
+ * @addr: the rule's destination prefix
+ * @idx: the rule's index
+ */
+struct mutex_proxy_cls_ent {
+	union nf_inet_addr addr;
+	u32 idx;
+};
+
+/**
+ * struct mutex_proxy_cls_plen - rules of one partition with one dst prefix
+ *	length (and no destination port range in the port index)
+ * @plen: the prefix length
+ * @n: number of entries
+ * @mask: the mask of @plen bits
+ * @ent: entries sorted by address, then rule index
+ */
+struct mutex_proxy_cls_plen {
+	u8 plen;
+	u32 n;
+	union nf_inet_addr mask;
+	struct mutex_proxy_cls_ent *ent;
+};
+
+/**
+ * struct mutex_proxy_cls_part - the index of one partition
+ * @n_bounds: number of elementary destination port intervals
+ * @bounds: start port of each interval, ascending (interval i is
+ *	bounds[i] .. bounds[i + 1] - 1, the last one ends at 65535)
+ * @port_off: rules of interval i are port_idx[port_off[i] ..
+ *	port_off[i + 1] - 1], ascending (n_bounds + 1 entries)
+ * @port_idx: rule indices of the port index
+ * @n_plens: number of prefix lengths present
+ * @plens: per prefix length, longest first
+ * @n_rest: number of rules in @rest
+ * @rest: rules in neither index, ascending
+ */
+struct mutex_proxy_cls_part {
+	u32 n_bounds;
+	u32 *bounds;
+	u32 *port_off;
+	u32 *port_idx;
+	u32 n_plens;
+	struct mutex_proxy_cls_plen *plens;
+	u32 n_rest;
+	u32 *rest;
+};
+
+/* A port rule covering more elementary intervals than this is not put in
+ * the port index (it would be copied into too many lists) but indexed by
+ * prefix or put in the rest list.
+ */
+#define MUTEX_CLS_PORT_SPAN_MAX	64
+
+/**
+ * struct mutex_proxy_config - one immutable configuration of a namespace
+ * @generation: its generation
+ * @n_pools: number of pools
+ * @n_rules: number of rules
+ * @pools: pools, in configuration order
+ * @rules: rules, in evaluation order
+ * @parts: classifier index per (family, protocol)
+ * @rcu: for freeing after a grace period
+ *
+ * Built by SET_CONFIG, published with rcu_assign_pointer() and never
+ * changed after (except the schedulers' cursors in the pools, which are
+ * run-time state); readers use it under rcu_read_lock().
+ */
+struct mutex_proxy_config {
+	u64 generation;
+	u32 n_pools;
+	u32 n_rules;
+	struct mutex_proxy_pool *pools;
+	struct mutex_proxy_rule *rules;
+	struct mutex_proxy_cls_part parts[MUTEX_CLS_PARTS];
+	struct rcu_head rcu;
+};
+
+struct mutex_proxy_net;
+
+void mutex_proxy_prefix_mask(union nf_inet_addr *mask, u8 plen);
+void mutex_proxy_sched_init(void);
+
+struct mutex_proxy_config *
+mutex_proxy_config_build(const struct nlattr *head, int len,
+			 const struct mutex_proxy_config *old,
+			 struct netlink_ext_ack *extack);
+void mutex_proxy_config_free(struct mutex_proxy_config *cfg);
+int mutex_proxy_config_replace(struct mutex_proxy_net *mpn,
+			       struct mutex_proxy_config *cfg, u64 had,
+			       struct netlink_ext_ack *extack);
+int mutex_proxy_config_put(struct sk_buff *skb,
+			   const struct mutex_proxy_config *cfg);
+size_t mutex_proxy_config_size(const struct mutex_proxy_config *cfg);
+
+int mutex_proxy_cls_build(struct mutex_proxy_config *cfg);
+void mutex_proxy_cls_free(struct mutex_proxy_config *cfg);
+bool mutex_proxy_rule_match(const struct mutex_proxy_rule *r,
+			    const struct mutex_proxy_key *key);
+const struct mutex_proxy_rule *
+mutex_proxy_classify(const struct mutex_proxy_config *cfg,
+		     const struct mutex_proxy_key *key);
+
+struct mutex_proxy_backend *
+mutex_proxy_sched_pick(struct mutex_proxy_pool *pool,
+		       const struct mutex_proxy_key *key);
+
 /* ---- per network namespace state (main.c) ---- */
 
 /**
  * struct mutex_proxy_net - state of one network namespace
  * @stats: per-CPU counters; valid from init until exit
+ * @config: current configuration, or NULL (none yet); RCU
+ * @config_lock: serializes configuration writers
+ * @generation: generation of @config (0 before the first one), under
+ *	@config_lock
  * @hooks_ipv4: the IPv4 hooks are registered in this namespace
  * @hooks_ipv6: the IPv6 hooks are registered in this namespace
+ * @steer_ipv4: the IPv4 NAT functions are registered (and conntrack held)
+ * @steer_ipv6: the IPv6 NAT functions are registered (and conntrack held)
  */
 struct mutex_proxy_net {
 	struct mutex_proxy_pcpu_stats __percpu *stats;
+	struct mutex_proxy_config __rcu *config;
+	struct mutex config_lock;	/* serializes configuration writers */
+	u64 generation;
 	bool hooks_ipv4;
 	bool hooks_ipv6;
+	bool steer_ipv4;
+	bool steer_ipv6;
 };
 
 extern unsigned int mutex_proxy_net_id;
@@ -139,6 +438,11 @@ static inline struct mutex_proxy_net *mutex_proxy_pernet(const struct net *net)
 
 int mutex_proxy_hooks_register(struct net *net, struct mutex_proxy_net *mpn);
 void mutex_proxy_hooks_unregister(struct net *net, struct mutex_proxy_net *mpn);
+
+/* ---- steering through the NAT engine (steer.c) ---- */
+
+int mutex_proxy_steer_register(struct net *net, struct mutex_proxy_net *mpn);
+void mutex_proxy_steer_unregister(struct net *net, struct mutex_proxy_net *mpn);
 
 /* ---- /proc/net/mutex_proxy (proc.c) ---- */
 

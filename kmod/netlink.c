@@ -32,10 +32,20 @@ static const struct nla_policy mutex_proxy_set_params_policy[MUTEX_A_MAX + 1] = 
 	[MUTEX_A_PARAMS] = NLA_POLICY_NESTED(mutex_proxy_param_policy),
 };
 
+static const struct nla_policy mutex_proxy_set_config_policy[MUTEX_A_MAX + 1] = {
+	[MUTEX_A_GENERATION]	= { .type = NLA_U64 },
+	/* Repeated; their content is validated by mutex_proxy_config_build(). */
+	[MUTEX_A_POOL]		= { .type = NLA_NESTED },
+	[MUTEX_A_RULE]		= { .type = NLA_NESTED },
+};
+
 static u64 mutex_proxy_features(const struct mutex_proxy_net *mpn)
 {
 	u64 features = MUTEX_FEATURE_NETNS | MUTEX_FEATURE_STATS |
-		       MUTEX_FEATURE_PARAMS;
+		       MUTEX_FEATURE_PARAMS | MUTEX_FEATURE_CONFIG;
+
+	if (MUTEX_PROXY_HAVE_CGROUP)
+		features |= MUTEX_FEATURE_CGROUP;
 
 	if (mpn->hooks_ipv4)
 		features |= MUTEX_FEATURE_HOOKS_IPV4;
@@ -236,6 +246,92 @@ static int mutex_proxy_nl_set_params(struct sk_buff *skb,
 	return mutex_proxy_reply_send(msg, hdr, info, err);
 }
 
+static int mutex_proxy_nl_set_config(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(genl_info_net(info));
+	struct mutex_proxy_config *cfg, *old;
+	struct sk_buff *msg;
+	u64 had;
+	void *hdr;
+	int err;
+
+	if (!info->attrs[MUTEX_A_GENERATION]) {
+		NL_SET_ERR_MSG(info->extack, "MUTEX_A_GENERATION is required");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, MUTEX_A_GENERATION);
+		return -EINVAL;
+	}
+	had = nla_get_u64(info->attrs[MUTEX_A_GENERATION]);
+
+	/* Allocate before changing anything: a change is always answered. */
+	msg = mutex_proxy_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&mpn->config_lock);
+	old = rcu_dereference_protected(mpn->config,
+					lockdep_is_held(&mpn->config_lock));
+	if (had != mpn->generation) {
+		/* Refuse early, without building what would be thrown away. */
+		mutex_proxy_extack_stale(info->extack, had, mpn->generation);
+		err = -ESTALE;
+		goto unlock;
+	}
+	cfg = mutex_proxy_config_build(genlmsg_data(info->genlhdr),
+				       genlmsg_len(info->genlhdr), old,
+				       info->extack);
+	if (IS_ERR(cfg)) {
+		err = PTR_ERR(cfg);
+		goto unlock;
+	}
+	err = mutex_proxy_config_replace(mpn, cfg, had, info->extack);
+	if (!err)
+		err = nla_put_u64_64bit(msg, MUTEX_A_GENERATION,
+					mpn->generation, MUTEX_A_PAD);
+	mutex_unlock(&mpn->config_lock);
+	if (err == -ESTALE)
+		goto free;
+	return mutex_proxy_reply_send(msg, hdr, info, err);
+
+unlock:
+	mutex_unlock(&mpn->config_lock);
+free:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int mutex_proxy_nl_get_config(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(genl_info_net(info));
+	const struct mutex_proxy_config *cfg;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	/* The lock keeps the snapshot alive while the reply is sized,
+	 * allocated (sleeping) and filled; readers of the data path are
+	 * not affected.
+	 */
+	mutex_lock(&mpn->config_lock);
+	cfg = rcu_dereference_protected(mpn->config,
+					lockdep_is_held(&mpn->config_lock));
+	msg = genlmsg_new(mutex_proxy_config_size(cfg), GFP_KERNEL);
+	if (!msg) {
+		mutex_unlock(&mpn->config_lock);
+		NL_SET_ERR_MSG(info->extack, "out of memory for the reply");
+		return -ENOMEM;
+	}
+	hdr = genlmsg_put_reply(msg, info, &mutex_proxy_genl_family, 0,
+				info->genlhdr->cmd);
+	err = -EMSGSIZE;
+	if (hdr && !nla_put_u64_64bit(msg, MUTEX_A_GENERATION, mpn->generation,
+				      MUTEX_A_PAD))
+		err = mutex_proxy_config_put(msg, cfg);
+	mutex_unlock(&mpn->config_lock);
+	return mutex_proxy_reply_send(msg, hdr, info, err);
+}
+
 static const struct genl_ops mutex_proxy_genl_ops[] = {
 	{
 		.cmd		= MUTEX_CMD_GET_INFO,
@@ -252,6 +348,18 @@ static const struct genl_ops mutex_proxy_genl_ops[] = {
 		.maxattr	= MUTEX_A_MAX,
 		/* Module-wide: CAP_NET_ADMIN in the initial user namespace. */
 		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= MUTEX_CMD_SET_CONFIG,
+		.doit		= mutex_proxy_nl_set_config,
+		.policy		= mutex_proxy_set_config_policy,
+		.maxattr	= MUTEX_A_MAX,
+		/* One namespace: CAP_NET_ADMIN over its user namespace. */
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= MUTEX_CMD_GET_CONFIG,
+		.doit		= mutex_proxy_nl_get_config,
 	},
 };
 

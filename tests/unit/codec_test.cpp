@@ -166,6 +166,8 @@ TEST(CodecTables, FeatureNames) {
     EXPECT_TRUE(feature_names(0).empty());
     EXPECT_EQ(feature_names(MUTEX_FEATURE_NETNS | MUTEX_FEATURE_HOOKS_IPV6),
               (std::vector<std::string>{"netns", "hooks_ipv6"}));
+    EXPECT_EQ(feature_names(MUTEX_FEATURE_CONFIG | MUTEX_FEATURE_CGROUP),
+              (std::vector<std::string>{"config", "cgroup"}));
     EXPECT_EQ(feature_names(MUTEX_FEATURE_STATS | (1ULL << 40U)),
               (std::vector<std::string>{"stats", "bit40"}));
 }

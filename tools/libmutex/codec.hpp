@@ -136,6 +136,8 @@ inline constexpr std::array kFeatureBits{
     FeatureBit{"params", MUTEX_FEATURE_PARAMS},
     FeatureBit{"hooks_ipv4", MUTEX_FEATURE_HOOKS_IPV4},
     FeatureBit{"hooks_ipv6", MUTEX_FEATURE_HOOKS_IPV6},
+    FeatureBit{"config", MUTEX_FEATURE_CONFIG},
+    FeatureBit{"cgroup", MUTEX_FEATURE_CGROUP},
 };
 
 /// Names of the bits set in `features`, in bit order; an unknown bit N is named "bit<N>".

@@ -18,7 +18,7 @@
  * Addresses: nothing the module exports carries a kernel address.
  *
  * Permissions
- *   Reading (GET_INFO, GET_STATS) is open to every user.
+ *   Reading (GET_INFO, GET_STATS, GET_CONFIG) is open to every user.
  *   SET_PARAMS changes module-wide parameters shared by every namespace, so it
  *   needs CAP_NET_ADMIN in the initial user namespace (GENL_ADMIN_PERM): a
  *   container's root cannot retune the host. Commands that change one
@@ -48,11 +48,86 @@
  *                range: the extack message names the parameter and its
  *                allowed values, NLMSGERR_ATTR_OFFS points at the value.
  *
+ *   MUTEX_CMD_SET_CONFIG  doit, CAP_NET_ADMIN over the namespace
+ *                         (GENL_UNS_ADMIN_PERM). Since API version 2.
+ *       Replaces the namespace's whole configuration (pools and rules) in
+ *       one step: packet processing sees either the old or the new
+ *       configuration, never a mix. Flows already steered keep their NAT.
+ *       request: MUTEX_A_GENERATION, the generation the writer last read
+ *                (GET_CONFIG; 0 for a namespace never configured), and
+ *                the new configuration: MUTEX_A_POOL attributes (the n-th
+ *                is pool index n-1) and MUTEX_A_RULE attributes (in
+ *                evaluation order), all at the top level of the message,
+ *                not in one nest: an attribute is at most 64 KiB, a
+ *                configuration can be far larger. None at all removes
+ *                every pool and rule. A message larger than the socket's
+ *                send buffer needs a larger one (SO_SNDBUF, or
+ *                SO_SNDBUFFORCE with CAP_NET_ADMIN): about 60 to 250
+ *                bytes per rule.
+ *       reply:   MUTEX_A_GENERATION, the generation of the new
+ *                configuration (the old one plus 1).
+ *       errors:  -EPERM without CAP_NET_ADMIN over the namespace;
+ *                -ESTALE if MUTEX_A_GENERATION is not the current
+ *                generation (another writer replaced the configuration
+ *                since it was read; extack "configuration changed since
+ *                generation N (now M)" where the kernel can format it, else
+ *                "configuration changed since the generation read"): read
+ *                it again and retry;
+ *                -EINVAL for a missing MUTEX_A_GENERATION and for every invalid pool, backend or rule (a value out
+ *                of its range too: never -ERANGE): the extack
+ *                message says what is wrong, NLMSGERR_ATTR_OFFS points at
+ *                the offending attribute (or its nest);
+ *                -ENOENT for a cgroup path that does not exist,
+ *                -EOPNOTSUPP for a cgroup match on a kernel without
+ *                cgroup socket data; -ENOMEM. Nothing changes on any error.
+ *       Validation: at most MUTEX_MAX_POOLS pools, MUTEX_MAX_BACKENDS
+ *       backends per pool, MUTEX_MAX_RULES rules; pool names are 1 to
+ *       MUTEX_NAME_MAX - 1 characters of [A-Za-z0-9_.-] and unique; a
+ *       pool's backends are all local (no address) or all remote; no two
+ *       backends of a pool have the same family, address and port; a rule
+ *       has MUTEX_RULE_A_ACTION; prefixes are of the rule's family and
+ *       not longer than it (32 or 128), and no address bit beyond the
+ *       prefix length is set; port ranges have min <= max and min >= 1;
+ *       uid/gid ranges min <= max; port ranges need MUTEX_RULE_A_PROTO
+ *       (TCP or UDP) or match TCP and UDP alike; uid, gid and cgroup
+ *       matches exclude MUTEX_RULE_A_IIF (forwarded packets have no local
+ *       socket); redirect takes exactly one of MUTEX_RULE_A_TO_PORT and
+ *       MUTEX_RULE_A_POOL (a pool of local backends); dnat takes
+ *       MUTEX_RULE_A_POOL (a pool of remote backends, with at least one
+ *       backend of the rule's family if it has one); bypass and drop take
+ *       neither.
+ *
+ *   MUTEX_CMD_GET_CONFIG  doit, open. Since API version 2.
+ *       request: none
+ *       reply:   MUTEX_A_GENERATION, MUTEX_A_POOL..., MUTEX_A_RULE...: the
+ *                configuration as set (attributes that were not given are not returned,
+ *                except defaults that are: scheduler, failure mode,
+ *                weight, priority, state), with each backend's run-time
+ *                counters MUTEX_BACKEND_A_ACTIVE_FLOWS and
+ *                MUTEX_BACKEND_A_TOTAL_FLOWS. The reply is one message
+ *                (up to about 400 bytes per rule): for large
+ *                configurations the socket's receive buffer must hold it
+ *                and the ack (SO_RCVBUF/SO_RCVBUFFORCE), else the read
+ *                fails with ENOBUFS; one too large to allocate fails with
+ *                -ENOMEM.
+ *
  * Attribute tree
  *
  *   MUTEX_A_*                 top level
  *   +- MUTEX_A_PARAMS         nest of MUTEX_PARAM_A_*
  *   +- MUTEX_A_STATS          nest of MUTEX_STATS_A_*
+ *   +- MUTEX_A_POOL           (repeated, in order: index 0, 1, ...)
+ *   |  nest of MUTEX_POOL_A_*
+ *   |  +- MUTEX_POOL_A_BACKEND   (repeated) nest of MUTEX_BACKEND_A_*
+ *   +- MUTEX_A_RULE           (repeated, in evaluation order)
+ *      nest of MUTEX_RULE_A_*
+ *
+ * Configuration semantics
+ *   Rules are evaluated for each new connection (conntrack NEW) of TCP or
+ *   UDP at IPv4/IPv6 LOCAL_OUT (local traffic) and PRE_ROUTING (forwarded
+ *   traffic), in order; the first rule whose every given match holds
+ *   decides. A rule without a given match attribute does not test it. A
+ *   connection that matches no rule is left alone.
  */
 #ifndef _UAPI_LINUX_MUTEX_PROXY_H
 #define _UAPI_LINUX_MUTEX_PROXY_H
@@ -63,13 +138,15 @@
 #define MUTEX_PROXY_GENL_VERSION	1
 
 /* Bumped when a command or attribute is added; never reused. */
-#define MUTEX_PROXY_API_VERSION		1
+#define MUTEX_PROXY_API_VERSION		2
 
 enum mutex_cmd {
 	MUTEX_CMD_UNSPEC,
 	MUTEX_CMD_GET_INFO,
 	MUTEX_CMD_GET_STATS,
 	MUTEX_CMD_SET_PARAMS,
+	MUTEX_CMD_SET_CONFIG,	/* API version 2 */
+	MUTEX_CMD_GET_CONFIG,	/* API version 2 */
 
 	__MUTEX_CMD_MAX,
 };
@@ -86,6 +163,12 @@ enum mutex_cmd {
  *	(the same number as SO_NETNS_COOKIE; not an address)
  * @MUTEX_A_PARAMS: nest, enum mutex_param_attr
  * @MUTEX_A_STATS: nest, enum mutex_stats_attr
+ * @MUTEX_A_GENERATION: u64, generation of a namespace's configuration:
+ *	0 until the first SET_CONFIG, then one more with each replacement
+ * @MUTEX_A_POOL: nest, enum mutex_pool_attr; repeated, at most
+ *	MUTEX_MAX_POOLS; the n-th is pool index n-1 for MUTEX_RULE_A_POOL
+ * @MUTEX_A_RULE: nest, enum mutex_rule_attr; repeated, at most
+ *	MUTEX_MAX_RULES, in evaluation order
  */
 enum mutex_attr {
 	MUTEX_A_UNSPEC,
@@ -96,6 +179,9 @@ enum mutex_attr {
 	MUTEX_A_NETNS_COOKIE,
 	MUTEX_A_PARAMS,
 	MUTEX_A_STATS,
+	MUTEX_A_GENERATION,
+	MUTEX_A_POOL,
+	MUTEX_A_RULE,
 
 	__MUTEX_A_MAX,
 };
@@ -108,12 +194,16 @@ enum mutex_attr {
  * MUTEX_FEATURE_PARAMS: SET_PARAMS changes module parameters at run time
  * MUTEX_FEATURE_HOOKS_IPV4: packets are seen at IPv4 LOCAL_OUT and PRE_ROUTING
  * MUTEX_FEATURE_HOOKS_IPV6: packets are seen at IPv6 LOCAL_OUT and PRE_ROUTING
+ * MUTEX_FEATURE_CONFIG: SET_CONFIG and GET_CONFIG are offered (API version 2)
+ * MUTEX_FEATURE_CGROUP: rules may match a cgroup v2 path
  */
 #define MUTEX_FEATURE_NETNS		(1ULL << 0)
 #define MUTEX_FEATURE_STATS		(1ULL << 1)
 #define MUTEX_FEATURE_PARAMS		(1ULL << 2)
 #define MUTEX_FEATURE_HOOKS_IPV4	(1ULL << 3)
 #define MUTEX_FEATURE_HOOKS_IPV6	(1ULL << 4)
+#define MUTEX_FEATURE_CONFIG		(1ULL << 5)
+#define MUTEX_FEATURE_CGROUP		(1ULL << 6)
 
 /*
  * Module parameters: module-wide, the same values as
@@ -196,5 +286,216 @@ enum mutex_stats_attr {
 	__MUTEX_STATS_A_MAX,
 };
 #define MUTEX_STATS_A_MAX (__MUTEX_STATS_A_MAX - 1)
+
+/* ---- configuration (API version 2) ---- */
+
+#define MUTEX_MAX_POOLS		256
+#define MUTEX_MAX_BACKENDS	256	/* per pool */
+#define MUTEX_MAX_RULES		65535
+#define MUTEX_NAME_MAX		32	/* pool and rule names, with the NUL */
+#define MUTEX_CGROUP_PATH_MAX	4096	/* with the NUL */
+
+/**
+ * enum mutex_scheduler - how a pool chooses a backend for a new flow;
+ *	only backends in state MUTEX_BACKEND_UP are ever chosen
+ * @MUTEX_SCHED_RR: round robin
+ * @MUTEX_SCHED_WRR: smooth weighted round robin (by MUTEX_BACKEND_A_WEIGHT)
+ * @MUTEX_SCHED_SOURCE_HASH: keyed hash (siphash, random key per boot) of
+ *	the source address: a source sticks to one backend while the set of
+ *	up backends does not change
+ * @MUTEX_SCHED_LEAST_CONN: fewest active flows relative to the weight
+ *	(active/weight smallest; ties go to the higher weight, then the first)
+ * @MUTEX_SCHED_FAILOVER: the first backend with the lowest priority value
+ */
+enum mutex_scheduler {
+	MUTEX_SCHED_RR,
+	MUTEX_SCHED_WRR,
+	MUTEX_SCHED_SOURCE_HASH,
+	MUTEX_SCHED_LEAST_CONN,
+	MUTEX_SCHED_FAILOVER,
+
+	__MUTEX_SCHED_MAX,
+};
+#define MUTEX_SCHED_MAX (__MUTEX_SCHED_MAX - 1)
+
+/**
+ * enum mutex_failure_mode - what happens to a new flow sent to a pool
+ *	that has no backend up
+ * @MUTEX_FAILURE_CLOSED: drop it (counted in flows_dropped): the node's
+ *	address never leaks (default)
+ * @MUTEX_FAILURE_OPEN: leave it alone: it goes to its original destination
+ */
+enum mutex_failure_mode {
+	MUTEX_FAILURE_CLOSED,
+	MUTEX_FAILURE_OPEN,
+
+	__MUTEX_FAILURE_MAX,
+};
+#define MUTEX_FAILURE_MAX (__MUTEX_FAILURE_MAX - 1)
+
+/**
+ * enum mutex_pool_attr - attributes nested in MUTEX_A_POOL
+ * @MUTEX_POOL_A_UNSPEC: unused
+ * @MUTEX_POOL_A_NAME: NUL-terminated string, required, 1 to
+ *	MUTEX_NAME_MAX - 1 characters of [A-Za-z0-9_.-], unique
+ * @MUTEX_POOL_A_SCHEDULER: u8, enum mutex_scheduler (default RR)
+ * @MUTEX_POOL_A_FAILURE_MODE: u8, enum mutex_failure_mode (default CLOSED)
+ * @MUTEX_POOL_A_BACKEND: nest, enum mutex_backend_attr; repeated, at most
+ *	MUTEX_MAX_BACKENDS; a pool may have none (then it always fails)
+ */
+enum mutex_pool_attr {
+	MUTEX_POOL_A_UNSPEC,
+	MUTEX_POOL_A_NAME,
+	MUTEX_POOL_A_SCHEDULER,
+	MUTEX_POOL_A_FAILURE_MODE,
+	MUTEX_POOL_A_BACKEND,
+
+	__MUTEX_POOL_A_MAX,
+};
+#define MUTEX_POOL_A_MAX (__MUTEX_POOL_A_MAX - 1)
+
+/**
+ * enum mutex_backend_state - administrative state of a backend
+ * @MUTEX_BACKEND_UP: takes new flows
+ * @MUTEX_BACKEND_DOWN: takes no new flows
+ * @MUTEX_BACKEND_DRAIN: takes no new flows; its existing flows go on
+ *	(they do in state down too: the NAT of a flow is never changed)
+ */
+enum mutex_backend_state {
+	MUTEX_BACKEND_UP,
+	MUTEX_BACKEND_DOWN,
+	MUTEX_BACKEND_DRAIN,
+
+	__MUTEX_BACKEND_STATE_MAX,
+};
+#define MUTEX_BACKEND_STATE_MAX (__MUTEX_BACKEND_STATE_MAX - 1)
+
+/**
+ * enum mutex_backend_attr - attributes nested in MUTEX_POOL_A_BACKEND
+ * @MUTEX_BACKEND_A_UNSPEC: unused
+ * @MUTEX_BACKEND_A_PAD: padding for 64-bit attributes
+ * @MUTEX_BACKEND_A_FAMILY: u8, AF_INET or AF_INET6; with
+ *	MUTEX_BACKEND_A_ADDR. Both absent: a local port of this node (a pool
+ *	for redirect)
+ * @MUTEX_BACKEND_A_ADDR: binary, 4 bytes (AF_INET) or 16 (AF_INET6),
+ *	network byte order
+ * @MUTEX_BACKEND_A_PORT: u16, host byte order, required, 1..65535
+ * @MUTEX_BACKEND_A_WEIGHT: u32, 1..65535 (default 1)
+ * @MUTEX_BACKEND_A_PRIORITY: u8, lower is preferred (default 0)
+ * @MUTEX_BACKEND_A_STATE: u8, enum mutex_backend_state (default UP)
+ * @MUTEX_BACKEND_A_ACTIVE_FLOWS: u64, GET_CONFIG only: flows steered to
+ *	the backend that still exist (counted once the connection table
+ *	sees flows end; 0 until then)
+ * @MUTEX_BACKEND_A_TOTAL_FLOWS: u64, GET_CONFIG only: flows ever steered
+ *	to the backend
+ *
+ * The run-time counters belong to the backend (pool name, family, address,
+ * port), not to one configuration: a SET_CONFIG that keeps a backend keeps
+ * its counters, whatever else changes.
+ */
+enum mutex_backend_attr {
+	MUTEX_BACKEND_A_UNSPEC,
+	MUTEX_BACKEND_A_PAD,
+	MUTEX_BACKEND_A_FAMILY,
+	MUTEX_BACKEND_A_ADDR,
+	MUTEX_BACKEND_A_PORT,
+	MUTEX_BACKEND_A_WEIGHT,
+	MUTEX_BACKEND_A_PRIORITY,
+	MUTEX_BACKEND_A_STATE,
+	MUTEX_BACKEND_A_ACTIVE_FLOWS,
+	MUTEX_BACKEND_A_TOTAL_FLOWS,
+
+	__MUTEX_BACKEND_A_MAX,
+};
+#define MUTEX_BACKEND_A_MAX (__MUTEX_BACKEND_A_MAX - 1)
+
+/**
+ * enum mutex_action - what a matching rule does with a new flow
+ * @MUTEX_ACTION_REDIRECT: NAT to a local port (MUTEX_RULE_A_TO_PORT, or a
+ *	backend of a pool of local ports); SO_ORIGINAL_DST and
+ *	IP6T_SO_ORIGINAL_DST answer as after iptables REDIRECT
+ * @MUTEX_ACTION_DNAT: NAT to a backend of a pool of remote backends
+ * @MUTEX_ACTION_BYPASS: leave the flow alone and stop evaluating
+ * @MUTEX_ACTION_DROP: drop the flow
+ */
+enum mutex_action {
+	MUTEX_ACTION_REDIRECT,
+	MUTEX_ACTION_DNAT,
+	MUTEX_ACTION_BYPASS,
+	MUTEX_ACTION_DROP,
+
+	__MUTEX_ACTION_MAX,
+};
+#define MUTEX_ACTION_MAX (__MUTEX_ACTION_MAX - 1)
+
+/**
+ * enum mutex_rule_attr - attributes nested in MUTEX_A_RULE; every
+ *	match attribute is optional, a rule without any matches every TCP
+ *	and UDP flow
+ * @MUTEX_RULE_A_UNSPEC: unused
+ * @MUTEX_RULE_A_NAME: NUL-terminated string, optional label, at most
+ *	MUTEX_NAME_MAX - 1 characters
+ * @MUTEX_RULE_A_FAMILY: u8, AF_INET or AF_INET6 (absent: both); required
+ *	with a prefix
+ * @MUTEX_RULE_A_PROTO: u8, IPPROTO_TCP or IPPROTO_UDP (absent: both)
+ * @MUTEX_RULE_A_DST_ADDR: binary, 4 or 16 bytes (the rule's family),
+ *	network byte order; with MUTEX_RULE_A_DST_PLEN
+ * @MUTEX_RULE_A_DST_PLEN: u8, prefix length, 0..32 or 0..128
+ * @MUTEX_RULE_A_DST_PORT_MIN: u16, host byte order, 1..65535; with
+ *	MUTEX_RULE_A_DST_PORT_MAX, the inclusive range of destination ports
+ * @MUTEX_RULE_A_DST_PORT_MAX: u16, host byte order, >= the minimum
+ * @MUTEX_RULE_A_SRC_ADDR: binary, as MUTEX_RULE_A_DST_ADDR, with
+ *	MUTEX_RULE_A_SRC_PLEN
+ * @MUTEX_RULE_A_SRC_PLEN: u8, as MUTEX_RULE_A_DST_PLEN
+ * @MUTEX_RULE_A_SRC_PORT_MIN: u16, as MUTEX_RULE_A_DST_PORT_MIN
+ * @MUTEX_RULE_A_SRC_PORT_MAX: u16, as MUTEX_RULE_A_DST_PORT_MAX
+ * @MUTEX_RULE_A_UID_MIN: u32, with MUTEX_RULE_A_UID_MAX: inclusive range of
+ *	the uid owning the local socket (in the initial user namespace);
+ *	packets without a local socket do not match
+ * @MUTEX_RULE_A_UID_MAX: u32, >= the minimum
+ * @MUTEX_RULE_A_GID_MIN: u32, as UID, for the socket file opener's fsgid
+ * @MUTEX_RULE_A_GID_MAX: u32
+ * @MUTEX_RULE_A_CGROUP: NUL-terminated string, cgroup v2 path such as
+ *	"/system.slice/x.service": the local socket's cgroup is it or one of
+ *	its descendants. Resolved once, by SET_CONFIG (-ENOENT if absent)
+ * @MUTEX_RULE_A_MARK_VALUE: u32, with MUTEX_RULE_A_MARK_MASK: the packet
+ *	matches if (mark & mask) == value; value must have no bit outside mask
+ * @MUTEX_RULE_A_MARK_MASK: u32, non-zero
+ * @MUTEX_RULE_A_OIF: u32, output interface index (LOCAL_OUT only: a
+ *	forwarded packet has no output interface yet at PRE_ROUTING)
+ * @MUTEX_RULE_A_IIF: u32, input interface index (PRE_ROUTING only)
+ * @MUTEX_RULE_A_ACTION: u8, enum mutex_action, required
+ * @MUTEX_RULE_A_TO_PORT: u16, host byte order, 1..65535: redirect target
+ * @MUTEX_RULE_A_POOL: u32, index of a MUTEX_A_POOL of the request
+ */
+enum mutex_rule_attr {
+	MUTEX_RULE_A_UNSPEC,
+	MUTEX_RULE_A_NAME,
+	MUTEX_RULE_A_FAMILY,
+	MUTEX_RULE_A_PROTO,
+	MUTEX_RULE_A_DST_ADDR,
+	MUTEX_RULE_A_DST_PLEN,
+	MUTEX_RULE_A_DST_PORT_MIN,
+	MUTEX_RULE_A_DST_PORT_MAX,
+	MUTEX_RULE_A_SRC_ADDR,
+	MUTEX_RULE_A_SRC_PLEN,
+	MUTEX_RULE_A_SRC_PORT_MIN,
+	MUTEX_RULE_A_SRC_PORT_MAX,
+	MUTEX_RULE_A_UID_MIN,
+	MUTEX_RULE_A_UID_MAX,
+	MUTEX_RULE_A_GID_MIN,
+	MUTEX_RULE_A_GID_MAX,
+	MUTEX_RULE_A_CGROUP,
+	MUTEX_RULE_A_MARK_VALUE,
+	MUTEX_RULE_A_MARK_MASK,
+	MUTEX_RULE_A_OIF,
+	MUTEX_RULE_A_IIF,
+	MUTEX_RULE_A_ACTION,
+	MUTEX_RULE_A_TO_PORT,
+	MUTEX_RULE_A_POOL,
+
+	__MUTEX_RULE_A_MAX,
+};
+#define MUTEX_RULE_A_MAX (__MUTEX_RULE_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_MUTEX_PROXY_H */

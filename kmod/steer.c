@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mutex_proxy: steering through the kernel's NAT engine.
+ *
+ * The module registers NAT lookup functions with nf_nat_ipv4_register_fn()
+ * and nf_nat_ipv6_register_fn(), as iptable_nat and nft's nat chains do, at
+ * LOCAL_OUT (this host's traffic) and PRE_ROUTING (forwarded traffic). The
+ * NAT core calls them only for a conntrack entry whose destination NAT is
+ * not set up yet, i.e. once per new connection; whatever the function
+ * decides is then applied by the NAT core to every packet of the flow in
+ * both directions (replies, ICMP errors, checksums), and conntrack -L
+ * shows it. Packets of established flows never reach the function.
+ *
+ * Priority: NF_IP_PRI_NAT_DST - 1 orders the module's decision just before
+ * iptables/nftables nat rules of the same hook: a flow the module steers is
+ * not NATed again by them, a flow it leaves alone still is.
+ *
+ * Conntrack is enabled in each namespace for both families with
+ * nf_ct_netns_get() while the module is loaded (as a NAT target does).
+ */
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/skbuff.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_nat.h>
+#include <net/netfilter/nf_nat_redirect.h>
+#include <net/sock.h>
+
+#include "mutex_proxy.h"
+
+/* Fill in the owner of the local socket, if the packet has one. */
+static void mutex_proxy_key_owner(struct mutex_proxy_key *key,
+				  struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	struct sock *sk = skb_to_full_sk(skb);
+	const struct file *filp;
+
+	if (state->hook != NF_INET_LOCAL_OUT || !sk || !sk_fullsock(sk) ||
+	    !net_eq(sock_net(sk), state->net))
+		return;
+	key->sk = sk;
+	key->has_owner = true;
+	key->uid = from_kuid_munged(&init_user_ns, sk->sk_uid);
+	key->gid = U32_MAX;
+	read_lock_bh(&sk->sk_callback_lock);
+	filp = sk->sk_socket ? sk->sk_socket->file : NULL;
+	if (filp)
+		key->gid = from_kgid_munged(&init_user_ns, filp->f_cred->fsgid);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static unsigned int mutex_proxy_nat_apply(struct sk_buff *skb,
+					  const struct nf_hook_state *state,
+					  struct nf_conn *ct,
+					  const struct mutex_proxy_rule *rule,
+					  const struct mutex_proxy_backend *be,
+					  u8 family)
+{
+	struct nf_nat_range2 range = {};
+	u16 port = be ? be->port : rule->to_port;
+
+	range.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+	range.min_proto.all = htons(port);
+	range.max_proto.all = htons(port);
+	if (rule->action == MUTEX_ACTION_REDIRECT)
+		return family == AF_INET ?
+		       nf_nat_redirect_ipv4(skb, &range, state->hook) :
+		       nf_nat_redirect_ipv6(skb, &range, state->hook);
+
+	range.flags |= NF_NAT_RANGE_MAP_IPS;
+	range.min_addr = be->addr;
+	range.max_addr = be->addr;
+	return nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+}
+
+/**
+ * mutex_proxy_nat_hook() - decide a new connection
+ * @priv: unused
+ * @skb: its first packet
+ * @state: hook state
+ *
+ * Called by the NAT core under RCU, in softirq or process context, for
+ * conntrack entries without destination NAT yet. Never sleeps.
+ *
+ * Return: NF_ACCEPT (steered, or left alone) or NF_DROP.
+ */
+static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
+					 const struct nf_hook_state *state)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(state->net);
+	const struct nf_conntrack_tuple *t;
+	const struct mutex_proxy_config *cfg;
+	const struct mutex_proxy_rule *rule;
+	struct mutex_proxy_backend *be = NULL;
+	struct mutex_proxy_key key = {};
+	enum ip_conntrack_info ctinfo;
+	struct mutex_proxy_pool *pool;
+	struct nf_conn *ct;
+	unsigned int ret;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || ctinfo != IP_CT_NEW)
+		return NF_ACCEPT;
+	cfg = rcu_dereference(mpn->config);
+	if (!cfg || !cfg->n_rules)
+		return NF_ACCEPT;
+	t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	if (t->dst.protonum != IPPROTO_TCP && t->dst.protonum != IPPROTO_UDP)
+		return NF_ACCEPT;
+
+	key.family = t->src.l3num == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	key.proto = t->dst.protonum;
+	key.saddr = t->src.u3;
+	key.daddr = t->dst.u3;
+	/* TCP and UDP keep their ports at the same place of the tuple. */
+	key.sport = ntohs(t->src.u.all);
+	key.dport = ntohs(t->dst.u.all);
+	key.mark = skb->mark;
+	key.oif = state->out ? state->out->ifindex : 0;
+	key.iif = state->in ? state->in->ifindex : 0;
+	mutex_proxy_key_owner(&key, skb, state);
+
+	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_NEW, 1);
+	rule = mutex_proxy_classify(cfg, &key);
+	if (!rule)
+		return NF_ACCEPT;
+
+	switch (rule->action) {
+	case MUTEX_ACTION_BYPASS:
+		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_BYPASSED, 1);
+		return NF_ACCEPT;
+	case MUTEX_ACTION_DROP:
+		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_DROPPED, 1);
+		return NF_DROP;
+	}
+
+	if (rule->match & MUTEX_M_POOL) {
+		pool = &cfg->pools[rule->pool];
+		be = mutex_proxy_sched_pick(pool, &key);
+		if (!be) {
+			if (pool->failure_mode == MUTEX_FAILURE_OPEN)
+				return NF_ACCEPT;
+			mutex_proxy_stats_add(mpn->stats,
+					      MUTEX_STATS_A_FLOWS_DROPPED, 1);
+			return NF_DROP;
+		}
+	}
+
+	ret = mutex_proxy_nat_apply(skb, state, ct, rule, be, key.family);
+	if (ret == NF_ACCEPT) {
+		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_STEERED, 1);
+		if (be)
+			atomic64_inc(&be->ctr->total);
+	} else {
+		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_DROPPED, 1);
+	}
+	return ret;
+}
+
+static const struct nf_hook_ops mutex_proxy_nat_ipv4_ops[] = {
+	{
+		.hook		= mutex_proxy_nat_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_NAT_DST - 1,
+	},
+	{
+		.hook		= mutex_proxy_nat_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP_PRI_NAT_DST - 1,
+	},
+};
+
+static const struct nf_hook_ops mutex_proxy_nat_ipv6_ops[] = {
+	{
+		.hook		= mutex_proxy_nat_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_NAT_DST - 1,
+	},
+	{
+		.hook		= mutex_proxy_nat_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP6_PRI_NAT_DST - 1,
+	},
+};
+
+static int mutex_proxy_nat_register_ops(struct net *net,
+					const struct nf_hook_ops *ops,
+					unsigned int n, bool ipv6)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = ipv6 ? nf_nat_ipv6_register_fn(net, &ops[i]) :
+			     nf_nat_ipv4_register_fn(net, &ops[i]);
+		if (err)
+			goto undo;
+	}
+	return 0;
+undo:
+	while (i--) {
+		if (ipv6)
+			nf_nat_ipv6_unregister_fn(net, &ops[i]);
+		else
+			nf_nat_ipv4_unregister_fn(net, &ops[i]);
+	}
+	return err;
+}
+
+static void mutex_proxy_nat_unregister_ops(struct net *net,
+					   const struct nf_hook_ops *ops,
+					   unsigned int n, bool ipv6)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (ipv6)
+			nf_nat_ipv6_unregister_fn(net, &ops[i]);
+		else
+			nf_nat_ipv4_unregister_fn(net, &ops[i]);
+	}
+}
+
+/**
+ * mutex_proxy_steer_register() - enable conntrack and register the NAT
+ *	functions in a namespace
+ * @net: the namespace
+ * @mpn: its state; @mpn->stats must be set
+ *
+ * IPv6 only when IPv6 is enabled. On failure nothing stays registered, but
+ * a function may still be running: wait for a grace period before freeing
+ * what it uses. Sleeps.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mutex_proxy_steer_register(struct net *net, struct mutex_proxy_net *mpn)
+{
+	int err;
+
+	err = nf_ct_netns_get(net, NFPROTO_IPV4);
+	if (err)
+		return err;
+	err = mutex_proxy_nat_register_ops(net, mutex_proxy_nat_ipv4_ops,
+					   ARRAY_SIZE(mutex_proxy_nat_ipv4_ops),
+					   false);
+	if (err)
+		goto put4;
+	mpn->steer_ipv4 = true;
+
+	if (!ipv6_mod_enabled())
+		return 0;
+	err = nf_ct_netns_get(net, NFPROTO_IPV6);
+	if (err)
+		goto unreg4;
+	err = mutex_proxy_nat_register_ops(net, mutex_proxy_nat_ipv6_ops,
+					   ARRAY_SIZE(mutex_proxy_nat_ipv6_ops),
+					   true);
+	if (err)
+		goto put6;
+	mpn->steer_ipv6 = true;
+	return 0;
+
+put6:
+	nf_ct_netns_put(net, NFPROTO_IPV6);
+unreg4:
+	mutex_proxy_nat_unregister_ops(net, mutex_proxy_nat_ipv4_ops,
+				       ARRAY_SIZE(mutex_proxy_nat_ipv4_ops),
+				       false);
+	mpn->steer_ipv4 = false;
+put4:
+	nf_ct_netns_put(net, NFPROTO_IPV4);
+	return err;
+}
+
+/**
+ * mutex_proxy_steer_unregister() - undo mutex_proxy_steer_register()
+ * @net: the namespace
+ * @mpn: its state
+ *
+ * Functions already running may finish after this returns. Sleeps.
+ */
+void mutex_proxy_steer_unregister(struct net *net, struct mutex_proxy_net *mpn)
+{
+	if (mpn->steer_ipv6) {
+		mutex_proxy_nat_unregister_ops(net, mutex_proxy_nat_ipv6_ops,
+					       ARRAY_SIZE(mutex_proxy_nat_ipv6_ops),
+					       true);
+		nf_ct_netns_put(net, NFPROTO_IPV6);
+	}
+	if (mpn->steer_ipv4) {
+		mutex_proxy_nat_unregister_ops(net, mutex_proxy_nat_ipv4_ops,
+					       ARRAY_SIZE(mutex_proxy_nat_ipv4_ops),
+					       false);
+		nf_ct_netns_put(net, NFPROTO_IPV4);
+	}
+	mpn->steer_ipv6 = false;
+	mpn->steer_ipv4 = false;
+}

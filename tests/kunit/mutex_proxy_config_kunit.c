@@ -1,0 +1,1031 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for mutex_proxy.ko: configuration snapshots (built from the
+ * same netlink attributes SET_CONFIG carries), validation, the rule
+ * classifier, the schedulers, counters across replacements and snapshot
+ * replacement under concurrent RCU readers.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/in.h>
+#include <linux/inet.h>
+#include <linux/kthread.h>
+#include <linux/prandom.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <net/netlink.h>
+
+#include "mutex_proxy.h"
+
+MUTEX_PROXY_IMPORT_KUNIT_NS();
+
+/* ---- building a SET_CONFIG request's attributes ---- */
+
+#define KT_MSG_SIZE	(1024 * 1024)
+
+struct kt_cfg {
+	struct sk_buff *skb;
+};
+
+struct kt_rule {
+	u8 family;
+	u8 proto;
+	u8 act;			/* KT_*; 0: bypass */
+	const char *dst;	/* NULL: no destination prefix */
+	u8 dplen;
+	bool plen_only;		/* a prefix length without an address */
+	u16 dpmin;		/* 0: no destination port range */
+	u16 dpmax;
+	const char *src;	/* NULL: no source prefix */
+	u8 splen;
+	u16 spmin;
+	u16 spmax;
+	bool uid;
+	u32 uid_min;
+	u32 uid_max;
+	bool gid;
+	u32 gid_min;
+	u32 gid_max;
+	bool mark;
+	u32 mark_value;
+	u32 mark_mask;
+	u32 oif;
+	u32 iif;
+	u16 to_port;
+	bool with_pool;
+	u32 pool;
+};
+
+struct kt_backend {
+	u8 family;		/* 0: local */
+	const char *addr;
+	u16 port;
+	u32 weight;
+	u8 priority;
+	u8 state;
+};
+
+static void kt_begin(struct kunit *test, struct kt_cfg *c)
+{
+	c->skb = alloc_skb(KT_MSG_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c->skb);
+}
+
+static const struct nlattr *kt_head(const struct kt_cfg *c)
+{
+	return (const struct nlattr *)c->skb->data;
+}
+
+static struct mutex_proxy_config *kt_try(const struct kt_cfg *c,
+					 const struct mutex_proxy_config *old,
+					 struct netlink_ext_ack *extack)
+{
+	return mutex_proxy_config_build(kt_head(c), c->skb->len, old, extack);
+}
+
+static void kt_put_addr(struct kunit *test, struct sk_buff *skb, int type,
+			u8 family, const char *str)
+{
+	u8 buf[16];
+
+	if (family == AF_INET) {
+		KUNIT_ASSERT_EQ(test, in4_pton(str, -1, buf, -1, NULL), 1);
+		KUNIT_ASSERT_EQ(test, nla_put(skb, type, 4, buf), 0);
+	} else {
+		KUNIT_ASSERT_EQ(test, in6_pton(str, -1, buf, -1, NULL), 1);
+		KUNIT_ASSERT_EQ(test, nla_put(skb, type, 16, buf), 0);
+	}
+}
+
+static void kt_pool(struct kunit *test, struct kt_cfg *c, const char *name,
+		    u8 sched, u8 failure, const struct kt_backend *be,
+		    unsigned int n)
+{
+	struct nlattr *pool, *b;
+	unsigned int i;
+
+	pool = nla_nest_start(c->skb, MUTEX_A_POOL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, nla_put_string(c->skb, MUTEX_POOL_A_NAME, name), 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u8(c->skb, MUTEX_POOL_A_SCHEDULER, sched), 0);
+	KUNIT_ASSERT_EQ(test,
+			nla_put_u8(c->skb, MUTEX_POOL_A_FAILURE_MODE, failure), 0);
+	for (i = 0; i < n; i++) {
+		b = nla_nest_start(c->skb, MUTEX_POOL_A_BACKEND);
+		KUNIT_ASSERT_NOT_NULL(test, b);
+		if (be[i].family) {
+			KUNIT_ASSERT_EQ(test, nla_put_u8(c->skb, MUTEX_BACKEND_A_FAMILY,
+							 be[i].family), 0);
+			kt_put_addr(test, c->skb, MUTEX_BACKEND_A_ADDR,
+				    be[i].family, be[i].addr);
+		}
+		KUNIT_ASSERT_EQ(test, nla_put_u16(c->skb, MUTEX_BACKEND_A_PORT,
+						  be[i].port), 0);
+		if (be[i].weight)
+			KUNIT_ASSERT_EQ(test,
+					nla_put_u32(c->skb, MUTEX_BACKEND_A_WEIGHT,
+						    be[i].weight), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_u8(c->skb, MUTEX_BACKEND_A_PRIORITY,
+						 be[i].priority), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_u8(c->skb, MUTEX_BACKEND_A_STATE,
+						 be[i].state), 0);
+		nla_nest_end(c->skb, b);
+	}
+	nla_nest_end(c->skb, pool);
+}
+
+static void kt_rule(struct kunit *test, struct kt_cfg *c,
+		    const struct kt_rule *r)
+{
+	struct sk_buff *skb = c->skb;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, MUTEX_A_RULE);
+	KUNIT_ASSERT_NOT_NULL(test, nest);
+	if (r->family)
+		KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_FAMILY,
+						 r->family), 0);
+	if (r->proto)
+		KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_PROTO,
+						 r->proto), 0);
+	if (r->dst) {
+		kt_put_addr(test, skb, MUTEX_RULE_A_DST_ADDR, r->family, r->dst);
+		KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_DST_PLEN,
+						 r->dplen), 0);
+	}
+	if (r->dpmin) {
+		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_DST_PORT_MIN,
+						  r->dpmin), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_DST_PORT_MAX,
+						  r->dpmax), 0);
+	}
+	if (r->src) {
+		kt_put_addr(test, skb, MUTEX_RULE_A_SRC_ADDR, r->family, r->src);
+		KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_SRC_PLEN,
+						 r->splen), 0);
+	}
+	if (r->spmin) {
+		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_SRC_PORT_MIN,
+						  r->spmin), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_SRC_PORT_MAX,
+						  r->spmax), 0);
+	}
+	if (r->uid) {
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_UID_MIN,
+						  r->uid_min), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_UID_MAX,
+						  r->uid_max), 0);
+	}
+	if (r->gid) {
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_GID_MIN,
+						  r->gid_min), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_GID_MAX,
+						  r->gid_max), 0);
+	}
+	if (r->mark) {
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_MARK_VALUE,
+						  r->mark_value), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_MARK_MASK,
+						  r->mark_mask), 0);
+	}
+	if (r->oif)
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_OIF, r->oif), 0);
+	if (r->iif)
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_IIF, r->iif), 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_ACTION,
+					 r->act ? r->act - 1 : MUTEX_ACTION_BYPASS),
+			0);
+	if (r->to_port)
+		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_TO_PORT,
+						  r->to_port), 0);
+	if (r->with_pool)
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_POOL,
+						  r->pool), 0);
+	nla_nest_end(skb, nest);
+}
+
+/* A bypass rule with no match: fill in what a case needs. */
+#define KT_RULE(...) ((struct kt_rule){ __VA_ARGS__ })
+
+/* struct kt_rule.act: 0 is bypass */
+#define KT_REDIRECT	(MUTEX_ACTION_REDIRECT + 1)
+#define KT_DNAT		(MUTEX_ACTION_DNAT + 1)
+#define KT_BYPASS	(MUTEX_ACTION_BYPASS + 1)
+#define KT_DROP		(MUTEX_ACTION_DROP + 1)
+
+static struct mutex_proxy_config *
+kt_build(struct kunit *test, struct kt_cfg *c,
+	 const struct mutex_proxy_config *old)
+{
+	struct netlink_ext_ack extack = {};
+	struct mutex_proxy_config *cfg;
+
+	cfg = kt_try(c, old, &extack);
+	kfree_skb(c->skb);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(cfg), "build failed: %ld (%s)",
+			       PTR_ERR_OR_ZERO(cfg),
+			       extack._msg ? extack._msg : "no message");
+	return cfg;
+}
+
+static struct mutex_proxy_config *
+kt_build_rules(struct kunit *test, const struct kt_rule *rules, unsigned int n)
+{
+	struct kt_cfg c;
+	unsigned int i;
+
+	kt_begin(test, &c);
+	for (i = 0; i < n; i++)
+		kt_rule(test, &c, &rules[i]);
+	return kt_build(test, &c, NULL);
+}
+
+static void kt_key(struct kunit *test, struct mutex_proxy_key *key, u8 family,
+		   u8 proto, const char *daddr, u16 dport)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = family;
+	key->proto = proto;
+	key->dport = dport;
+	key->sport = 40000;
+	if (family == AF_INET)
+		KUNIT_ASSERT_EQ(test, in4_pton(daddr, -1, (u8 *)&key->daddr.ip,
+					       -1, NULL), 1);
+	else
+		KUNIT_ASSERT_EQ(test, in6_pton(daddr, -1, key->daddr.in6.s6_addr,
+					       -1, NULL), 1);
+}
+
+/* Index of the rule the classifier picks, -1 for none. */
+static int kt_classify(const struct mutex_proxy_config *cfg,
+		       const struct mutex_proxy_key *key)
+{
+	const struct mutex_proxy_rule *r = mutex_proxy_classify(cfg, key);
+
+	return r ? (int)(r - cfg->rules) : -1;
+}
+
+/* What a linear scan picks: the reference the indexes must agree with. */
+static int kt_linear(const struct mutex_proxy_config *cfg,
+		     const struct mutex_proxy_key *key)
+{
+	u32 i;
+
+	if (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP)
+		return -1;
+	for (i = 0; i < cfg->n_rules; i++)
+		if (mutex_proxy_rule_match(&cfg->rules[i], key))
+			return i;
+	return -1;
+}
+
+/* ---- classifier ---- */
+
+static const struct kt_rule kt_edge_rules[] = {
+	/* 0 */ KT_RULE(.family = AF_INET, .proto = IPPROTO_TCP,
+			.dst = "10.0.0.1", .dplen = 32, .dpmin = 1, .dpmax = 1),
+	/* 1 */ KT_RULE(.family = AF_INET, .dst = "10.0.0.0", .dplen = 8,
+			.dpmin = 65535, .dpmax = 65535),
+	/* 2 */ KT_RULE(.family = AF_INET, .dst = "10.1.0.0", .dplen = 16),
+	/* 3 */ KT_RULE(.dpmin = 1000, .dpmax = 2000),
+	/* 4 */ KT_RULE(.family = AF_INET, .proto = IPPROTO_UDP,
+			.dst = "0.0.0.0", .dplen = 0),
+	/* 5 */ KT_RULE(.family = AF_INET6, .dst = "2001:db8::", .dplen = 32),
+	/* 6 */ KT_RULE(.family = AF_INET6, .dst = "2001:db8::1", .dplen = 128),
+	/* 7 */ KT_RULE(.family = AF_INET6, .proto = IPPROTO_TCP,
+			.dst = "::", .dplen = 0, .dpmin = 1, .dpmax = 65535),
+	/* 8 */ KT_RULE(.act = KT_DROP),
+};
+
+struct kt_edge_case {
+	u8 family;
+	u8 proto;
+	const char *daddr;
+	u16 dport;
+	int want;
+};
+
+static const struct kt_edge_case kt_edge_cases[] = {
+	{ AF_INET, IPPROTO_TCP, "10.0.0.1", 1, 0 },
+	{ AF_INET, IPPROTO_UDP, "10.0.0.1", 1, 4 },
+	{ AF_INET, IPPROTO_TCP, "10.0.0.1", 2, 8 },
+	{ AF_INET, IPPROTO_TCP, "10.0.0.0", 1, 8 },
+	{ AF_INET, IPPROTO_TCP, "10.0.0.2", 65535, 1 },
+	{ AF_INET, IPPROTO_TCP, "10.255.255.255", 65535, 1 },
+	{ AF_INET, IPPROTO_TCP, "11.0.0.0", 65535, 8 },
+	{ AF_INET, IPPROTO_TCP, "9.255.255.255", 65535, 8 },
+	{ AF_INET, IPPROTO_TCP, "10.1.2.3", 80, 2 },
+	{ AF_INET, IPPROTO_TCP, "10.1.2.3", 1500, 2 },
+	{ AF_INET, IPPROTO_TCP, "10.2.2.3", 1500, 3 },
+	{ AF_INET, IPPROTO_TCP, "192.168.0.1", 1000, 3 },
+	{ AF_INET, IPPROTO_TCP, "192.168.0.1", 2000, 3 },
+	{ AF_INET, IPPROTO_TCP, "192.168.0.1", 999, 8 },
+	{ AF_INET, IPPROTO_TCP, "192.168.0.1", 2001, 8 },
+	{ AF_INET, IPPROTO_UDP, "192.168.0.1", 53, 4 },
+	{ AF_INET, IPPROTO_UDP, "192.168.0.1", 1500, 3 },
+	{ AF_INET6, IPPROTO_TCP, "2001:db8::1", 80, 5 },
+	{ AF_INET6, IPPROTO_TCP, "2001:db8:ffff:ffff::1", 80, 5 },
+	{ AF_INET6, IPPROTO_TCP, "2001:db9::", 1500, 3 },
+	{ AF_INET6, IPPROTO_TCP, "2001:db9::", 1, 7 },
+	{ AF_INET6, IPPROTO_TCP, "2001:db9::", 65535, 7 },
+	{ AF_INET6, IPPROTO_UDP, "2001:db9::", 65535, 8 },
+	{ AF_INET6, IPPROTO_UDP, "::1", 9, 8 },
+	{ AF_INET, IPPROTO_ICMP, "10.0.0.1", 0, -1 },
+};
+
+static void mutex_proxy_kunit_classify_edges(struct kunit *test)
+{
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_key key;
+	unsigned int i;
+
+	cfg = kt_build_rules(test, kt_edge_rules, ARRAY_SIZE(kt_edge_rules));
+	for (i = 0; i < ARRAY_SIZE(kt_edge_cases); i++) {
+		const struct kt_edge_case *c = &kt_edge_cases[i];
+
+		kt_key(test, &key, c->family, c->proto, c->daddr, c->dport);
+		KUNIT_EXPECT_EQ_MSG(test, kt_classify(cfg, &key), c->want,
+				    "case %u: %s port %u", i, c->daddr, c->dport);
+		KUNIT_EXPECT_EQ_MSG(test, kt_linear(cfg, &key), c->want,
+				    "case %u (linear)", i);
+	}
+	mutex_proxy_config_free(cfg);
+}
+
+/* A rule of the rest list before port and prefix rules wins. */
+static void mutex_proxy_kunit_classify_order(struct kunit *test)
+{
+	static const struct kt_rule rules[] = {
+		KT_RULE(.mark = true, .mark_value = 0x10, .mark_mask = 0xf0),
+		KT_RULE(.dpmin = 80, .dpmax = 80),
+		KT_RULE(.family = AF_INET, .dst = "10.0.0.0", .dplen = 8),
+		KT_RULE(.family = AF_INET, .dst = "10.0.0.0", .dplen = 24,
+			.mark = true, .mark_value = 1, .mark_mask = 1),
+		KT_RULE(.family = AF_INET, .dst = "10.0.0.0", .dplen = 24),
+	};
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_key key;
+
+	cfg = kt_build_rules(test, rules, ARRAY_SIZE(rules));
+	kt_key(test, &key, AF_INET, IPPROTO_TCP, "10.0.0.5", 80);
+	key.mark = 0x1f;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 0);
+	key.mark = 0x21;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 1);
+	key.dport = 81;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 2);
+	kt_key(test, &key, AF_INET, IPPROTO_TCP, "11.0.0.5", 81);
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), -1);
+	mutex_proxy_config_free(cfg);
+}
+
+static void mutex_proxy_kunit_classify_owner(struct kunit *test)
+{
+	static const struct kt_rule rules[] = {
+		KT_RULE(.uid = true, .uid_min = 1000, .uid_max = 1999),
+		KT_RULE(.gid = true, .gid_min = 100, .gid_max = 100),
+		KT_RULE(.family = AF_INET, .src = "192.168.1.0", .splen = 24,
+			.spmin = 1024, .spmax = 65535),
+		KT_RULE(.oif = 3),
+		KT_RULE(.iif = 4),
+	};
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_key key;
+
+	cfg = kt_build_rules(test, rules, ARRAY_SIZE(rules));
+	kt_key(test, &key, AF_INET, IPPROTO_UDP, "1.2.3.4", 53);
+	/* No local socket: no owner match. */
+	key.uid = 1000;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), -1);
+	key.has_owner = true;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 0);
+	key.uid = 1999;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 0);
+	key.uid = 999;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), -1);
+	key.uid = 2000;
+	key.gid = 100;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 1);
+	key.gid = 101;
+	key.saddr.ip = htonl(0xc0a801ff);	/* 192.168.1.255 */
+	key.sport = 1024;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 2);
+	key.sport = 1023;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), -1);
+	key.oif = 3;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 3);
+	key.oif = 0;
+	key.iif = 4;
+	KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), 4);
+	mutex_proxy_config_free(cfg);
+}
+
+/*
+ * Many random rules (ports, prefixes, both, neither, of every width) and
+ * many random flows near them: the indexed lookup must pick exactly what a
+ * linear first-match scan picks.
+ */
+static void mutex_proxy_kunit_classify_random(struct kunit *test)
+{
+	static const u8 plens4[] = { 0, 8, 16, 24, 28, 32 };
+	static const u8 plens6[] = { 0, 16, 32, 48, 64, 127, 128 };
+	struct mutex_proxy_config *cfg;
+	struct rnd_state rnd;
+	struct kt_cfg c;
+	unsigned int i, n_rules = 3000, mismatches = 0;
+	char a[64];
+
+	prandom_seed_state(&rnd, 0x6d757465);
+	kt_begin(test, &c);
+	for (i = 0; i < n_rules; i++) {
+		struct kt_rule r = KT_RULE(.act = KT_DROP);
+		u32 x = prandom_u32_state(&rnd);
+		bool v6 = x & 1;
+
+		r.proto = (x >> 1) % 3 == 0 ? 0 :
+			  (x >> 1) % 3 == 1 ? IPPROTO_TCP : IPPROTO_UDP;
+		if ((x >> 4) % 4) {
+			r.family = v6 ? AF_INET6 : AF_INET;
+			r.dplen = v6 ? plens6[(x >> 8) % ARRAY_SIZE(plens6)] :
+				       plens4[(x >> 8) % ARRAY_SIZE(plens4)];
+			/* Few distinct addresses, so prefixes overlap. */
+			if (v6)
+				snprintf(a, sizeof(a), "2001:db8:%x::%x",
+					 (x >> 12) % 4, (x >> 14) % 4);
+			else
+				snprintf(a, sizeof(a), "10.%u.%u.%u",
+					 (x >> 12) % 4, (x >> 14) % 4,
+					 (x >> 16) % 4);
+			r.dst = a;
+		} else if ((x >> 4) % 8 == 0) {
+			r.family = v6 ? AF_INET6 : AF_INET;
+		}
+		switch ((x >> 20) % 4) {
+		case 0:
+			break;
+		case 1:	/* one port */
+			r.dpmin = 1 + prandom_u32_state(&rnd) % 64;
+			r.dpmax = r.dpmin;
+			break;
+		case 2:	/* a narrow range */
+			r.dpmin = 1 + prandom_u32_state(&rnd) % 64;
+			r.dpmax = r.dpmin + prandom_u32_state(&rnd) % 8;
+			break;
+		default: /* a wide range */
+			r.dpmin = 1 + prandom_u32_state(&rnd) % 64;
+			r.dpmax = 65535 - prandom_u32_state(&rnd) % 3;
+			break;
+		}
+		if ((x >> 24) % 16 == 0) {
+			r.mark = true;
+			r.mark_value = 1;
+			r.mark_mask = 1;
+		}
+		/* Prefix addresses must have no bit beyond the length:
+		 * build them masked by giving the masked text.
+		 */
+		if (r.dst) {
+			struct mutex_proxy_key k;
+			union nf_inet_addr mask;
+			unsigned int j;
+
+			kt_key(test, &k, r.family, IPPROTO_TCP, a, 1);
+			mutex_proxy_prefix_mask(&mask, r.dplen);
+			for (j = 0; j < 4; j++)
+				k.daddr.all[j] &= mask.all[j];
+			if (v6)
+				snprintf(a, sizeof(a), "%pI6", &k.daddr.in6);
+			else
+				snprintf(a, sizeof(a), "%pI4", &k.daddr.ip);
+		}
+		kt_rule(test, &c, &r);
+	}
+	cfg = kt_build(test, &c, NULL);
+
+	for (i = 0; i < 20000; i++) {
+		struct mutex_proxy_key key;
+		u32 x = prandom_u32_state(&rnd);
+		bool v6 = x & 1;
+
+		if (v6)
+			snprintf(a, sizeof(a), "2001:db8:%x::%x",
+				 (x >> 2) % 5, (x >> 5) % 5);
+		else
+			snprintf(a, sizeof(a), "10.%u.%u.%u", (x >> 2) % 5,
+				 (x >> 5) % 5, (x >> 8) % 5);
+		kt_key(test, &key, v6 ? AF_INET6 : AF_INET,
+		       (x >> 11) & 1 ? IPPROTO_UDP : IPPROTO_TCP, a,
+		       (x >> 12) % 4 ? 1 + (x >> 14) % 80 :
+				       65535 - (x >> 14) % 4);
+		key.mark = (x >> 30) & 1;
+		if (kt_classify(cfg, &key) != kt_linear(cfg, &key) &&
+		    mismatches++ < 5)
+			KUNIT_FAIL(test, "%s port %u mark %u: indexed %d, linear %d",
+				   a, key.dport, key.mark, kt_classify(cfg, &key),
+				   kt_linear(cfg, &key));
+	}
+	KUNIT_EXPECT_EQ(test, mismatches, 0U);
+	/* The indexes hold something: the test did not degrade to a scan. */
+	KUNIT_EXPECT_GT(test, cfg->parts[0].n_plens, 0U);
+	KUNIT_EXPECT_GT(test, cfg->parts[0].n_bounds, 1U);
+	KUNIT_EXPECT_LT(test, cfg->parts[0].n_rest, n_rules / 2);
+	mutex_proxy_config_free(cfg);
+}
+
+/* ---- validation ---- */
+
+struct kt_bad_case {
+	const char *what;
+	struct kt_rule rule;
+	int err;
+};
+
+static const struct kt_bad_case kt_bad_cases[] = {
+	{ "prefix bits beyond length",
+	  KT_RULE(.family = AF_INET, .dst = "10.0.0.1", .dplen = 24), -EINVAL },
+	{ "IPv4 prefix longer than 32",
+	  KT_RULE(.family = AF_INET, .dst = "10.0.0.1", .dplen = 33), -EINVAL },
+	{ "prefix without family",
+	  KT_RULE(.plen_only = true, .dplen = 8), -EINVAL },
+	{ "port range reversed",
+	  KT_RULE(.dpmin = 10, .dpmax = 9), -EINVAL },
+	{ "uid range reversed",
+	  KT_RULE(.uid = true, .uid_min = 10, .uid_max = 9), -EINVAL },
+	{ "mark value outside mask",
+	  KT_RULE(.mark = true, .mark_value = 3, .mark_mask = 1), -EINVAL },
+	{ "uid with input interface",
+	  KT_RULE(.uid = true, .uid_min = 1, .uid_max = 2, .iif = 2), -EINVAL },
+	{ "redirect without port or pool",
+	  KT_RULE(.act = KT_REDIRECT), -EINVAL },
+	{ "redirect with both port and pool",
+	  KT_RULE(.act = KT_REDIRECT, .to_port = 1, .with_pool = true, .pool = 0),
+	  -EINVAL },
+	{ "redirect to a pool of remote backends",
+	  KT_RULE(.act = KT_REDIRECT, .with_pool = true, .pool = 1), -EINVAL },
+	{ "dnat to a pool of local backends",
+	  KT_RULE(.act = KT_DNAT, .with_pool = true, .pool = 0), -EINVAL },
+	{ "dnat without pool",
+	  KT_RULE(.act = KT_DNAT), -EINVAL },
+	{ "dnat IPv6 rule to an IPv4-only pool",
+	  KT_RULE(.act = KT_DNAT, .family = AF_INET6, .with_pool = true, .pool = 1),
+	  -EINVAL },
+	{ "pool index out of range",
+	  KT_RULE(.act = KT_DNAT, .with_pool = true, .pool = 2), -EINVAL },
+	{ "bypass with a port",
+	  KT_RULE(.act = KT_BYPASS, .to_port = 5), -EINVAL },
+	{ "action out of range (policy)",
+	  KT_RULE(.act = MUTEX_ACTION_MAX + 2), -EINVAL },
+	{ "drop with a pool",
+	  KT_RULE(.act = KT_DROP, .with_pool = true, .pool = 1), -EINVAL },
+};
+
+static const struct kt_backend kt_local_be[] = {
+	{ .port = 1080 }, { .port = 1081 },
+};
+
+static const struct kt_backend kt_remote4_be[] = {
+	{ AF_INET, "192.0.2.1", 26656 }, { AF_INET, "192.0.2.2", 26656 },
+};
+
+static void mutex_proxy_kunit_config_invalid(struct kunit *test)
+{
+	struct netlink_ext_ack extack;
+	struct mutex_proxy_config *cfg;
+	const struct nlattr *rule, *a;
+	struct nlattr *nest;
+	unsigned int i;
+	struct kt_cfg c;
+	int rem;
+
+	for (i = 0; i < ARRAY_SIZE(kt_bad_cases); i++) {
+		const struct kt_bad_case *bc = &kt_bad_cases[i];
+
+		kt_begin(test, &c);
+		kt_pool(test, &c, "local", MUTEX_SCHED_RR, MUTEX_FAILURE_CLOSED,
+			kt_local_be, ARRAY_SIZE(kt_local_be));
+		kt_pool(test, &c, "remote", MUTEX_SCHED_RR, MUTEX_FAILURE_CLOSED,
+			kt_remote4_be, ARRAY_SIZE(kt_remote4_be));
+		kt_rule(test, &c, &KT_RULE(.act = KT_BYPASS));
+		if (bc->rule.plen_only) {
+			/* A prefix length without family and address. */
+			nest = nla_nest_start(c.skb, MUTEX_A_RULE);
+			KUNIT_ASSERT_NOT_NULL(test, nest);
+			KUNIT_ASSERT_EQ(test, nla_put_u8(c.skb, MUTEX_RULE_A_DST_PLEN,
+							 bc->rule.dplen), 0);
+			KUNIT_ASSERT_EQ(test, nla_put_u8(c.skb, MUTEX_RULE_A_ACTION,
+							 MUTEX_ACTION_DROP), 0);
+			nla_nest_end(c.skb, nest);
+		} else {
+			kt_rule(test, &c, &bc->rule);
+		}
+		memset(&extack, 0, sizeof(extack));
+		cfg = kt_try(&c, NULL, &extack);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(cfg), (long)bc->err,
+				    "%s", bc->what);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, extack._msg, "%s: no message",
+					  bc->what);
+		/* The message points into the bad rule, the last one. */
+		rule = NULL;
+		nla_for_each_attr(a, kt_head(&c), c.skb->len, rem)
+			rule = a;
+		if (extack.bad_attr) {
+			bool inside = false;
+
+			if (extack.bad_attr == rule)
+				inside = true;
+			nla_for_each_nested(a, rule, rem)
+				if (a == extack.bad_attr)
+					inside = true;
+			KUNIT_EXPECT_TRUE_MSG(test, inside,
+					      "%s: attribute outside the rule",
+					      bc->what);
+		}
+		if (!IS_ERR(cfg))
+			mutex_proxy_config_free(cfg);
+		kfree_skb(c.skb);
+	}
+}
+
+static void mutex_proxy_kunit_config_invalid_pools(struct kunit *test)
+{
+	static const struct kt_backend mixed[] = {
+		{ .port = 1080 }, { AF_INET, "192.0.2.1", 26656 },
+	};
+	static const struct kt_backend dup[] = {
+		{ AF_INET6, "2001:db8::1", 26656 }, { AF_INET6, "2001:db8::1", 26656 },
+	};
+	struct netlink_ext_ack extack = {};
+	struct mutex_proxy_config *cfg;
+	struct kt_cfg c;
+
+	kt_begin(test, &c);
+	kt_pool(test, &c, "mixed", 0, 0, mixed, ARRAY_SIZE(mixed));
+	cfg = kt_try(&c, NULL, &extack);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cfg), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, extack._msg);
+	kfree_skb(c.skb);
+
+	kt_begin(test, &c);
+	kt_pool(test, &c, "dup", 0, 0, dup, ARRAY_SIZE(dup));
+	cfg = kt_try(&c, NULL, &extack);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cfg), -EINVAL);
+	kfree_skb(c.skb);
+
+	kt_begin(test, &c);
+	kt_pool(test, &c, "same", 0, 0, NULL, 0);
+	kt_pool(test, &c, "same", 0, 0, NULL, 0);
+	cfg = kt_try(&c, NULL, &extack);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cfg), -EINVAL);
+	kfree_skb(c.skb);
+
+	kt_begin(test, &c);
+	kt_pool(test, &c, "bad name", 0, 0, NULL, 0);
+	cfg = kt_try(&c, NULL, &extack);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cfg), -EINVAL);
+	kfree_skb(c.skb);
+}
+
+/* ---- schedulers ---- */
+
+static struct mutex_proxy_config *
+kt_pool_cfg(struct kunit *test, u8 sched, const struct kt_backend *be,
+	    unsigned int n, const struct mutex_proxy_config *old)
+{
+	struct kt_cfg c;
+
+	kt_begin(test, &c);
+	kt_pool(test, &c, "p", sched, MUTEX_FAILURE_CLOSED, be, n);
+	return kt_build(test, &c, old);
+}
+
+static void kt_count(struct kunit *test, struct mutex_proxy_pool *pool,
+		     const struct mutex_proxy_key *key, unsigned int picks,
+		     unsigned int *count)
+{
+	unsigned int i;
+
+	memset(count, 0, pool->n_backends * sizeof(*count));
+	for (i = 0; i < picks; i++) {
+		struct mutex_proxy_backend *be = mutex_proxy_sched_pick(pool, key);
+
+		KUNIT_ASSERT_NOT_NULL(test, be);
+		count[be - pool->backends]++;
+	}
+}
+
+static const struct kt_backend kt_three[] = {
+	{ AF_INET, "192.0.2.1", 1, 1 },
+	{ AF_INET, "192.0.2.2", 1, 2 },
+	{ AF_INET, "192.0.2.3", 1, 3 },
+};
+
+static void mutex_proxy_kunit_sched_rr(struct kunit *test)
+{
+	struct kt_backend be[4];
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_key key;
+	unsigned int count[4];
+
+	kt_key(test, &key, AF_INET, IPPROTO_TCP, "1.1.1.1", 1);
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_RR, kt_three, 3, NULL);
+	kt_count(test, &cfg->pools[0], &key, 300, count);
+	KUNIT_EXPECT_EQ(test, count[0], 100U);
+	KUNIT_EXPECT_EQ(test, count[1], 100U);
+	KUNIT_EXPECT_EQ(test, count[2], 100U);
+	mutex_proxy_config_free(cfg);
+
+	/* down and drain take no new flows; IPv6 backend not for IPv4. */
+	memcpy(be, kt_three, sizeof(kt_three));
+	be[1].state = MUTEX_BACKEND_DOWN;
+	be[3] = (struct kt_backend){ AF_INET6, "2001:db8::1", 1 };
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_RR, be, 4, NULL);
+	kt_count(test, &cfg->pools[0], &key, 300, count);
+	KUNIT_EXPECT_EQ(test, count[0], 150U);
+	KUNIT_EXPECT_EQ(test, count[1], 0U);
+	KUNIT_EXPECT_EQ(test, count[2], 150U);
+	KUNIT_EXPECT_EQ(test, count[3], 0U);
+	kt_key(test, &key, AF_INET6, IPPROTO_TCP, "2001:db8::9", 1);
+	kt_count(test, &cfg->pools[0], &key, 10, count);
+	KUNIT_EXPECT_EQ(test, count[3], 10U);
+	mutex_proxy_config_free(cfg);
+
+	be[0].state = MUTEX_BACKEND_DRAIN;
+	be[2].state = MUTEX_BACKEND_DOWN;
+	be[3].state = MUTEX_BACKEND_DOWN;
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_RR, be, 4, NULL);
+	KUNIT_EXPECT_NULL(test, mutex_proxy_sched_pick(&cfg->pools[0], &key));
+	mutex_proxy_config_free(cfg);
+}
+
+static void mutex_proxy_kunit_sched_wrr(struct kunit *test)
+{
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_key key;
+	unsigned int count[3], i;
+	int prev = -1, runs = 0;
+
+	kt_key(test, &key, AF_INET, IPPROTO_TCP, "1.1.1.1", 1);
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_WRR, kt_three, 3, NULL);
+	kt_count(test, &cfg->pools[0], &key, 600, count);
+	KUNIT_EXPECT_EQ(test, count[0], 100U);
+	KUNIT_EXPECT_EQ(test, count[1], 200U);
+	KUNIT_EXPECT_EQ(test, count[2], 300U);
+	/* Smooth: the heaviest backend never gets 3 in a row of 6. */
+	for (i = 0; i < 60; i++) {
+		int b = mutex_proxy_sched_pick(&cfg->pools[0], &key) -
+			cfg->pools[0].backends;
+
+		runs = b == prev ? runs + 1 : 1;
+		prev = b;
+		KUNIT_EXPECT_LT(test, runs, 3);
+	}
+	mutex_proxy_config_free(cfg);
+}
+
+static void mutex_proxy_kunit_sched_source_hash(struct kunit *test)
+{
+	struct mutex_proxy_backend *first, *be;
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_key key;
+	unsigned int count[3] = {}, i, j;
+
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_SOURCE_HASH, kt_three, 3, NULL);
+	kt_key(test, &key, AF_INET, IPPROTO_TCP, "1.1.1.1", 1);
+	for (i = 0; i < 300; i++) {
+		key.saddr.ip = htonl(0x0a000000 + i);
+		first = mutex_proxy_sched_pick(&cfg->pools[0], &key);
+		KUNIT_ASSERT_NOT_NULL(test, first);
+		count[first - cfg->pools[0].backends]++;
+		/* Sticky: the same source always gets the same backend. */
+		for (j = 0; j < 5; j++) {
+			key.sport = 1000 + j;
+			be = mutex_proxy_sched_pick(&cfg->pools[0], &key);
+			KUNIT_EXPECT_PTR_EQ(test, be, first);
+		}
+	}
+	/* Spread: each backend gets a fair share of 300 sources. */
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_GT_MSG(test, count[i], 50U, "backend %u", i);
+	mutex_proxy_config_free(cfg);
+}
+
+static void mutex_proxy_kunit_sched_least_conn(struct kunit *test)
+{
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_pool *pool;
+	struct mutex_proxy_key key;
+
+	kt_key(test, &key, AF_INET, IPPROTO_TCP, "1.1.1.1", 1);
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_LEAST_CONN, kt_three, 3, NULL);
+	pool = &cfg->pools[0];
+	/* All idle: the heaviest wins the tie. */
+	KUNIT_EXPECT_PTR_EQ(test, mutex_proxy_sched_pick(pool, &key),
+			    &pool->backends[2]);
+	/* Load per weight 1/1, 4/2, 7/3: the first is least loaded. */
+	atomic64_set(&pool->backends[0].ctr->active, 1);
+	atomic64_set(&pool->backends[1].ctr->active, 4);
+	atomic64_set(&pool->backends[2].ctr->active, 7);
+	KUNIT_EXPECT_PTR_EQ(test, mutex_proxy_sched_pick(pool, &key),
+			    &pool->backends[0]);
+	atomic64_set(&pool->backends[0].ctr->active, 2);
+	atomic64_set(&pool->backends[1].ctr->active, 4);
+	atomic64_set(&pool->backends[2].ctr->active, 6);
+	/* Equal load per weight: the heaviest. */
+	KUNIT_EXPECT_PTR_EQ(test, mutex_proxy_sched_pick(pool, &key),
+			    &pool->backends[2]);
+	atomic64_set(&pool->backends[2].ctr->active, 100);
+	KUNIT_EXPECT_PTR_EQ(test, mutex_proxy_sched_pick(pool, &key),
+			    &pool->backends[1]);
+	mutex_proxy_config_free(cfg);
+}
+
+static void mutex_proxy_kunit_sched_failover(struct kunit *test)
+{
+	struct kt_backend be[3];
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_key key;
+	unsigned int i;
+
+	kt_key(test, &key, AF_INET, IPPROTO_TCP, "1.1.1.1", 1);
+	memcpy(be, kt_three, sizeof(be));
+	be[0].priority = 2;
+	be[1].priority = 1;
+	be[2].priority = 1;
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_FAILOVER, be, 3, NULL);
+	for (i = 0; i < 10; i++)
+		KUNIT_EXPECT_PTR_EQ(test,
+				    mutex_proxy_sched_pick(&cfg->pools[0], &key),
+				    &cfg->pools[0].backends[1]);
+	mutex_proxy_config_free(cfg);
+
+	be[1].state = MUTEX_BACKEND_DOWN;
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_FAILOVER, be, 3, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, mutex_proxy_sched_pick(&cfg->pools[0], &key),
+			    &cfg->pools[0].backends[2]);
+	mutex_proxy_config_free(cfg);
+
+	be[2].state = MUTEX_BACKEND_DRAIN;
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_FAILOVER, be, 3, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, mutex_proxy_sched_pick(&cfg->pools[0], &key),
+			    &cfg->pools[0].backends[0]);
+	mutex_proxy_config_free(cfg);
+
+	be[0].state = MUTEX_BACKEND_DOWN;
+	cfg = kt_pool_cfg(test, MUTEX_SCHED_FAILOVER, be, 3, NULL);
+	KUNIT_EXPECT_NULL(test, mutex_proxy_sched_pick(&cfg->pools[0], &key));
+	mutex_proxy_config_free(cfg);
+}
+
+/* ---- snapshots ---- */
+
+/* Counters belong to (pool, backend), not to a snapshot. */
+static void mutex_proxy_kunit_counters_carried(struct kunit *test)
+{
+	static const struct kt_backend next[] = {
+		{ AF_INET, "192.0.2.3", 1, 5 },		/* kept, reweighted */
+		{ AF_INET, "192.0.2.9", 1, 1 },		/* new */
+		{ AF_INET, "192.0.2.1", 2, 1 },		/* other port: new */
+	};
+	struct mutex_proxy_config *a, *b;
+
+	a = kt_pool_cfg(test, MUTEX_SCHED_RR, kt_three, 3, NULL);
+	atomic64_set(&a->pools[0].backends[2].ctr->active, 3);
+	atomic64_set(&a->pools[0].backends[2].ctr->total, 42);
+	atomic64_set(&a->pools[0].backends[0].ctr->total, 7);
+	b = kt_pool_cfg(test, MUTEX_SCHED_WRR, next, 3, a);
+	KUNIT_EXPECT_PTR_EQ(test, b->pools[0].backends[0].ctr,
+			    a->pools[0].backends[2].ctr);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&b->pools[0].backends[0].ctr->total),
+			42LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&b->pools[0].backends[1].ctr->total),
+			0LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&b->pools[0].backends[2].ctr->total),
+			0LL);
+	/* The old snapshot goes; the shared counters stay with the new. */
+	mutex_proxy_config_free(a);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&b->pools[0].backends[0].ctr->active),
+			3LL);
+	mutex_proxy_config_free(b);
+}
+
+struct kt_reader {
+	struct mutex_proxy_net *mpn;
+	unsigned long reads;
+	unsigned long errors;
+	bool stop;
+};
+
+static int kt_reader_fn(void *data)
+{
+	struct kt_reader *rd = data;
+	struct mutex_proxy_key key = {
+		.family = AF_INET, .proto = IPPROTO_TCP, .dport = 443,
+	};
+
+	key.daddr.ip = htonl(0x0a000001);
+	while (!READ_ONCE(rd->stop)) {
+		const struct mutex_proxy_config *cfg;
+		const struct mutex_proxy_rule *r;
+
+		rcu_read_lock();
+		cfg = rcu_dereference(rd->mpn->config);
+		if (cfg) {
+			r = mutex_proxy_classify(cfg, &key);
+			/* Each snapshot redirects to its own generation. */
+			if (!r || r->to_port != (u16)cfg->generation)
+				rd->errors++;
+		}
+		rcu_read_unlock();
+		rd->reads++;
+		cond_resched();
+	}
+	return 0;
+}
+
+static struct mutex_proxy_config *kt_gen_cfg(struct kunit *test, u64 gen)
+{
+	struct kt_rule rules[3] = {
+		KT_RULE(.family = AF_INET, .dst = "10.0.0.0", .dplen = 8,
+			.dpmin = 1, .dpmax = 442),
+		KT_RULE(.family = AF_INET, .dst = "10.0.0.0", .dplen = 24,
+			.act = KT_REDIRECT, .to_port = (u16)gen),
+		KT_RULE(.act = KT_DROP),
+	};
+
+	return kt_build_rules(test, rules, ARRAY_SIZE(rules));
+}
+
+static void mutex_proxy_kunit_replace_concurrent(struct kunit *test)
+{
+	struct netlink_ext_ack extack = {};
+	struct mutex_proxy_config *cfg;
+	struct task_struct *t;
+	struct kt_reader *rd;
+	struct mutex_proxy_net *mpn;
+	unsigned int i;
+
+	mpn = kunit_kzalloc(test, sizeof(*mpn), GFP_KERNEL);
+	rd = kunit_kzalloc(test, sizeof(*rd), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mpn);
+	KUNIT_ASSERT_NOT_NULL(test, rd);
+	mutex_init(&mpn->config_lock);
+	rd->mpn = mpn;
+
+	t = kthread_run(kt_reader_fn, rd, "mutex_proxy_kt");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (i = 0; i < 200; i++) {
+		cfg = kt_gen_cfg(test, i + 1);
+		mutex_lock(&mpn->config_lock);
+		KUNIT_EXPECT_EQ(test,
+				mutex_proxy_config_replace(mpn, cfg, i, &extack),
+				0);
+		mutex_unlock(&mpn->config_lock);
+		if (i % 16 == 0)
+			usleep_range(1000, 2000);
+	}
+	/* A writer that read an old generation is refused. */
+	cfg = kt_gen_cfg(test, 7);
+	mutex_lock(&mpn->config_lock);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_config_replace(mpn, cfg, 5, &extack),
+			-ESTALE);
+	mutex_unlock(&mpn->config_lock);
+	KUNIT_EXPECT_NOT_NULL(test, extack._msg);
+	KUNIT_EXPECT_EQ(test, mpn->generation, 200ULL);
+
+	msleep(20);
+	WRITE_ONCE(rd->stop, true);
+	kthread_stop(t);
+	KUNIT_EXPECT_EQ(test, rd->errors, 0UL);
+	KUNIT_EXPECT_GT(test, rd->reads, 0UL);
+
+	cfg = rcu_replace_pointer(mpn->config, NULL, true);
+	synchronize_rcu();
+	mutex_proxy_config_free(cfg);
+	/* The replaced snapshots are freed by callbacks of the module. */
+	rcu_barrier();
+}
+
+static struct kunit_case mutex_proxy_kunit_config_cases[] = {
+	KUNIT_CASE(mutex_proxy_kunit_classify_edges),
+	KUNIT_CASE(mutex_proxy_kunit_classify_order),
+	KUNIT_CASE(mutex_proxy_kunit_classify_owner),
+	KUNIT_CASE(mutex_proxy_kunit_classify_random),
+	KUNIT_CASE(mutex_proxy_kunit_config_invalid),
+	KUNIT_CASE(mutex_proxy_kunit_config_invalid_pools),
+	KUNIT_CASE(mutex_proxy_kunit_sched_rr),
+	KUNIT_CASE(mutex_proxy_kunit_sched_wrr),
+	KUNIT_CASE(mutex_proxy_kunit_sched_source_hash),
+	KUNIT_CASE(mutex_proxy_kunit_sched_least_conn),
+	KUNIT_CASE(mutex_proxy_kunit_sched_failover),
+	KUNIT_CASE(mutex_proxy_kunit_counters_carried),
+	KUNIT_CASE(mutex_proxy_kunit_replace_concurrent),
+	{}
+};
+
+static struct kunit_suite mutex_proxy_kunit_config_suite = {
+	.name = "mutex_proxy_config",
+	.test_cases = mutex_proxy_kunit_config_cases,
+};
+
+kunit_test_suite(mutex_proxy_kunit_config_suite);

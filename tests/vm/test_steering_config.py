@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: GPL-2.0
+"""VM tests of the configuration API (MUTEX_CMD_SET_CONFIG / GET_CONFIG):
+replace and read back, generations, validation with extack messages,
+permissions per namespace, unload with a configuration in place.
+
+Runs after test_module.py (which unloads the module at its end): the first
+case loads the module, the last unloads it. Speaks generic netlink itself
+(mutexctl has no `config apply` yet); run as a script it is a small client
+used for the cases that need another user or namespace:
+    python3 test_steering_config.py get | set GEN
+"""
+import errno
+import os
+import socket
+import struct
+import sys
+
+if __name__ != "__main__":
+    from guest import Failure, check, check_eq, run
+
+# ---- UAPI numbers (include/uapi/linux/mutex_proxy.h) ----
+CMD_GET_INFO, CMD_SET_CONFIG, CMD_GET_CONFIG = 1, 4, 5
+A_API_VERSION, A_FEATURES, A_GENERATION, A_POOL, A_RULE = 3, 4, 8, 9, 10
+POOL_A_NAME, POOL_A_SCHEDULER, POOL_A_FAILURE_MODE, POOL_A_BACKEND = 1, 2, 3, 4
+BE_A_FAMILY, BE_A_ADDR, BE_A_PORT, BE_A_WEIGHT, BE_A_PRIORITY, BE_A_STATE = 2, 3, 4, 5, 6, 7
+BE_A_ACTIVE, BE_A_TOTAL = 8, 9
+(R_NAME, R_FAMILY, R_PROTO, R_DST_ADDR, R_DST_PLEN, R_DPORT_MIN, R_DPORT_MAX,
+ R_SRC_ADDR, R_SRC_PLEN, R_SPORT_MIN, R_SPORT_MAX, R_UID_MIN, R_UID_MAX,
+ R_GID_MIN, R_GID_MAX, R_CGROUP, R_MARK_VALUE, R_MARK_MASK, R_OIF, R_IIF,
+ R_ACTION, R_TO_PORT, R_POOL) = range(1, 24)
+ACT_REDIRECT, ACT_DNAT, ACT_BYPASS, ACT_DROP = range(4)
+SCHED_WRR, FAIL_OPEN = 1, 1
+FEATURE_CONFIG = 1 << 5
+
+NLA_F_NESTED = 0x8000
+NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS = 1, 2
+
+
+def attr(t, data):
+    n = 4 + len(data)
+    return struct.pack("HH", n, t) + data + b"\0" * ((4 - n % 4) % 4)
+
+
+def nest(t, *parts):
+    return attr(t | NLA_F_NESTED, b"".join(parts))
+
+
+def u8(t, v):
+    return attr(t, struct.pack("B", v))
+
+
+def u16(t, v):
+    return attr(t, struct.pack("H", v))
+
+
+def u32(t, v):
+    return attr(t, struct.pack("I", v))
+
+
+def u64(t, v):
+    return attr(t, struct.pack("Q", v))
+
+
+def string(t, s):
+    return attr(t, s.encode() + b"\0")
+
+
+def attrs(b):
+    """All attributes in order, as (type, payload)."""
+    out = []
+    while len(b) >= 4:
+        n, t = struct.unpack("HH", b[:4])
+        if n < 4:
+            break
+        out.append((t & 0x3fff, b[4:n]))
+        b = b[(n + 3) & ~3:]
+    return out
+
+
+class NL:
+    def __init__(self):
+        self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
+        self.s.setsockopt(270, 11, 1)  # NETLINK_EXT_ACK
+        self.s.bind((0, 0))
+        self.seq = 1
+        err, reply, _ = self.req(0x10, 3, string(2, "mutex_proxy"))  # CTRL_CMD_GETFAMILY
+        if err:
+            raise OSError(-err, "mutex_proxy family not found")
+        self.fam = struct.unpack("H", dict(attrs(reply))[1][:2])[0]
+
+    def big(self):
+        """Room for messages of megabytes in both directions."""
+        self.s.setsockopt(socket.SOL_SOCKET, 32, 8 << 20)  # SO_SNDBUFFORCE
+        self.s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+
+    def req(self, fam, cmd, payload=b""):
+        """Returns (errno or 0, reply attributes bytes, extack dict)."""
+        self.seq += 1
+        body = struct.pack("BBH", cmd, 1, 0) + payload
+        self.s.send(struct.pack("IHHII", 16 + len(body), fam, 5, self.seq, 0) + body)
+        reply = b""
+        while True:
+            data = self.s.recv(16 << 20)
+            off = 0
+            while off < len(data):
+                n, typ, fl, _, _ = struct.unpack("IHHII", data[off:off + 16])
+                m = data[off + 16:off + n]
+                off += (n + 3) & ~3
+                if typ == 2:  # NLMSG_ERROR
+                    err = -struct.unpack("i", m[:4])[0]
+                    ext = {}
+                    if fl & 0x200:  # NLM_F_ACK_TLVS
+                        skip = 4 + (16 if fl & 0x100 else struct.unpack("I", m[4:8])[0])
+                        ext = dict(attrs(m[skip:]))
+                    return err, reply, ext
+                reply = m[4:]
+
+    def cmd(self, cmd, payload=b""):
+        return self.req(self.fam, cmd, payload)
+
+
+def msg(ext):
+    return ext.get(NLMSGERR_ATTR_MSG, b"").rstrip(b"\0").decode()
+
+
+def get_config(nl):
+    err, reply, ext = nl.cmd(CMD_GET_CONFIG)
+    if err:
+        raise OSError(err, msg(ext))
+    items = attrs(reply)
+    gen = struct.unpack("Q", dict(items)[A_GENERATION])[0]
+    return gen, [(t, v) for t, v in items if t in (A_POOL, A_RULE)]
+
+
+def set_config(nl, gen, *items):
+    """Pools and rules go at the top level of the message (not in a nest,
+    which could not exceed 64 KiB)."""
+    return nl.cmd(CMD_SET_CONFIG, u64(A_GENERATION, gen) + b"".join(items))
+
+
+def backend(port, family=None, addr=None, weight=None, state=None):
+    parts = []
+    if family is not None:
+        parts += [u8(BE_A_FAMILY, family), attr(BE_A_ADDR, socket.inet_pton(family, addr))]
+    parts.append(u16(BE_A_PORT, port))
+    if weight is not None:
+        parts.append(u32(BE_A_WEIGHT, weight))
+    if state is not None:
+        parts.append(u8(BE_A_STATE, state))
+    return nest(POOL_A_BACKEND, *parts)
+
+
+def pool(name, *backends, sched=None, fail=None):
+    parts = [string(POOL_A_NAME, name)]
+    if sched is not None:
+        parts.append(u8(POOL_A_SCHEDULER, sched))
+    if fail is not None:
+        parts.append(u8(POOL_A_FAILURE_MODE, fail))
+    return nest(A_POOL, *parts, *backends)
+
+
+def rule(*parts):
+    return nest(A_RULE, *parts)
+
+
+# A configuration like the one of a validator node.
+GOOD = [
+    pool("socks", backend(1080), backend(1081, weight=3), sched=SCHED_WRR),
+    pool("sentries", backend(26656, socket.AF_INET, "192.0.2.10"),
+         backend(26656, socket.AF_INET6, "2001:db8::10", state=2), fail=FAIL_OPEN),
+    rule(string(R_NAME, "rpc"), u8(R_PROTO, socket.IPPROTO_TCP), u16(R_DPORT_MIN, 8545),
+         u16(R_DPORT_MAX, 8545), u8(R_ACTION, ACT_BYPASS)),
+    rule(u8(R_FAMILY, socket.AF_INET), attr(R_DST_ADDR, socket.inet_pton(socket.AF_INET, "10.0.0.0")),
+         u8(R_DST_PLEN, 8), u8(R_ACTION, ACT_BYPASS)),
+    rule(u8(R_PROTO, socket.IPPROTO_TCP), u16(R_DPORT_MIN, 26656), u16(R_DPORT_MAX, 26657),
+         u32(R_UID_MIN, 1000), u32(R_UID_MAX, 1999), u32(R_MARK_VALUE, 0x10), u32(R_MARK_MASK, 0xff),
+         u8(R_ACTION, ACT_DNAT), u32(R_POOL, 1)),
+    rule(u8(R_PROTO, socket.IPPROTO_UDP), u8(R_ACTION, ACT_REDIRECT), u32(R_POOL, 0)),
+    rule(u8(R_ACTION, ACT_REDIRECT), u16(R_TO_PORT, 12345)),
+]
+
+
+def test_config_load(env):
+    if not env.loaded():
+        env.load()
+    nl = NL()
+    err, reply, _ = nl.cmd(CMD_GET_INFO)
+    check_eq(err, 0, "GET_INFO")
+    a = dict(attrs(reply))
+    check_eq(struct.unpack("I", a[A_API_VERSION])[0], 2, "API version")
+    check(struct.unpack("Q", a[A_FEATURES])[0] & FEATURE_CONFIG, "MUTEX_FEATURE_CONFIG missing")
+
+
+def test_config_initially_empty(env):
+    gen, cfg = get_config(NL())
+    check_eq(gen, 0, "generation before any SET_CONFIG")
+    check_eq(cfg, [], "configuration before any SET_CONFIG")
+
+
+def test_config_set_and_read_back(env):
+    nl = NL()
+    err, reply, ext = set_config(nl, 0, *GOOD)
+    check_eq(err, 0, f"SET_CONFIG refused: {msg(ext)}")
+    check_eq(struct.unpack("Q", dict(attrs(reply))[A_GENERATION])[0], 1, "new generation")
+    gen, cfg = get_config(nl)
+    check_eq(gen, 1, "generation after SET_CONFIG")
+    items = cfg
+    check_eq([t for t, _ in items], [A_POOL] * 2 + [A_RULE] * 5, "pools then rules, in order")
+    p1 = attrs(items[1][1])
+    check_eq(p1[0], (POOL_A_NAME, b"sentries\0"), "pool name")
+    check_eq(dict(p1)[POOL_A_FAILURE_MODE], b"\x01", "failure mode")
+    bes = [dict(attrs(v)) for t, v in p1 if t == POOL_A_BACKEND]
+    check_eq(len(bes), 2, "backends of pool sentries")
+    check_eq(bes[1][BE_A_ADDR], socket.inet_pton(socket.AF_INET6, "2001:db8::10"), "IPv6 backend address")
+    check_eq(bes[1][BE_A_STATE], b"\x02", "backend state drain")
+    check_eq(struct.unpack("Q", bes[0][BE_A_TOTAL])[0], 0, "total flows of a new backend")
+    check_eq(struct.unpack("I", bes[0][BE_A_WEIGHT])[0], 1, "default weight")
+    r2 = dict(attrs(items[4][1]))
+    check_eq(struct.unpack("I", r2[R_MARK_MASK])[0], 0xff, "mark mask")
+    check_eq(struct.unpack("I", r2[R_POOL])[0], 1, "pool index")
+    check(R_SRC_ADDR not in r2, "attribute not given comes back")
+    check_eq(dict(attrs(items[2][1]))[R_NAME], b"rpc\0", "rule name")
+
+
+def test_config_stale_generation_refused(env):
+    nl = NL()
+    err, _, ext = set_config(nl, 0, pool("other"))
+    check_eq(err, errno.ESTALE, "SET_CONFIG with generation 0 after 1")
+    check("configuration changed since" in msg(ext), f"stale message: {msg(ext)!r}")
+    gen, cfg = get_config(nl)
+    check_eq(gen, 1, "generation after a refused SET_CONFIG")
+    check_eq(len(cfg), 7, "configuration after a refused SET_CONFIG")
+
+
+BAD = [
+    ("weight 0", [pool("p", backend(1, weight=0))], "weight"),
+    ("weight 65536", [pool("p", backend(1, weight=65536))], "weight"),
+    ("port 0", [pool("p", backend(0))], ""),
+    ("bad pool name", [pool("a b")], "pool name"),
+    ("duplicate pool", [pool("p"), pool("p")], "duplicate pool"),
+    ("mixed pool", [pool("p", backend(1), backend(2, socket.AF_INET, "192.0.2.1"))], "mix"),
+    ("prefix bits", [rule(u8(R_FAMILY, socket.AF_INET),
+                          attr(R_DST_ADDR, socket.inet_pton(socket.AF_INET, "10.0.0.1")),
+                          u8(R_DST_PLEN, 8), u8(R_ACTION, ACT_DROP))], "beyond the prefix"),
+    ("prefix without family", [rule(attr(R_DST_ADDR, b"\x0a\0\0\0"), u8(R_DST_PLEN, 8),
+                                    u8(R_ACTION, ACT_DROP))], "FAMILY"),
+    ("port range reversed", [rule(u16(R_DPORT_MIN, 9), u16(R_DPORT_MAX, 8), u8(R_ACTION, ACT_DROP))], "range"),
+    ("no action", [rule(u8(R_PROTO, socket.IPPROTO_TCP))], "ACTION"),
+    ("action 9", [rule(u8(R_ACTION, 9))], ""),
+    ("redirect without target", [rule(u8(R_ACTION, ACT_REDIRECT))], "redirect"),
+    ("dnat to missing pool", [rule(u8(R_ACTION, ACT_DNAT), u32(R_POOL, 0))], "pool index"),
+    ("uid with iif", [rule(u32(R_UID_MIN, 1), u32(R_UID_MAX, 1), u32(R_IIF, 1), u8(R_ACTION, ACT_DROP))],
+     "input interface"),
+    ("counters set", [pool("p", nest(POOL_A_BACKEND, u16(BE_A_PORT, 1), u64(BE_A_TOTAL, 5)))], "counters"),
+]
+
+
+def test_config_invalid_refused(env):
+    nl = NL()
+    for what, items, words in BAD:
+        err, _, ext = set_config(nl, 1, *items)
+        check_eq(err, errno.EINVAL, f"{what}: errno")
+        check(msg(ext), f"{what}: no extack message")
+        check(words in msg(ext), f"{what}: message {msg(ext)!r} lacks {words!r}")
+        check(NLMSGERR_ATTR_OFFS in ext, f"{what}: no attribute offset")
+    err, _, ext = nl.cmd(CMD_SET_CONFIG, pool("p"))
+    check_eq(err, errno.EINVAL, "SET_CONFIG without generation")
+    err, _, ext = nl.cmd(CMD_SET_CONFIG, u64(A_GENERATION, 1) + attr(A_RULE, u8(R_ACTION, ACT_DROP)))
+    check_eq(err, errno.EINVAL, "rule without NLA_F_NESTED")
+    gen, cfg = get_config(nl)
+    check_eq(gen, 1, "generation after refused configurations")
+    check_eq(len(cfg), 7, "configuration after refused configurations")
+
+
+def test_config_permissions_and_namespaces(env):
+    # A copy every user can read (the checkout may not be).
+    me = "/tmp/mutex_proxy_config_client.py"
+    with open(os.path.abspath(__file__)) as src, open(me, "w") as dst:
+        dst.write(src.read())
+    os.chmod(me, 0o755)
+    # Anybody reads; an unprivileged user cannot replace.
+    r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "python3", me, "get"])
+    check_eq((r.rc, r.out.strip()), (0, "1 7"), f"unprivileged get: {r!r}")
+    r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "python3", me, "set", "1"])
+    check_eq(r.rc, errno.EPERM, f"unprivileged set: {r!r}")
+    # A container's root configures its own namespace, which starts empty.
+    r = run(["unshare", "--user", "--map-root-user", "--net", "sh", "-c",
+             f"python3 {me} get && python3 {me} set 0 && python3 {me} get"])
+    check_eq((r.rc, r.out.split()), (0, ["0", "0", "1", "1", "1"]), f"container namespace: {r!r}")
+    gen, _ = get_config(NL())
+    check_eq(gen, 1, "host generation after the container's change")
+
+
+def test_config_large(env):
+    """A configuration far beyond one attribute's 64 KiB, in one message."""
+    nl = NL()
+    nl.big()
+    gen, _ = get_config(nl)
+    rules = [rule(u8(R_PROTO, socket.IPPROTO_TCP), u16(R_DPORT_MIN, 1 + i), u16(R_DPORT_MAX, 1 + i),
+                  u8(R_ACTION, ACT_REDIRECT), u16(R_TO_PORT, 1 + i)) for i in range(5000)]
+    check(sum(map(len, rules)) > 200000, "test message too small")
+    err, _, ext = set_config(nl, gen, *GOOD[:2], *rules)
+    check_eq(err, 0, f"large SET_CONFIG: {msg(ext)}")
+    gen2, cfg = get_config(nl)
+    check_eq(gen2, gen + 1, "generation after a large SET_CONFIG")
+    check_eq(len(cfg), 5002, "pools and rules read back")
+    check_eq(dict(attrs(cfg[-1][1]))[R_TO_PORT], struct.pack("H", 5000), "last rule read back")
+
+
+def test_config_replace_many_then_unload(env):
+    """Replacements queue RCU frees; unloading afterwards must wait for them."""
+    nl = NL()
+    nl.big()  # the large configuration of the case before is read back first
+    gen, _ = get_config(nl)
+    for _ in range(50):
+        err, reply, ext = set_config(nl, gen, *GOOD)
+        check_eq(err, 0, f"replace: {msg(ext)}")
+        gen += 1
+    err, _, _ = set_config(nl, gen)
+    check_eq(err, 0, "empty configuration")
+    check_eq(get_config(nl)[1], [], "empty configuration read back")
+    err, _, _ = set_config(nl, gen + 1, *GOOD)
+    check_eq(err, 0, "configuration left in place for the unload")
+    env.unload()
+    check(not env.loaded(), "module still loaded after rmmod")
+
+
+def main(argv):
+    nl = NL()
+    if argv[1] == "get":
+        gen, cfg = get_config(nl)
+        print(gen, len(cfg))
+        return 0
+    err, reply, ext = set_config(nl, int(argv[2]), pool("c", backend(1)))
+    if err:
+        print(msg(ext), file=sys.stderr)
+        return err
+    print(struct.unpack("Q", dict(attrs(reply))[A_GENERATION])[0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
