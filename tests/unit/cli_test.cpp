@@ -185,7 +185,35 @@ public:
         }
         return after;
     }
+    mutex::ConfigSnapshot get_config() override {
+        ++get_configs;
+        maybe_fail();
+        return snapshot;
+    }
+    std::uint64_t set_config(const mutex::config::Config& config, std::uint64_t expected,
+                             const mutex::InterfaceIndexes& resolved) override {
+        applied = config;
+        applied_expected = expected;
+        applied_interfaces = resolved;
+        if (set_fail) {
+            std::rethrow_exception(set_fail);
+        }
+        return expected + 1;
+    }
+    [[nodiscard]] std::optional<std::uint32_t> interface_index(
+        const std::string& name) const override {
+        const auto it = interfaces.find(name);
+        return it == interfaces.end() ? std::nullopt : std::optional<std::uint32_t>(it->second);
+    }
     [[nodiscard]] std::string warning() const override { return warn; }
+
+    mutex::ConfigSnapshot snapshot;                   // what get_config answers
+    std::map<std::string, std::uint32_t> interfaces;  // what interface_index knows
+    std::exception_ptr set_fail;                      // thrown by set_config when set
+    std::optional<mutex::config::Config> applied;
+    std::uint64_t applied_expected = 0;
+    mutex::InterfaceIndexes applied_interfaces;
+    int get_configs = 0;
 
 private:
     void maybe_fail() const {
@@ -237,6 +265,15 @@ protected:
         mutex::Info get_info() override { return fake_.get_info(); }
         mutex::Stats get_stats() override { return fake_.get_stats(); }
         mutex::Params set_params(const mutex::Params& p) override { return fake_.set_params(p); }
+        mutex::ConfigSnapshot get_config() override { return fake_.get_config(); }
+        std::uint64_t set_config(const mutex::config::Config& c, std::uint64_t g,
+                                 const mutex::InterfaceIndexes& i) override {
+            return fake_.set_config(c, g, i);
+        }
+        [[nodiscard]] std::optional<std::uint32_t> interface_index(
+            const std::string& name) const override {
+            return fake_.interface_index(name);
+        }
         [[nodiscard]] std::string warning() const override { return fake_.warning(); }
 
     private:
@@ -493,6 +530,144 @@ TEST_F(Execute, ConfigValidateShippedExample) {
     EXPECT_EQ(o.out, std::string(MUTEX_EXAMPLE_CONFIG) + ": ok (" +
                          std::to_string(config.pools.size()) + " pools, " +
                          std::to_string(config.rules.size()) + " rules)\n");
+}
+
+}  // namespace
+}  // namespace mutexctl
+
+namespace mutexctl {
+namespace {
+
+// ----- config apply / config show --------------------------------------------------------------
+
+constexpr std::string_view kInterfaceConfig = R"([[pool]]
+name = "proxies"
+  [[pool.backend]]
+  port = 12345
+
+[[rule]]
+out_interface = "eth0"
+protocol = "tcp"
+action = "redirect"
+pool = "proxies"
+
+[[rule]]
+in_interface = "wg0"
+action = "bypass"
+)";
+
+TEST(ParseArgs, ConfigApplyAndShow) {
+    EXPECT_EQ(parse_ok({"config", "apply", "a.toml"}),
+              (Invocation{Command::config_apply, false, nullptr, 0, "a.toml"}));
+    EXPECT_EQ(parse_ok({"-j", "config", "show"}),
+              (Invocation{Command::config_show, true, nullptr, 0, {}}));
+    EXPECT_EQ(parse_exit({"config", "apply"}).code, kExitUsage);
+    EXPECT_EQ(parse_exit({"config", "show", "extra"}).code, kExitUsage);
+}
+
+TEST_F(Execute, ConfigApplySendsTheCurrentGeneration) {
+    files_["good.toml"] = kGoodConfig;
+    fake_->snapshot.generation = 41;
+    const Outcome o = run({"config", "apply", "good.toml"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(o.out, "applied generation 42\n");
+    EXPECT_TRUE(o.err.empty()) << o.err;
+    EXPECT_EQ(fake_->get_configs, 1);
+    EXPECT_EQ(fake_->applied_expected, 41U);
+    ASSERT_TRUE(fake_->applied.has_value());
+    EXPECT_EQ(*fake_->applied, mutex::config::parse(kGoodConfig, "good.toml"));
+    const Outcome json = run({"-j", "config", "apply", "good.toml"});
+    EXPECT_EQ(json.code, kExitOk);
+    EXPECT_EQ(json.out, "{\"generation\":42}\n");
+}
+
+TEST_F(Execute, ConfigApplyResolvesInterfaces) {
+    files_["if.toml"] = kInterfaceConfig;
+    fake_->interfaces = {{"eth0", 2}, {"wg0", 7}, {"lo", 1}};
+    const Outcome o = run({"config", "apply", "if.toml"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(fake_->applied_interfaces, (mutex::InterfaceIndexes{{"eth0", 2}, {"wg0", 7}}));
+}
+
+TEST_F(Execute, ConfigApplyUnknownInterfaceIsNamed) {
+    files_["if.toml"] = kInterfaceConfig;
+    fake_->interfaces = {{"eth0", 2}};
+    const Outcome o = run({"config", "apply", "if.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_EQ(o.err, "mutexctl: config apply: if.toml: rule 2: unknown interface 'wg0'\n");
+    EXPECT_FALSE(fake_->applied.has_value());
+}
+
+TEST_F(Execute, ConfigApplyInvalidFileNeverContactsTheModule) {
+    files_["bad.toml"] = kBadConfig;
+    const Outcome o = run({"config", "apply", "bad.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_EQ(o.err, run({"config", "validate", "bad.toml"}).err);
+    EXPECT_NE(o.err.find("bad.toml:3:"), std::string::npos) << o.err;
+    EXPECT_EQ(connects_, 0);
+    const Outcome missing = run({"config", "apply", "/nonexistent.toml"});
+    EXPECT_EQ(missing.code, kExitFailure);
+    EXPECT_EQ(missing.err.rfind("mutexctl: config apply: /nonexistent.toml: cannot read: ", 0), 0U)
+        << missing.err;
+    EXPECT_EQ(connects_, 0);
+}
+
+TEST_F(Execute, ConfigApplyRefusedShowsTheKernelMessage) {
+    files_["good.toml"] = kGoodConfig;
+    fake_->set_fail = std::make_exception_ptr(
+        mutex::NetlinkError(EINVAL, "pool 0: backends mix local and remote"));
+    const Outcome o = run({"config", "apply", "good.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_EQ(o.err, "mutexctl: config apply: pool 0: backends mix local and remote\n");
+    EXPECT_TRUE(o.out.empty());
+}
+
+TEST_F(Execute, ConfigApplyStaleSaysAnotherWriter) {
+    files_["good.toml"] = kGoodConfig;
+    fake_->set_fail = std::make_exception_ptr(
+        mutex::NetlinkError(ESTALE, "configuration changed since generation 3 (now 4)"));
+    const Outcome o = run({"config", "apply", "good.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_NE(o.err.find("another writer changed the configuration"), std::string::npos) << o.err;
+    EXPECT_NE(o.err.find("since generation 3 (now 4)"), std::string::npos) << o.err;
+}
+
+TEST_F(Execute, ConfigApplyWithoutPermission) {
+    files_["good.toml"] = kGoodConfig;
+    fake_->set_fail = std::make_exception_ptr(mutex::NetlinkError(EPERM));
+    const Outcome o = run({"config", "apply", "good.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_NE(o.err.find("CAP_NET_ADMIN"), std::string::npos) << o.err;
+}
+
+TEST_F(Execute, ConfigShowHumanAndJson) {
+    fake_->snapshot.generation = 5;
+    fake_->snapshot.config = mutex::config::parse(kGoodConfig, "good.toml");
+    fake_->snapshot.config.pools[0].backends[0].state = mutex::config::BackendState::drain;
+    fake_->snapshot.counters = {{{3, 10}}};
+    const Outcome o = run({"config", "show"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(o.out, "# generation 5\n" + mutex::config::to_toml(fake_->snapshot.config));
+    EXPECT_EQ(mutex::config::parse(o.out, "shown"), fake_->snapshot.config);
+    const Outcome json = run({"-j", "config", "show"});
+    EXPECT_EQ(json.code, kExitOk) << json.err;
+    const auto doc = nlohmann::ordered_json::parse(json.out);
+    EXPECT_EQ(doc["generation"], 5);
+    EXPECT_EQ(doc["config"], mutex::config::to_json(fake_->snapshot.config));
+    ASSERT_EQ(doc["backends"].size(), 1U);
+    EXPECT_EQ(doc["backends"][0]["pool"], "proxies");
+    EXPECT_TRUE(doc["backends"][0]["address"].is_null());
+    EXPECT_EQ(doc["backends"][0]["port"], 12345);
+    EXPECT_EQ(doc["backends"][0]["state"], "drain");
+    EXPECT_EQ(doc["backends"][0]["active_flows"], 3);
+    EXPECT_EQ(doc["backends"][0]["total_flows"], 10);
+}
+
+TEST_F(Execute, ConfigShowModuleError) {
+    fake_->fail = std::make_exception_ptr(mutex::NetlinkError(EOPNOTSUPP));
+    const Outcome o = run({"config", "show"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_EQ(o.err.rfind("mutexctl: config show: ", 0), 0U) << o.err;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "libmutex/error.hpp"
 
@@ -61,6 +62,27 @@ Params Client::set_params(const Params& params) {
             return encode_set_params(buf, family_.id, seq, params);
         },
         [](const nlmsghdr& msg) { return decode_params(msg); });
+}
+
+std::uint64_t Client::apply(const config::Config& config, std::uint64_t expected_generation,
+                            const InterfaceIndexes& interfaces) {
+    std::vector<std::byte> storage;
+    return transact<std::uint64_t>(
+        "SET_CONFIG",
+        [&](MutableBuffer /*unused*/, std::uint32_t seq) {
+            storage = encode_set_config(family_.id, seq, config, expected_generation, interfaces);
+            return Message{storage};
+        },
+        [](const nlmsghdr& msg) { return decode_set_config(msg); });
+}
+
+ConfigSnapshot Client::get_config(const InterfaceNames& names) {
+    return transact<ConfigSnapshot>(
+        "GET_CONFIG",
+        [this](MutableBuffer buf, std::uint32_t seq) {
+            return encode_get_config(buf, family_.id, seq);
+        },
+        [&names](const nlmsghdr& msg) { return decode_config(msg, names); });
 }
 
 }  // namespace mutex

@@ -3,6 +3,8 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <bitset>
@@ -98,6 +100,13 @@ Message nested_payload(const nlattr& attr, std::string_view name) {
 std::string wrong_length(std::string_view name, std::string_view type, const nlattr& attr) {
     return str(name) + ": expected " + str(type) + ", got " +
            std::to_string(mnl_attr_get_payload_len(&attr)) + " bytes";
+}
+
+std::uint8_t get_u8(const nlattr& attr, std::string_view name) {
+    if (mnl_attr_validate(&attr, MNL_TYPE_U8) < 0) {
+        throw ProtocolError(wrong_length(name, "u8", attr));
+    }
+    return mnl_attr_get_u8(&attr);
 }
 
 std::uint16_t get_u16(const nlattr& attr, std::string_view name) {
@@ -201,6 +210,485 @@ int positive_errno(int code) {
         throw ProtocolError("error code out of range");
     }
     return code < 0 ? -code : code;
+}
+
+// ----- configuration ---------------------------------------------------------------------------
+
+namespace cfg = mutex::config;
+
+/// An upper bound of the encoded size of `config` (the exact size is checked while encoding).
+std::size_t config_size_bound(const cfg::Config& config) {
+    constexpr std::size_t kHeader = 64;      // nlmsghdr, genlmsghdr, generation with padding
+    constexpr std::size_t kPerPool = 64;     // nest, name (<= 32 + 4), scheduler, failure mode
+    constexpr std::size_t kPerBackend = 80;  // nest, family, address, port, weight, prio, state
+    constexpr std::size_t kPerRule = 320;    // every fixed-size attribute and a name
+    std::size_t size = kHeader;
+    for (const auto& pool : config.pools) {
+        size += kPerPool + pool.name.size() + (kPerBackend * pool.backends.size());
+    }
+    for (const auto& rule : config.rules) {
+        size += kPerRule + rule.name.value_or("").size() + rule.cgroup.value_or("").size() + 8;
+    }
+    return size;
+}
+
+std::uint8_t af_of(cfg::Family family) noexcept {
+    return family == cfg::Family::ipv4 ? AF_INET : AF_INET6;
+}
+
+std::size_t address_length(cfg::Family family) noexcept {
+    return family == cfg::Family::ipv4 ? 4 : 16;
+}
+
+class ConfigEncoder {
+public:
+    ConfigEncoder(nlmsghdr* nlh, std::size_t capacity) : nlh_(nlh), capacity_(capacity) {}
+
+    nlattr* nest(std::uint16_t type) {
+        nlattr* nest = mnl_attr_nest_start_check(nlh_, capacity_, type);
+        if (nest == nullptr) {
+            throw_too_small();
+        }
+        return nest;
+    }
+    void end(nlattr* nest) { mnl_attr_nest_end(nlh_, nest); }
+    void u8(std::uint16_t type, std::uint8_t v) {
+        check(mnl_attr_put_u8_check(nlh_, capacity_, type, v));
+    }
+    void u16(std::uint16_t type, std::uint16_t v) {
+        check(mnl_attr_put_u16_check(nlh_, capacity_, type, v));
+    }
+    void u32(std::uint16_t type, std::uint32_t v) {
+        check(mnl_attr_put_u32_check(nlh_, capacity_, type, v));
+    }
+    void u64(std::uint16_t type, std::uint64_t v) {
+        check(mnl_attr_put_u64_check(nlh_, capacity_, type, v));
+    }
+    void bytes(std::uint16_t type, const std::uint8_t* data, std::size_t len) {
+        check(mnl_attr_put_check(nlh_, capacity_, type, len, data));
+    }
+    void strz(std::uint16_t type, const std::string& v) {
+        check(mnl_attr_put_strz_check(nlh_, capacity_, type, v.c_str()));
+    }
+
+private:
+    static void check(bool ok) {
+        if (!ok) {
+            throw_too_small();
+        }
+    }
+    nlmsghdr* nlh_;
+    std::size_t capacity_;
+};
+
+void encode_pool(ConfigEncoder& enc, const cfg::Pool& pool) {
+    nlattr* nest = enc.nest(MUTEX_A_POOL);
+    enc.strz(MUTEX_POOL_A_NAME, pool.name);
+    enc.u8(MUTEX_POOL_A_SCHEDULER, static_cast<std::uint8_t>(pool.scheduler));
+    enc.u8(MUTEX_POOL_A_FAILURE_MODE, static_cast<std::uint8_t>(pool.failure_mode));
+    for (const auto& backend : pool.backends) {
+        nlattr* be = enc.nest(MUTEX_POOL_A_BACKEND);
+        if (backend.address) {
+            enc.u8(MUTEX_BACKEND_A_FAMILY, af_of(backend.address->family));
+            enc.bytes(MUTEX_BACKEND_A_ADDR, backend.address->bytes.data(),
+                      address_length(backend.address->family));
+        }
+        enc.u16(MUTEX_BACKEND_A_PORT, backend.port);
+        enc.u32(MUTEX_BACKEND_A_WEIGHT, backend.weight);
+        enc.u8(MUTEX_BACKEND_A_PRIORITY, backend.priority);
+        enc.u8(MUTEX_BACKEND_A_STATE, static_cast<std::uint8_t>(backend.state));
+        enc.end(be);
+    }
+    enc.end(nest);
+}
+
+std::uint32_t interface_index(const InterfaceIndexes& interfaces, const std::string& name) {
+    const auto it = interfaces.find(name);
+    if (it == interfaces.end()) {
+        throw std::invalid_argument("unknown interface '" + name + "'");
+    }
+    return it->second;
+}
+
+void encode_rule(ConfigEncoder& enc, const cfg::Rule& rule, const cfg::Config& config,
+                 const InterfaceIndexes& interfaces) {
+    nlattr* nest = enc.nest(MUTEX_A_RULE);
+    if (rule.name) {
+        enc.strz(MUTEX_RULE_A_NAME, *rule.name);
+    }
+    if (const auto family = rule.family()) {
+        enc.u8(MUTEX_RULE_A_FAMILY, af_of(*family));
+    }
+    if (rule.protocol != cfg::Protocol::any) {
+        enc.u8(MUTEX_RULE_A_PROTO, rule.protocol == cfg::Protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP);
+    }
+    const auto prefix = [&enc](const std::optional<cfg::Prefix>& p, std::uint16_t addr,
+                               std::uint16_t plen) {
+        if (p) {
+            enc.bytes(addr, p->address.data(), address_length(p->family));
+            enc.u8(plen, p->length);
+        }
+    };
+    const auto ports = [&enc](const std::optional<cfg::PortRange>& r, std::uint16_t lo,
+                              std::uint16_t hi) {
+        if (r) {
+            enc.u16(lo, r->first);
+            enc.u16(hi, r->last);
+        }
+    };
+    const auto ids = [&enc](const std::optional<cfg::IdRange>& r, std::uint16_t lo,
+                            std::uint16_t hi) {
+        if (r) {
+            enc.u32(lo, r->first);
+            enc.u32(hi, r->last);
+        }
+    };
+    prefix(rule.destination, MUTEX_RULE_A_DST_ADDR, MUTEX_RULE_A_DST_PLEN);
+    ports(rule.destination_ports, MUTEX_RULE_A_DST_PORT_MIN, MUTEX_RULE_A_DST_PORT_MAX);
+    prefix(rule.source, MUTEX_RULE_A_SRC_ADDR, MUTEX_RULE_A_SRC_PLEN);
+    ports(rule.source_ports, MUTEX_RULE_A_SRC_PORT_MIN, MUTEX_RULE_A_SRC_PORT_MAX);
+    ids(rule.uid, MUTEX_RULE_A_UID_MIN, MUTEX_RULE_A_UID_MAX);
+    ids(rule.gid, MUTEX_RULE_A_GID_MIN, MUTEX_RULE_A_GID_MAX);
+    if (rule.cgroup) {
+        enc.strz(MUTEX_RULE_A_CGROUP, *rule.cgroup);
+    }
+    if (rule.mark) {
+        enc.u32(MUTEX_RULE_A_MARK_VALUE, rule.mark->value);
+        enc.u32(MUTEX_RULE_A_MARK_MASK, rule.mark->mask);
+    }
+    if (rule.out_interface) {
+        enc.u32(MUTEX_RULE_A_OIF, interface_index(interfaces, *rule.out_interface));
+    }
+    if (rule.in_interface) {
+        enc.u32(MUTEX_RULE_A_IIF, interface_index(interfaces, *rule.in_interface));
+    }
+    enc.u8(MUTEX_RULE_A_ACTION, static_cast<std::uint8_t>(rule.action));
+    if (rule.to_port) {
+        enc.u16(MUTEX_RULE_A_TO_PORT, *rule.to_port);
+    }
+    if (rule.pool) {
+        const auto it =
+            std::find_if(config.pools.begin(), config.pools.end(),
+                         [&rule](const cfg::Pool& pool) { return pool.name == *rule.pool; });
+        if (it == config.pools.end()) {
+            throw std::invalid_argument("rule names unknown pool '" + *rule.pool + "'");
+        }
+        enc.u32(MUTEX_RULE_A_POOL, static_cast<std::uint32_t>(it - config.pools.begin()));
+    }
+    enc.end(nest);
+}
+
+template <typename E, std::size_t N>
+E enum_value(std::uint8_t raw, const std::array<cfg::EnumName<E>, N>& names,
+             std::string_view what) {
+    if (raw >= N) {
+        throw ProtocolError(str(what) + ": value " + std::to_string(raw) + " out of range");
+    }
+    return names.at(raw).value;
+}
+
+cfg::Family family_of(std::uint8_t af, std::string_view what) {
+    if (af == AF_INET) {
+        return cfg::Family::ipv4;
+    }
+    if (af == AF_INET6) {
+        return cfg::Family::ipv6;
+    }
+    throw ProtocolError(str(what) + ": unknown address family " + std::to_string(af));
+}
+
+std::array<std::uint8_t, 16> get_address(const nlattr& attr, cfg::Family family,
+                                         std::string_view what) {
+    const std::size_t len = mnl_attr_get_payload_len(&attr);
+    if (len != address_length(family)) {
+        throw ProtocolError(str(what) + ": address of " + std::to_string(len) + " bytes for " +
+                            str(cfg::to_string(family)));
+    }
+    std::array<std::uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), mnl_attr_get_payload(&attr), len);
+    return bytes;
+}
+
+std::uint16_t get_port(const nlattr& attr, std::string_view name) {
+    const std::uint16_t port = get_u16(attr, name);
+    if (port == 0) {
+        throw ProtocolError(str(name) + ": port 0");
+    }
+    return port;
+}
+
+void decode_backend(const nlattr& nest, cfg::Backend& backend, BackendCounters& counters) {
+    constexpr std::string_view what = "MUTEX_POOL_A_BACKEND";
+    std::optional<std::uint8_t> af;
+    const nlattr* addr = nullptr;
+    bool have_port = false;
+    for_each_attr(nested_payload(nest, what), what, [&](const nlattr& attr) {
+        switch (mnl_attr_get_type(&attr)) {
+            case MUTEX_BACKEND_A_FAMILY:
+                af = get_u8(attr, "MUTEX_BACKEND_A_FAMILY");
+                break;
+            case MUTEX_BACKEND_A_ADDR:
+                addr = &attr;
+                break;
+            case MUTEX_BACKEND_A_PORT:
+                backend.port = get_port(attr, "MUTEX_BACKEND_A_PORT");
+                have_port = true;
+                break;
+            case MUTEX_BACKEND_A_WEIGHT: {
+                const std::uint32_t weight = get_u32(attr, "MUTEX_BACKEND_A_WEIGHT");
+                if (weight < 1 || weight > 65535) {
+                    throw ProtocolError("MUTEX_BACKEND_A_WEIGHT: " + std::to_string(weight) +
+                                        " out of range");
+                }
+                backend.weight = static_cast<std::uint16_t>(weight);
+                break;
+            }
+            case MUTEX_BACKEND_A_PRIORITY:
+                backend.priority = get_u8(attr, "MUTEX_BACKEND_A_PRIORITY");
+                break;
+            case MUTEX_BACKEND_A_STATE:
+                backend.state = enum_value(get_u8(attr, "MUTEX_BACKEND_A_STATE"),
+                                           cfg::kBackendStateNames, "MUTEX_BACKEND_A_STATE");
+                break;
+            case MUTEX_BACKEND_A_ACTIVE_FLOWS:
+                counters.active_flows = get_u64(attr, "MUTEX_BACKEND_A_ACTIVE_FLOWS");
+                break;
+            case MUTEX_BACKEND_A_TOTAL_FLOWS:
+                counters.total_flows = get_u64(attr, "MUTEX_BACKEND_A_TOTAL_FLOWS");
+                break;
+            default:
+                break;  // MUTEX_BACKEND_A_PAD, or newer
+        }
+    });
+    require(have_port, what, "MUTEX_BACKEND_A_PORT");
+    if (af.has_value() != (addr != nullptr)) {
+        throw ProtocolError(str(what) +
+                            ": MUTEX_BACKEND_A_FAMILY and MUTEX_BACKEND_A_ADDR "
+                            "must come together");
+    }
+    if (af) {
+        cfg::Address address;
+        address.family = family_of(*af, "MUTEX_BACKEND_A_FAMILY");
+        address.bytes = get_address(*addr, address.family, "MUTEX_BACKEND_A_ADDR");
+        backend.address = address;
+    }
+}
+
+void decode_pool(const nlattr& nest, ConfigSnapshot& snapshot) {
+    constexpr std::string_view what = "MUTEX_A_POOL";
+    cfg::Pool pool;
+    std::vector<BackendCounters> counters;
+    bool have_name = false;
+    for_each_attr(nested_payload(nest, what), what, [&](const nlattr& attr) {
+        switch (mnl_attr_get_type(&attr)) {
+            case MUTEX_POOL_A_NAME:
+                pool.name = get_string(attr, "MUTEX_POOL_A_NAME");
+                have_name = true;
+                break;
+            case MUTEX_POOL_A_SCHEDULER:
+                pool.scheduler = enum_value(get_u8(attr, "MUTEX_POOL_A_SCHEDULER"),
+                                            cfg::kSchedulerNames, "MUTEX_POOL_A_SCHEDULER");
+                break;
+            case MUTEX_POOL_A_FAILURE_MODE:
+                pool.failure_mode = enum_value(get_u8(attr, "MUTEX_POOL_A_FAILURE_MODE"),
+                                               cfg::kFailureModeNames, "MUTEX_POOL_A_FAILURE_MODE");
+                break;
+            case MUTEX_POOL_A_BACKEND:
+                decode_backend(attr, pool.backends.emplace_back(), counters.emplace_back());
+                break;
+            default:
+                break;
+        }
+    });
+    require(have_name, what, "MUTEX_POOL_A_NAME");
+    snapshot.config.pools.push_back(std::move(pool));
+    snapshot.counters.push_back(std::move(counters));
+}
+
+/// A rule as sent, before its pool index and interfaces are turned into names.
+struct RawRule {
+    cfg::Rule rule;
+    std::optional<std::uint8_t> af;
+    const nlattr* dst_addr = nullptr;
+    std::optional<std::uint8_t> dst_plen;
+    const nlattr* src_addr = nullptr;
+    std::optional<std::uint8_t> src_plen;
+    std::optional<std::uint16_t> dport_min, dport_max, sport_min, sport_max;
+    std::optional<std::uint32_t> uid_min, uid_max, gid_min, gid_max, mark_value, mark_mask;
+    std::optional<std::uint32_t> oif, iif, pool;
+    bool have_action = false;
+};
+
+template <typename T>
+void both_or_none(const std::optional<T>& lo, const std::optional<T>& hi, std::string_view what) {
+    if (lo.has_value() != hi.has_value()) {
+        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " without its pair");
+    }
+    if (lo && *lo > *hi) {
+        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " range with min > max");
+    }
+}
+
+std::optional<cfg::Prefix> rule_prefix(const RawRule& raw, const nlattr* addr,
+                                       std::optional<std::uint8_t> plen, std::string_view what) {
+    if ((addr != nullptr) != plen.has_value()) {
+        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " address without prefix length");
+    }
+    if (addr == nullptr) {
+        return std::nullopt;
+    }
+    if (!raw.af) {
+        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " prefix without MUTEX_RULE_A_FAMILY");
+    }
+    cfg::Prefix prefix;
+    prefix.family = family_of(*raw.af, "MUTEX_RULE_A_FAMILY");
+    prefix.address = get_address(*addr, prefix.family, what);
+    if (*plen > address_length(prefix.family) * 8) {
+        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " prefix length " +
+                            std::to_string(*plen) + " too long");
+    }
+    prefix.length = *plen;
+    return prefix;
+}
+
+cfg::Rule decode_rule(const nlattr& nest, const cfg::Config& config, const InterfaceNames& names) {
+    const std::size_t pools = config.pools.size();
+    constexpr std::string_view what = "MUTEX_A_RULE";
+    RawRule raw;
+    cfg::Rule& rule = raw.rule;
+    for_each_attr(nested_payload(nest, what), what, [&](const nlattr& attr) {
+        switch (mnl_attr_get_type(&attr)) {
+            case MUTEX_RULE_A_NAME:
+                rule.name = get_string(attr, "MUTEX_RULE_A_NAME");
+                break;
+            case MUTEX_RULE_A_FAMILY:
+                raw.af = get_u8(attr, "MUTEX_RULE_A_FAMILY");
+                static_cast<void>(family_of(*raw.af, "MUTEX_RULE_A_FAMILY"));
+                break;
+            case MUTEX_RULE_A_PROTO: {
+                const std::uint8_t proto = get_u8(attr, "MUTEX_RULE_A_PROTO");
+                if (proto == IPPROTO_TCP) {
+                    rule.protocol = cfg::Protocol::tcp;
+                } else if (proto == IPPROTO_UDP) {
+                    rule.protocol = cfg::Protocol::udp;
+                } else {
+                    throw ProtocolError("MUTEX_RULE_A_PROTO: unknown protocol " +
+                                        std::to_string(proto));
+                }
+                break;
+            }
+            case MUTEX_RULE_A_DST_ADDR:
+                raw.dst_addr = &attr;
+                break;
+            case MUTEX_RULE_A_DST_PLEN:
+                raw.dst_plen = get_u8(attr, "MUTEX_RULE_A_DST_PLEN");
+                break;
+            case MUTEX_RULE_A_DST_PORT_MIN:
+                raw.dport_min = get_port(attr, "MUTEX_RULE_A_DST_PORT_MIN");
+                break;
+            case MUTEX_RULE_A_DST_PORT_MAX:
+                raw.dport_max = get_port(attr, "MUTEX_RULE_A_DST_PORT_MAX");
+                break;
+            case MUTEX_RULE_A_SRC_ADDR:
+                raw.src_addr = &attr;
+                break;
+            case MUTEX_RULE_A_SRC_PLEN:
+                raw.src_plen = get_u8(attr, "MUTEX_RULE_A_SRC_PLEN");
+                break;
+            case MUTEX_RULE_A_SRC_PORT_MIN:
+                raw.sport_min = get_port(attr, "MUTEX_RULE_A_SRC_PORT_MIN");
+                break;
+            case MUTEX_RULE_A_SRC_PORT_MAX:
+                raw.sport_max = get_port(attr, "MUTEX_RULE_A_SRC_PORT_MAX");
+                break;
+            case MUTEX_RULE_A_UID_MIN:
+                raw.uid_min = get_u32(attr, "MUTEX_RULE_A_UID_MIN");
+                break;
+            case MUTEX_RULE_A_UID_MAX:
+                raw.uid_max = get_u32(attr, "MUTEX_RULE_A_UID_MAX");
+                break;
+            case MUTEX_RULE_A_GID_MIN:
+                raw.gid_min = get_u32(attr, "MUTEX_RULE_A_GID_MIN");
+                break;
+            case MUTEX_RULE_A_GID_MAX:
+                raw.gid_max = get_u32(attr, "MUTEX_RULE_A_GID_MAX");
+                break;
+            case MUTEX_RULE_A_CGROUP:
+                rule.cgroup = get_string(attr, "MUTEX_RULE_A_CGROUP");
+                break;
+            case MUTEX_RULE_A_MARK_VALUE:
+                raw.mark_value = get_u32(attr, "MUTEX_RULE_A_MARK_VALUE");
+                break;
+            case MUTEX_RULE_A_MARK_MASK:
+                raw.mark_mask = get_u32(attr, "MUTEX_RULE_A_MARK_MASK");
+                break;
+            case MUTEX_RULE_A_OIF:
+                raw.oif = get_u32(attr, "MUTEX_RULE_A_OIF");
+                break;
+            case MUTEX_RULE_A_IIF:
+                raw.iif = get_u32(attr, "MUTEX_RULE_A_IIF");
+                break;
+            case MUTEX_RULE_A_ACTION:
+                rule.action = enum_value(get_u8(attr, "MUTEX_RULE_A_ACTION"), cfg::kActionNames,
+                                         "MUTEX_RULE_A_ACTION");
+                raw.have_action = true;
+                break;
+            case MUTEX_RULE_A_TO_PORT:
+                rule.to_port = get_port(attr, "MUTEX_RULE_A_TO_PORT");
+                break;
+            case MUTEX_RULE_A_POOL:
+                raw.pool = get_u32(attr, "MUTEX_RULE_A_POOL");
+                break;
+            default:
+                break;
+        }
+    });
+    require(raw.have_action, what, "MUTEX_RULE_A_ACTION");
+    rule.destination = rule_prefix(raw, raw.dst_addr, raw.dst_plen, "destination");
+    rule.source = rule_prefix(raw, raw.src_addr, raw.src_plen, "source");
+    both_or_none(raw.dport_min, raw.dport_max, "destination port");
+    both_or_none(raw.sport_min, raw.sport_max, "source port");
+    both_or_none(raw.uid_min, raw.uid_max, "uid");
+    both_or_none(raw.gid_min, raw.gid_max, "gid");
+    if (raw.dport_min) {
+        rule.destination_ports = cfg::PortRange{*raw.dport_min, *raw.dport_max};
+    }
+    if (raw.sport_min) {
+        rule.source_ports = cfg::PortRange{*raw.sport_min, *raw.sport_max};
+    }
+    if (raw.uid_min) {
+        rule.uid = cfg::IdRange{*raw.uid_min, *raw.uid_max};
+    }
+    if (raw.gid_min) {
+        rule.gid = cfg::IdRange{*raw.gid_min, *raw.gid_max};
+    }
+    if (raw.mark_value.has_value() != raw.mark_mask.has_value()) {
+        throw ProtocolError("MUTEX_A_RULE: mark value without mask");
+    }
+    if (raw.mark_value) {
+        rule.mark = cfg::Mark{*raw.mark_value, *raw.mark_mask};
+    }
+    const auto interface = [&names](std::uint32_t index) {
+        std::optional<std::string> name;
+        if (names) {
+            name = names(index);
+        }
+        return name ? *name : std::to_string(index);
+    };
+    if (raw.oif) {
+        rule.out_interface = interface(*raw.oif);
+    }
+    if (raw.iif) {
+        rule.in_interface = interface(*raw.iif);
+    }
+    if (raw.pool) {
+        if (*raw.pool >= pools) {
+            throw ProtocolError("MUTEX_RULE_A_POOL: index " + std::to_string(*raw.pool) + " of " +
+                                std::to_string(pools) + " pools");
+        }
+        rule.pool = config.pools[*raw.pool].name;
+    }
+    return rule;
 }
 
 }  // namespace
@@ -341,6 +829,84 @@ Params decode_params(const nlmsghdr& msg) {
     });
     require(params.has_value(), what, "MUTEX_A_PARAMS");
     return *params;
+}
+
+// ----- configuration ---------------------------------------------------------------------------
+
+Message encode_get_config(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
+    return finish_message(
+        start_message(buffer, family, seq, MUTEX_CMD_GET_CONFIG, MUTEX_PROXY_GENL_VERSION));
+}
+
+std::vector<std::byte> encode_set_config(std::uint16_t family, std::uint32_t seq,
+                                         const config::Config& config,
+                                         std::uint64_t expected_generation,
+                                         const InterfaceIndexes& interfaces) {
+    if (config.pools.size() > MUTEX_MAX_POOLS) {
+        throw std::invalid_argument("more than " + std::to_string(MUTEX_MAX_POOLS) + " pools");
+    }
+    if (config.rules.size() > MUTEX_MAX_RULES) {
+        throw std::invalid_argument("more than " + std::to_string(MUTEX_MAX_RULES) + " rules");
+    }
+    for (const auto& pool : config.pools) {
+        if (pool.backends.size() > MUTEX_MAX_BACKENDS) {
+            throw std::invalid_argument("pool '" + pool.name + "' has more than " +
+                                        std::to_string(MUTEX_MAX_BACKENDS) + " backends");
+        }
+    }
+    std::vector<std::byte> storage(config_size_bound(config));
+    nlmsghdr* nlh =
+        start_message(storage, family, seq, MUTEX_CMD_SET_CONFIG, MUTEX_PROXY_GENL_VERSION);
+    ConfigEncoder enc(nlh, storage.size());
+    enc.u64(MUTEX_A_GENERATION, expected_generation);
+    for (const auto& pool : config.pools) {
+        encode_pool(enc, pool);
+    }
+    for (const auto& rule : config.rules) {
+        encode_rule(enc, rule, config, interfaces);
+    }
+    storage.resize(nlh->nlmsg_len);
+    return storage;
+}
+
+std::uint64_t decode_set_config(const nlmsghdr& msg) {
+    constexpr std::string_view what = "SET_CONFIG reply";
+    std::optional<std::uint64_t> generation;
+    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
+        if (mnl_attr_get_type(&attr) == MUTEX_A_GENERATION) {
+            generation = get_u64(attr, "MUTEX_A_GENERATION");
+        }
+    });
+    require(generation.has_value(), what, "MUTEX_A_GENERATION");
+    return *generation;
+}
+
+ConfigSnapshot decode_config(const nlmsghdr& msg, const InterfaceNames& names) {
+    constexpr std::string_view what = "GET_CONFIG reply";
+    ConfigSnapshot snapshot;
+    bool have_generation = false;
+    std::vector<const nlattr*> rules;
+    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
+        switch (mnl_attr_get_type(&attr)) {
+            case MUTEX_A_GENERATION:
+                snapshot.generation = get_u64(attr, "MUTEX_A_GENERATION");
+                have_generation = true;
+                break;
+            case MUTEX_A_POOL:
+                decode_pool(attr, snapshot);
+                break;
+            case MUTEX_A_RULE:
+                rules.push_back(&attr);  // decoded after every pool: a rule names a pool by index
+                break;
+            default:
+                break;
+        }
+    });
+    require(have_generation, what, "MUTEX_A_GENERATION");
+    for (const nlattr* rule : rules) {
+        snapshot.config.rules.push_back(decode_rule(*rule, snapshot.config, names));
+    }
+    return snapshot;
 }
 
 // ----- generic netlink controller --------------------------------------------------------------

@@ -16,11 +16,15 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "libmutex/config.hpp"
 
 namespace mutex {
 
@@ -173,6 +177,57 @@ Info decode_info(const nlmsghdr& msg);
 Stats decode_stats(const nlmsghdr& msg);
 /// Decodes a SET_PARAMS reply (MUTEX_A_PARAMS with every parameter).
 Params decode_params(const nlmsghdr& msg);
+
+// ---------------------------------------------------------------------------------------------
+// Configuration (API version 2): SET_CONFIG and GET_CONFIG
+// ---------------------------------------------------------------------------------------------
+
+/// Interface name -> ifindex, resolved by the caller (if_nametoindex) so the codec stays pure.
+using InterfaceIndexes = std::map<std::string, std::uint32_t, std::less<>>;
+/// ifindex -> interface name (if_indextoname), or nullopt when there is none; decode_config then
+/// names the interface by its decimal index.
+using InterfaceNames = std::function<std::optional<std::string>(std::uint32_t)>;
+
+/// Run-time counters of one backend (GET_CONFIG only).
+struct BackendCounters {
+    std::uint64_t active_flows{};  // MUTEX_BACKEND_A_ACTIVE_FLOWS
+    std::uint64_t total_flows{};   // MUTEX_BACKEND_A_TOTAL_FLOWS
+
+    bool operator==(const BackendCounters&) const = default;
+};
+
+/// What GET_CONFIG answers: the generation, the configuration (backend states included) and
+/// counters[pool][backend], parallel to config.pools[pool].backends[backend].
+struct ConfigSnapshot {
+    std::uint64_t generation{};
+    config::Config config;
+    std::vector<std::vector<BackendCounters>> counters;
+
+    bool operator==(const ConfigSnapshot&) const = default;
+};
+
+/// MUTEX_CMD_GET_CONFIG (no attributes).
+Message encode_get_config(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq);
+
+/// MUTEX_CMD_SET_CONFIG: MUTEX_A_GENERATION `expected_generation`, then one MUTEX_A_POOL per pool
+/// and one MUTEX_A_RULE per rule at the top level. Defaults are sent explicitly (scheduler,
+/// failure mode, weight, priority, state); a rule's family only with a prefix; a rule's pool as
+/// the index of the pool of that name. The message is returned in its own storage (it can be far
+/// larger than a RequestBuffer; std::vector storage is aligned for nlmsghdr).
+/// Throws std::invalid_argument for an interface missing from `interfaces` (naming it), a rule
+/// naming an unknown pool, or more pools/rules/backends than the UAPI allows.
+std::vector<std::byte> encode_set_config(std::uint16_t family, std::uint32_t seq,
+                                         const config::Config& config,
+                                         std::uint64_t expected_generation,
+                                         const InterfaceIndexes& interfaces);
+
+/// Decodes a SET_CONFIG reply: the new generation (MUTEX_A_GENERATION, mandatory).
+std::uint64_t decode_set_config(const nlmsghdr& msg);
+
+/// Decodes a GET_CONFIG reply. MUTEX_A_GENERATION is mandatory, so are a pool's name, a
+/// backend's port and a rule's action; values outside the UAPI's ranges, an address of the wrong
+/// length, a rule pool index out of range are ProtocolErrors. Unknown attributes are ignored.
+ConfigSnapshot decode_config(const nlmsghdr& msg, const InterfaceNames& names);
 
 // ---------------------------------------------------------------------------------------------
 // Generic netlink controller: family lookup

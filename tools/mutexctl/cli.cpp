@@ -29,6 +29,13 @@ std::string message_for(const mutex::NetlinkError& e, Command command) {
     if (command == Command::params_set && e.error() == EPERM && e.kernel_message().empty()) {
         return std::string(e.what()) + " (needs CAP_NET_ADMIN in the initial user namespace)";
     }
+    if (command == Command::config_apply && e.error() == EPERM && e.kernel_message().empty()) {
+        return std::string(e.what()) + " (needs CAP_NET_ADMIN over the network namespace)";
+    }
+    if (command == Command::config_apply && e.error() == ESTALE) {
+        return "another writer changed the configuration while it was being applied (" +
+               std::string(e.what()) + "); nothing was changed, run it again";
+    }
     return e.what();
 }
 
@@ -46,6 +53,10 @@ std::string context_for(const Invocation& inv) {
             return "set " + std::string(inv.param->name) + "=" + std::to_string(inv.value);
         case Command::config_validate:
             return "config validate";
+        case Command::config_apply:
+            return "config apply";
+        case Command::config_show:
+            return "config show";
     }
     return "mutexctl";
 }
@@ -56,22 +67,57 @@ std::string json_line_lenient(const format::Json& json) {
     return json.dump(-1, ' ', false, format::Json::error_handler_t::replace) + '\n';
 }
 
-Outcome run_config_validate(const Invocation& inv, const ReadFile& read_file) {
+/// Reads `inv.file`; on failure returns the Outcome to exit with.
+std::variant<std::string, Outcome> read_config_file(const Invocation& inv,
+                                                    const ReadFile& read_file) {
     const std::string context = "mutexctl: " + context_for(inv) + ": ";
-    std::string text;
     try {
-        text = read_file(inv.file);
+        return read_file(inv.file);
     } catch (const std::system_error& e) {
-        return {
+        return Outcome{
             kExitFailure, {}, context + inv.file + ": cannot read: " + e.code().message() + "\n"};
     } catch (const std::exception& e) {
-        return {kExitFailure, {}, context + inv.file + ": cannot read: " + e.what() + "\n"};
+        return Outcome{kExitFailure, {}, context + inv.file + ": cannot read: " + e.what() + "\n"};
+    }
+}
+
+Outcome run_config_validate(const Invocation& inv, const ReadFile& read_file) {
+    auto text = read_config_file(inv, read_file);
+    if (auto* failed = std::get_if<Outcome>(&text)) {
+        return *failed;
     }
     try {
-        return validate_config(text, inv.file, inv.json);
+        return validate_config(std::get<std::string>(text), inv.file, inv.json);
     } catch (const std::exception& e) {
-        return {kExitFailure, {}, context + e.what() + "\n"};
+        return {kExitFailure, {}, "mutexctl: " + context_for(inv) + ": " + e.what() + "\n"};
     }
+}
+
+/// `config apply`: the file is parsed and validated before the module is contacted.
+std::string apply_config(const Invocation& inv, const mutex::config::Config& config,
+                         Backend& backend) {
+    mutex::InterfaceIndexes interfaces;
+    for (std::size_t i = 0; i < config.rules.size(); ++i) {
+        for (const auto& name : {config.rules[i].out_interface, config.rules[i].in_interface}) {
+            if (!name || interfaces.contains(*name)) {
+                continue;
+            }
+            const auto index = backend.interface_index(*name);
+            if (!index) {
+                throw std::runtime_error(inv.file + ": rule " + std::to_string(i + 1) +
+                                         ": unknown interface '" + *name + "'");
+            }
+            interfaces.emplace(*name, *index);
+        }
+    }
+    const std::uint64_t current = backend.get_config().generation;
+    const std::uint64_t generation = backend.set_config(config, current, interfaces);
+    if (inv.json) {
+        format::Json doc;
+        doc["generation"] = generation;
+        return format::json_line(doc);
+    }
+    return "applied generation " + std::to_string(generation) + "\n";
 }
 
 std::string run(const Invocation& inv, const Connect& connect, std::string& warning) {
@@ -119,8 +165,12 @@ std::string run(const Invocation& inv, const Connect& connect, std::string& warn
                            : format::human_param(*inv.param, params);
             break;
         }
+        case Command::config_show:
+            out = show_config(backend->get_config(), inv.json);
+            break;
         case Command::version:
         case Command::config_validate:
+        case Command::config_apply:
             break;
     }
     warning = backend->warning();
@@ -170,12 +220,21 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     set->add_option("NAME", set_name, "parameter: " + mutex::param_names())->required();
     set->add_option("VALUE", set_value, "unsigned 32-bit decimal integer")->required();
     auto* config = app.add_subcommand(
-        "config", "configuration files, without the kernel: mutexctl config validate FILE");
+        "config",
+        "configuration: mutexctl config validate FILE (without the kernel), config apply FILE, "
+        "config show");
     config->require_subcommand(1);
     auto* validate = config->add_subcommand(
         "validate", "read and validate FILE; problems as FILE:LINE:COLUMN: message (exit 1)");
     std::string config_file;
     validate->add_option("FILE", config_file, "TOML configuration file (mutexd.toml)")->required();
+    auto* apply = config->add_subcommand(
+        "apply",
+        "validate FILE and make it this network namespace's configuration (SET_CONFIG); "
+        "needs CAP_NET_ADMIN");
+    apply->add_option("FILE", config_file, "TOML configuration file (mutexd.toml)")->required();
+    auto* show = config->add_subcommand(
+        "show", "the configuration the module holds, as TOML, with its generation and counters");
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -217,6 +276,11 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     } else if (validate->parsed()) {
         inv.command = Command::config_validate;
         inv.file = config_file;
+    } else if (apply->parsed()) {
+        inv.command = Command::config_apply;
+        inv.file = config_file;
+    } else if (show->parsed()) {
+        inv.command = Command::config_show;
     } else if (set->parsed()) {
         inv.command = Command::params_set;
         inv.param = mutex::find_param(set_name);
@@ -281,14 +345,68 @@ Outcome validate_config(std::string_view text, const std::string& file, bool jso
     }
 }
 
+std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
+    namespace config = mutex::config;
+    if (!json) {
+        return "# generation " + std::to_string(snapshot.generation) + "\n" +
+               config::to_toml(snapshot.config);
+    }
+    format::Json doc;
+    doc["generation"] = snapshot.generation;
+    doc["config"] = config::to_json(snapshot.config);
+    format::Json backends = format::Json::array();
+    for (std::size_t p = 0; p < snapshot.config.pools.size(); ++p) {
+        const auto& pool = snapshot.config.pools[p];
+        for (std::size_t b = 0; b < pool.backends.size(); ++b) {
+            const auto& backend = pool.backends[b];
+            format::Json entry;
+            entry["pool"] = pool.name;
+            entry["address"] = backend.address ? format::Json(config::to_string(*backend.address))
+                                               : format::Json(nullptr);
+            entry["port"] = backend.port;
+            entry["state"] = config::to_string(backend.state);
+            const mutex::BackendCounters counters =
+                p < snapshot.counters.size() && b < snapshot.counters[p].size()
+                    ? snapshot.counters[p][b]
+                    : mutex::BackendCounters{};
+            entry["active_flows"] = counters.active_flows;
+            entry["total_flows"] = counters.total_flows;
+            backends.push_back(std::move(entry));
+        }
+    }
+    doc["backends"] = std::move(backends);
+    return json_line_lenient(doc);
+}
+
 Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file) {
     if (invocation.command == Command::config_validate) {
         return run_config_validate(invocation, read_file);
     }
+    std::optional<mutex::config::Config> to_apply;
+    if (invocation.command == Command::config_apply) {
+        auto text = read_config_file(invocation, read_file);
+        if (auto* failed = std::get_if<Outcome>(&text)) {
+            return *failed;
+        }
+        const auto& content = std::get<std::string>(text);
+        try {
+            to_apply = mutex::config::parse(content, invocation.file);
+        } catch (const mutex::config::ConfigError&) {
+            return validate_config(content, invocation.file, invocation.json);
+        } catch (const std::exception& e) {
+            return {kExitFailure, {}, "mutexctl: config apply: " + std::string(e.what()) + "\n"};
+        }
+    }
     Outcome outcome;
     std::string warning;
     try {
-        outcome.out = run(invocation, connect, warning);
+        if (to_apply) {
+            auto backend = connect();
+            outcome.out = apply_config(invocation, *to_apply, *backend);
+            warning = backend->warning();
+        } else {
+            outcome.out = run(invocation, connect, warning);
+        }
     } catch (const mutex::NetlinkError& e) {
         outcome.code = kExitFailure;
         outcome.err = "mutexctl: " + context_for(invocation) + ": " +

@@ -4,7 +4,7 @@
 // netlink client and file reader in.
 //
 //   mutexctl [-j|--json] version | status | stats | params [get [NAME] | set NAME VALUE]
-//                      | config validate FILE
+//                      | config validate FILE | config apply FILE | config show
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
 // error (also an invalid configuration file), 2 usage error. Errors go to stderr as
@@ -31,7 +31,16 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
-enum class Command { version, status, stats, params_get, params_set, config_validate };
+enum class Command {
+    version,
+    status,
+    stats,
+    params_get,
+    params_set,
+    config_validate,
+    config_apply,
+    config_show,
+};
 
 /// A validated command line.
 struct Invocation {
@@ -39,7 +48,7 @@ struct Invocation {
     bool json = false;
     const mutex::ParamField* param = nullptr;  // params get NAME / params set NAME VALUE
     std::uint32_t value = 0;                   // params set
-    std::string file;                          // config validate FILE
+    std::string file;                          // config validate|apply FILE
 
     bool operator==(const Invocation&) const = default;
 };
@@ -72,6 +81,15 @@ public:
     virtual mutex::Info get_info() = 0;
     virtual mutex::Stats get_stats() = 0;
     virtual mutex::Params set_params(const mutex::Params& params) = 0;
+    /// MUTEX_CMD_GET_CONFIG; interface indexes named by the real interfaces.
+    virtual mutex::ConfigSnapshot get_config() = 0;
+    /// MUTEX_CMD_SET_CONFIG; returns the new generation.
+    virtual std::uint64_t set_config(const mutex::config::Config& config,
+                                     std::uint64_t expected_generation,
+                                     const mutex::InterfaceIndexes& interfaces) = 0;
+    /// The index of the interface called `name` (if_nametoindex), nullopt if there is none.
+    [[nodiscard]] virtual std::optional<std::uint32_t> interface_index(
+        const std::string& name) const = 0;
     /// Extended-ack warning of the last successful request, usually empty.
     [[nodiscard]] virtual std::string warning() const = 0;
 };
@@ -86,6 +104,11 @@ using ReadFile = std::function<std::string(const std::string& path)>;
 /// Runs a validated command. Never throws for kernel or runtime errors: they become exit code 1
 /// and a "mutexctl: ..." line on stderr. `config validate` uses only read_file, never connect.
 Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file);
+
+/// `config show`, pure: "# generation N" and the configuration as TOML (config::to_toml), or
+/// with `json` {"generation", "config", "backends": [{"pool", "address", "port", "state",
+/// "active_flows", "total_flows"}, ...]}.
+std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json);
 
 /// `config validate`, pure: checks `text`, the content of `file`. Valid: exit 0 and
 /// "FILE: ok (N pools, M rules)" or {"file", "ok": true, "config"} on stdout. Invalid: exit 1,

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 // mutexctl: command-line tool for the mutex_proxy kernel module (see cli.hpp).
+#include <net/if.h>
+
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -24,6 +29,27 @@ public:
     mutex::Stats get_stats() override { return client_.get_stats(); }
     mutex::Params set_params(const mutex::Params& params) override {
         return client_.set_params(params);
+    }
+    mutex::ConfigSnapshot get_config() override {
+        return client_.get_config([](std::uint32_t index) -> std::optional<std::string> {
+            std::array<char, IF_NAMESIZE> name{};
+            if (::if_indextoname(index, name.data()) == nullptr) {
+                return std::nullopt;
+            }
+            return std::string(name.data());
+        });
+    }
+    std::uint64_t set_config(const mutex::config::Config& config, std::uint64_t expected_generation,
+                             const mutex::InterfaceIndexes& interfaces) override {
+        return client_.apply(config, expected_generation, interfaces);
+    }
+    [[nodiscard]] std::optional<std::uint32_t> interface_index(
+        const std::string& name) const override {
+        const unsigned int index = ::if_nametoindex(name.c_str());
+        if (index == 0) {
+            return std::nullopt;
+        }
+        return index;
     }
     [[nodiscard]] std::string warning() const override { return client_.warning(); }
 
