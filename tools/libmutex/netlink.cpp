@@ -46,30 +46,24 @@ int Exchange::on_data(const nlmsghdr* nlh, void* self) {
 }
 
 int Exchange::on_error(const nlmsghdr* nlh, void* self) {
-    auto* ex = static_cast<Exchange*>(self);
-    try {
-        KernelStatus status = decode_error(*nlh);
-        if (status.error != 0) {
-            throw NetlinkError(status.error, status.message, status.offset);
-        }
-        ex->warning_ = std::move(status.message);
-        return MNL_CB_STOP;
-    } catch (...) {
-        return ex->fail(std::current_exception());
-    }
+    return static_cast<Exchange*>(self)->finish(*nlh, decode_error);
 }
 
 int Exchange::on_done(const nlmsghdr* nlh, void* self) {
-    auto* ex = static_cast<Exchange*>(self);
+    return static_cast<Exchange*>(self)->finish(*nlh, decode_done);
+}
+
+// An ACK or the end of a dump: the kernel's status ends the exchange, as an error or a warning.
+int Exchange::finish(const nlmsghdr& nlh, KernelStatus (*decode)(const nlmsghdr&)) {
     try {
-        KernelStatus status = decode_done(*nlh);
+        KernelStatus status = decode(nlh);
         if (status.error != 0) {
             throw NetlinkError(status.error, status.message, status.offset);
         }
-        ex->warning_ = std::move(status.message);
+        warning_ = std::move(status.message);
         return MNL_CB_STOP;
     } catch (...) {
-        return ex->fail(std::current_exception());
+        return fail(std::current_exception());
     }
 }
 

@@ -61,6 +61,7 @@ private:
     static int on_data(const nlmsghdr* nlh, void* self);
     static int on_error(const nlmsghdr* nlh, void* self);
     static int on_done(const nlmsghdr* nlh, void* self);
+    int finish(const nlmsghdr& nlh, KernelStatus (*decode)(const nlmsghdr&));
     static int on_noop(const nlmsghdr* nlh, void* self);
     int process_one(const nlmsghdr& nlh);
     int dispatch(const nlmsghdr& nlh);
