@@ -16,6 +16,7 @@
 #   --timeout S       kill the VM after S seconds (default 300, or $VM_TIMEOUT)
 #   --smp N           CPUs (default 2)        --mem MB     memory (default 2048)
 #   --append STR      extra kernel command line
+#   --qemu-args STR   extra qemu arguments, split on blanks (e.g. "-icount shift=3,sleep=off")
 #   --env NAME=VALUE  extra environment for the command (repeatable)
 #   --outdir DIR      copy the files the command wrote to $VM_OUTDIR into DIR
 #   --log FILE        also keep the console log in FILE and the final dmesg in FILE.dmesg
@@ -42,7 +43,7 @@ usage() { awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' 
 msg() { echo "vm-run: $*" >&2; }
 
 lane='' timeout=${VM_TIMEOUT:-300} smp=2 mem=2048 append='' outdir='' logfile=${VM_LOG:-}
-keep=${VM_KEEP:-0} quiet=0 envs=() kmemleak=1
+keep=${VM_KEEP:-0} quiet=0 envs=() kmemleak=1 qemu_extra=()
 while (($#)); do
 	case "$1" in
 	--lane) lane=$2; shift 2 ;;
@@ -50,6 +51,7 @@ while (($#)); do
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--qemu-args) read -r -a more <<<"$2"; qemu_extra+=("${more[@]}"); shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--log) logfile=$2; shift 2 ;;
@@ -180,7 +182,7 @@ timeout -k 5 "$timeout" qemu-system-x86_64 \
 	-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot" \
 	-fsdev "local,id=vmshare,path=$share,security_model=none,multidevs=remap" \
 	-device "virtio-9p-pci,fsdev=vmshare,mount_tag=vmshare" \
-	</dev/null >"$console" 2>"$rundir/qemu.err" &
+	"${qemu_extra[@]}" </dev/null >"$console" 2>"$rundir/qemu.err" &
 qpid=$!
 tail -q -s 0.2 --pid="$qpid" -n +1 -f "$share/stdout" &
 tailout=$!
