@@ -12,6 +12,7 @@
 #include <linux/export.h>
 #include <linux/module.h>
 #include <linux/netlink.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -141,6 +142,31 @@ static inline bool mutex_proxy_sk_in_cgroup(struct sock *sk,
 					    struct cgroup *cgrp)
 {
 	return false;
+}
+#endif
+
+/*
+ * The flows' kmem_cache must keep its own line in /proc/slabinfo: SLUB
+ * merges caches of equal size and flags. SLAB_NO_MERGE (6.5+) says so; on
+ * older kernels a constructor makes a cache unmergeable. The constructor
+ * does nothing: every field is set at allocation (and a cache with a
+ * constructor must never be asked for __GFP_ZERO).
+ */
+#ifdef SLAB_NO_MERGE
+static inline struct kmem_cache *
+mutex_proxy_kmem_cache_create(const char *name, unsigned int size)
+{
+	return kmem_cache_create(name, size, 0, SLAB_NO_MERGE, NULL);
+}
+#else
+static inline void mutex_proxy_kmem_cache_ctor(void *obj)
+{
+}
+
+static inline struct kmem_cache *
+mutex_proxy_kmem_cache_create(const char *name, unsigned int size)
+{
+	return kmem_cache_create(name, size, 0, 0, mutex_proxy_kmem_cache_ctor);
 }
 #endif
 

@@ -45,6 +45,14 @@ mutex_proxy_backend_policy[MUTEX_BACKEND_A_MAX + 1] = {
 		.type = NLA_REJECT,
 		.reject_message = "counters cannot be set",
 	},
+	[MUTEX_BACKEND_A_PKTS]		= {
+		.type = NLA_REJECT,
+		.reject_message = "counters cannot be set",
+	},
+	[MUTEX_BACKEND_A_BYTES]		= {
+		.type = NLA_REJECT,
+		.reject_message = "counters cannot be set",
+	},
 };
 
 static const struct nla_policy mutex_proxy_pool_policy[MUTEX_POOL_A_MAX + 1] = {
@@ -122,11 +130,74 @@ void mutex_proxy_prefix_mask(union nf_inet_addr *mask, u8 plen)
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_prefix_mask);
 
-static void mutex_proxy_backend_ctr_put(struct mutex_proxy_backend_ctr *ctr)
+static struct mutex_proxy_backend_ctr *mutex_proxy_backend_ctr_alloc(void)
 {
-	if (ctr && refcount_dec_and_test(&ctr->ref))
+	struct mutex_proxy_backend_ctr *ctr;
+	int cpu;
+
+	ctr = kzalloc(sizeof(*ctr), GFP_KERNEL);
+	if (!ctr)
+		return NULL;
+	ctr->pcpu = alloc_percpu(struct mutex_proxy_backend_pcpu);
+	if (!ctr->pcpu) {
 		kfree(ctr);
+		return NULL;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(ctr->pcpu, cpu)->syncp);
+	refcount_set(&ctr->ref, 1);
+	return ctr;
 }
+
+/**
+ * mutex_proxy_backend_ctr_put() - drop a reference to backend counters
+ * @ctr: the counters, or NULL
+ *
+ * The last reference frees them. Callers drop their reference only once no
+ * reader can reach @ctr through them (after an RCU grace period for a
+ * snapshot or a flow). Any context.
+ */
+void mutex_proxy_backend_ctr_put(struct mutex_proxy_backend_ctr *ctr)
+{
+	if (ctr && refcount_dec_and_test(&ctr->ref)) {
+		free_percpu(ctr->pcpu);
+		kfree(ctr);
+	}
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_backend_ctr_put);
+
+/**
+ * mutex_proxy_backend_ctr_sum() - a backend's packets and bytes, all CPUs
+ * @ctr: the counters
+ * @pkts: receives the packets
+ * @bytes: receives the bytes
+ *
+ * Lockless; batches not folded yet are not included (callers fold them
+ * first with mutex_proxy_account_flush_all()).
+ */
+void mutex_proxy_backend_ctr_sum(const struct mutex_proxy_backend_ctr *ctr,
+				 u64 *pkts, u64 *bytes)
+{
+	unsigned int start;
+	u64 p, b;
+	int cpu;
+
+	*pkts = 0;
+	*bytes = 0;
+	for_each_possible_cpu(cpu) {
+		const struct mutex_proxy_backend_pcpu *c =
+			per_cpu_ptr(ctr->pcpu, cpu);
+
+		do {
+			start = u64_stats_fetch_begin(&c->syncp);
+			p = u64_stats_read(&c->pkts);
+			b = u64_stats_read(&c->bytes);
+		} while (u64_stats_fetch_retry(&c->syncp, start));
+		*pkts += p;
+		*bytes += b;
+	}
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_backend_ctr_sum);
 
 /**
  * mutex_proxy_config_free() - free a snapshot now
@@ -186,7 +257,6 @@ static struct mutex_proxy_backend_ctr *
 mutex_proxy_ctr_for(const struct mutex_proxy_pool *old,
 		    const struct mutex_proxy_backend *be)
 {
-	struct mutex_proxy_backend_ctr *ctr;
 	u32 i;
 
 	for (i = 0; old && i < old->n_backends; i++) {
@@ -198,10 +268,7 @@ mutex_proxy_ctr_for(const struct mutex_proxy_pool *old,
 			return o->ctr;
 		}
 	}
-	ctr = kzalloc(sizeof(*ctr), GFP_KERNEL);
-	if (ctr)
-		refcount_set(&ctr->ref, 1);
-	return ctr;
+	return mutex_proxy_backend_ctr_alloc();
 }
 
 static int mutex_proxy_parse_backend(struct mutex_proxy_backend *be,
@@ -694,7 +761,7 @@ size_t mutex_proxy_config_size(const struct mutex_proxy_config *cfg)
 	if (!cfg)
 		return size;
 	for (i = 0; i < cfg->n_pools; i++)
-		size += 128 + cfg->pools[i].n_backends * 128;
+		size += 128 + cfg->pools[i].n_backends * 192;
 	for (i = 0; i < cfg->n_rules; i++) {
 		size += 384;
 		if (cfg->rules[i].cgroup_path)
@@ -707,6 +774,7 @@ static int mutex_proxy_put_backend(struct sk_buff *skb,
 				   const struct mutex_proxy_backend *be)
 {
 	struct nlattr *nest = nla_nest_start(skb, MUTEX_POOL_A_BACKEND);
+	u64 pkts, bytes;
 
 	if (!nest)
 		return -EMSGSIZE;
@@ -723,7 +791,14 @@ static int mutex_proxy_put_backend(struct sk_buff *skb,
 			      MUTEX_BACKEND_A_PAD) ||
 	    nla_put_u64_64bit(skb, MUTEX_BACKEND_A_TOTAL_FLOWS,
 			      atomic64_read(&be->ctr->total),
+			      MUTEX_BACKEND_A_PAD))
+		goto cancel;
+	mutex_proxy_backend_ctr_sum(be->ctr, &pkts, &bytes);
+	if (nla_put_u64_64bit(skb, MUTEX_BACKEND_A_PKTS, pkts,
+			      MUTEX_BACKEND_A_PAD) ||
+	    nla_put_u64_64bit(skb, MUTEX_BACKEND_A_BYTES, bytes,
 			      MUTEX_BACKEND_A_PAD)) {
+cancel:
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

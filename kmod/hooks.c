@@ -7,12 +7,22 @@
  * containers and VMs routed through it). They only count packets (just
  * after conntrack); the steering decisions are taken by the NAT functions
  * of steer.c, once per new connection.
+ *
+ * The accounting hooks count the packets of steered flows (account.c), each
+ * packet once: at POST_ROUTING (everything the node sends or forwards,
+ * including to itself over loopback) and at LOCAL_IN for packets from
+ * another host (not from a loopback device: those were counted at
+ * POST_ROUTING). They run last, after NAT, just before conntrack confirms a
+ * new entry. A packet whose conntrack entry has no destination NAT cannot
+ * belong to a steered flow and leaves after that one test.
  */
 #include <linux/ipv6.h>
+#include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
+#include <net/netfilter/nf_conntrack.h>
 
 #include "mutex_proxy.h"
 
@@ -35,6 +45,38 @@ static unsigned int mutex_proxy_hook(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/**
+ * mutex_proxy_account_hook() - netfilter hook: account a packet of a
+ *	steered flow
+ * @priv: unused
+ * @skb: the packet
+ * @state: hook state
+ *
+ * Runs in softirq or process context under RCU; never sleeps.
+ *
+ * Return: NF_ACCEPT.
+ */
+static unsigned int mutex_proxy_account_hook(void *priv, struct sk_buff *skb,
+					     const struct nf_hook_state *state)
+{
+	enum ip_conntrack_info ctinfo;
+	struct mutex_proxy_net *mpn;
+	struct nf_conn *ct;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || !test_bit(IPS_DST_NAT_BIT, &ct->status))
+		return NF_ACCEPT;
+	if (state->hook == NF_INET_LOCAL_IN &&
+	    (!state->in || (state->in->flags & IFF_LOOPBACK)))
+		return NF_ACCEPT;
+	mpn = mutex_proxy_pernet(state->net);
+	if (!mutex_proxy_table_count(mpn) ||
+	    !mutex_proxy_param_get(MUTEX_PARAM_A_ENABLE_ACCOUNTING))
+		return NF_ACCEPT;
+	mutex_proxy_account_packet(mpn, ct, CTINFO2DIR(ctinfo), skb->len);
+	return NF_ACCEPT;
+}
+
 static const struct nf_hook_ops mutex_proxy_ipv4_ops[] = {
 	{
 		.hook		= mutex_proxy_hook,
@@ -47,6 +89,18 @@ static const struct nf_hook_ops mutex_proxy_ipv4_ops[] = {
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_PRE_ROUTING,
 		.priority	= NF_IP_PRI_CONNTRACK + 1,
+	},
+	{
+		.hook		= mutex_proxy_account_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_POST_ROUTING,
+		.priority	= NF_IP_PRI_LAST - 1,
+	},
+	{
+		.hook		= mutex_proxy_account_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_LAST - 1,
 	},
 };
 
@@ -62,6 +116,18 @@ static const struct nf_hook_ops mutex_proxy_ipv6_ops[] = {
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_PRE_ROUTING,
 		.priority	= NF_IP6_PRI_CONNTRACK + 1,
+	},
+	{
+		.hook		= mutex_proxy_account_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_POST_ROUTING,
+		.priority	= NF_IP6_PRI_LAST - 1,
+	},
+	{
+		.hook		= mutex_proxy_account_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_LAST - 1,
 	},
 };
 

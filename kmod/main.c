@@ -9,15 +9,21 @@
  * (genl_unregister_family() waits for requests in progress), then every
  * namespace's state.
  *
- * Per namespace: init allocates the counters, creates /proc/net/mutex_proxy,
- * registers the counting hooks and last the NAT functions (steer.c, which
- * also take a conntrack reference for the namespace). pre_exit unregisters
- * them in reverse order; the pernet core then waits for an RCU grace
- * period (in cleanup_net() and in unregister_pernet_subsys() alike), after
- * which no hook can still be running, and exit removes the proc file and frees the counters and the
- * configuration. Replaced configurations are freed by call_rcu()
- * callbacks: module exit waits for them with rcu_barrier() after the last
- * namespace is gone and before the module's code goes away.
+ * Module-wide: the flows' kmem_cache (table.c) and the per-CPU caches and
+ * batches (account.c) exist before the first namespace and go after the
+ * last one.
+ *
+ * Per namespace: init allocates the counters and the connection table,
+ * creates /proc/net/mutex_proxy, registers the counting hooks and last the
+ * NAT functions (steer.c, which also take a conntrack reference for the
+ * namespace). pre_exit unregisters them in reverse order; the pernet core
+ * then waits for an RCU grace period (in cleanup_net() and in
+ * unregister_pernet_subsys() alike), after which no hook can still be
+ * running, and exit removes the proc file, empties the connection table
+ * (the flows go by RCU callbacks) and frees the counters and the
+ * configuration. Replaced configurations and removed flows are freed by
+ * call_rcu() callbacks: module exit waits for them with rcu_barrier() after
+ * the last namespace is gone and before the module's code goes away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,9 +48,13 @@ static int __net_init mutex_proxy_net_init(struct net *net)
 	if (!mpn->stats)
 		return -ENOMEM;
 
-	err = mutex_proxy_proc_init(net);
+	err = mutex_proxy_table_init(mpn);
 	if (err)
 		goto err_stats;
+
+	err = mutex_proxy_proc_init(net);
+	if (err)
+		goto err_table;
 
 	err = mutex_proxy_hooks_register(net, mpn);
 	if (err)
@@ -60,9 +70,11 @@ err_hooks:
 	mutex_proxy_hooks_unregister(net, mpn);
 err_proc:
 	mutex_proxy_proc_exit(net);
-err_stats:
+err_table:
 	/* A hook registered for a moment may still be running. */
 	synchronize_net();
+	mutex_proxy_table_exit(mpn);
+err_stats:
 	mutex_proxy_stats_free(mpn->stats);
 	mpn->stats = NULL;
 	return err;
@@ -85,6 +97,7 @@ static void __net_exit mutex_proxy_net_exit(struct net *net)
 	 * a namespace being dismantled.
 	 */
 	mutex_proxy_proc_exit(net);
+	mutex_proxy_table_exit(mpn);
 	mutex_proxy_config_free(rcu_dereference_protected(mpn->config, true));
 	RCU_INIT_POINTER(mpn->config, NULL);
 	mutex_proxy_stats_free(mpn->stats);
@@ -104,29 +117,47 @@ static int __init mutex_proxy_init(void)
 	int err;
 
 	mutex_proxy_sched_init();
+	err = mutex_proxy_table_cache_init();
+	if (err)
+		return err;
+	err = mutex_proxy_account_init();
+	if (err)
+		goto err_cache;
 	err = register_pernet_subsys(&mutex_proxy_net_ops);
 	if (err) {
 		pr_err("cannot set up network namespaces: %d\n", err);
-		return err;
+		goto err_account;
 	}
 
 	err = mutex_proxy_genl_register();
 	if (err) {
 		pr_err("cannot register generic netlink family: %d\n", err);
-		unregister_pernet_subsys(&mutex_proxy_net_ops);
-		return err;
+		goto err_pernet;
 	}
 
 	pr_info("version " MUTEX_PROXY_VERSION " loaded\n");
 	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&mutex_proxy_net_ops);
+err_account:
+	rcu_barrier();
+	mutex_proxy_account_exit();
+err_cache:
+	mutex_proxy_table_cache_exit();
+	return err;
 }
 
 static void __exit mutex_proxy_exit(void)
 {
 	mutex_proxy_genl_unregister();
 	unregister_pernet_subsys(&mutex_proxy_net_ops);
-	/* Configurations replaced earlier are freed by RCU callbacks. */
+	/* Replaced configurations and removed flows are freed by RCU
+	 * callbacks; the flows' cache is destroyed after them.
+	 */
 	rcu_barrier();
+	mutex_proxy_account_exit();
+	mutex_proxy_table_cache_exit();
 	pr_info("unloaded\n");
 }
 

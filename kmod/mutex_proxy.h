@@ -18,12 +18,15 @@
 #include <linux/mutex.h>
 #include <linux/mutex_proxy.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -123,10 +126,23 @@ mutex_proxy_stats_add(struct mutex_proxy_pcpu_stats __percpu *stats,
 /* ---- configuration snapshot (config.c, classify.c, sched.c) ---- */
 
 /**
+ * struct mutex_proxy_backend_pcpu - one CPU's traffic counters of a backend
+ * @pkts: packets of flows steered to the backend, both directions
+ * @bytes: their bytes
+ * @syncp: makes 64-bit reads consistent on 32-bit kernels
+ */
+struct mutex_proxy_backend_pcpu {
+	u64_stats_t pkts;
+	u64_stats_t bytes;
+	struct u64_stats_sync syncp;
+};
+
+/**
  * struct mutex_proxy_backend_ctr - run-time counters of one backend
- * @ref: one per configuration snapshot (later: per flow) that uses it
- * @active: flows steered to the backend that still exist
+ * @ref: one per configuration snapshot and per tracked flow that uses it
+ * @active: flows steered to the backend that are in the connection table
  * @total: flows ever steered to the backend
+ * @pcpu: per-CPU packet and byte counters (folded accounting batches)
  *
  * Not part of the immutable configuration: a replacement that keeps a
  * backend (same pool name, family, address, port) shares its counters, so
@@ -137,7 +153,12 @@ struct mutex_proxy_backend_ctr {
 	refcount_t ref;
 	atomic64_t active;
 	atomic64_t total;
+	struct mutex_proxy_backend_pcpu __percpu *pcpu;
 };
+
+void mutex_proxy_backend_ctr_put(struct mutex_proxy_backend_ctr *ctr);
+void mutex_proxy_backend_ctr_sum(const struct mutex_proxy_backend_ctr *ctr,
+				 u64 *pkts, u64 *bytes);
 
 /**
  * struct mutex_proxy_backend - one backend of a pool
@@ -402,6 +423,67 @@ struct mutex_proxy_backend *
 mutex_proxy_sched_pick(struct mutex_proxy_pool *pool,
 		       const struct mutex_proxy_key *key);
 
+/* ---- connection table (table.c) ---- */
+
+struct nf_conn;
+
+/**
+ * struct mutex_proxy_flow - one steered flow in the connection table
+ * @node: rhashtable linkage
+ * @ct: the flow's conntrack entry, the key; the flow holds a reference,
+ *	so the pointer is never reused while the flow exists. Never exported.
+ * @ctr: counters of the backend the flow was steered to (a reference),
+ *	or NULL (redirect to a port of the rule)
+ * @pkts: packets per direction (IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY)
+ * @bytes: bytes per direction
+ * @start: jiffies when the flow was steered
+ * @last: jiffies of the last accounted packet (@start before any)
+ * @action: enum mutex_action (REDIRECT or DNAT)
+ * @dead: set once, by whoever removes the flow from the table
+ * @rcu: for freeing after a grace period
+ *
+ * Allocated from the module's kmem_cache on the packet path (GFP_ATOMIC),
+ * freed by an RCU callback after it left the table and every per-CPU cache
+ * and batch (account.c) let go of it.
+ */
+struct mutex_proxy_flow {
+	struct rhash_head node;
+	struct nf_conn *ct;
+	struct mutex_proxy_backend_ctr *ctr;
+	atomic64_t pkts[2];
+	atomic64_t bytes[2];
+	unsigned long start;
+	unsigned long last;
+	u8 action;
+	u8 dead;
+	struct rcu_head rcu;
+};
+
+int mutex_proxy_table_cache_init(void);
+void mutex_proxy_table_cache_exit(void);
+int mutex_proxy_table_init(struct mutex_proxy_net *mpn);
+void mutex_proxy_table_exit(struct mutex_proxy_net *mpn);
+void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
+			   struct mutex_proxy_backend *be, u8 action);
+struct mutex_proxy_flow *mutex_proxy_table_lookup(struct mutex_proxy_net *mpn,
+						  const struct nf_conn *ct);
+bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
+			      struct mutex_proxy_flow *flow);
+u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn);
+u32 mutex_proxy_table_count(struct mutex_proxy_net *mpn);
+void mutex_proxy_table_gc(struct mutex_proxy_net *mpn);
+
+/* ---- per-packet accounting: per-CPU cache and batches (account.c) ---- */
+
+int mutex_proxy_account_init(void);
+void mutex_proxy_account_exit(void);
+void mutex_proxy_account_packet(struct mutex_proxy_net *mpn,
+				struct nf_conn *ct,
+				enum ip_conntrack_dir dir, unsigned int len);
+void mutex_proxy_account_forget(struct mutex_proxy_flow *flow);
+void mutex_proxy_account_flush_all(void);
+int mutex_proxy_account_resize(u32 entries);
+
 /* ---- per network namespace state (main.c) ---- */
 
 /**
@@ -415,6 +497,12 @@ mutex_proxy_sched_pick(struct mutex_proxy_pool *pool,
  * @hooks_ipv6: the IPv6 hooks are registered in this namespace
  * @steer_ipv4: the IPv4 NAT functions are registered (and conntrack held)
  * @steer_ipv6: the IPv6 NAT functions are registered (and conntrack held)
+ * @flows: the connection table, struct mutex_proxy_flow keyed by conntrack
+ *	entry
+ * @flows_lock: serializes removals from @flows (insertions need no lock)
+ * @flows_seq: bumped on every insertion into and removal from @flows
+ *	(GET_FLOWS sets NLM_F_DUMP_INTR when it changed during a dump)
+ * @gc: periodic removal of flows whose conntrack entry died
  */
 struct mutex_proxy_net {
 	struct mutex_proxy_pcpu_stats __percpu *stats;
@@ -425,6 +513,10 @@ struct mutex_proxy_net {
 	bool hooks_ipv6;
 	bool steer_ipv4;
 	bool steer_ipv6;
+	struct rhashtable flows;
+	struct mutex flows_lock;	/* serializes removals from flows */
+	atomic_t flows_seq;
+	struct delayed_work gc;
 };
 
 extern unsigned int mutex_proxy_net_id;

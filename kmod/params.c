@@ -37,6 +37,7 @@ static u32 mutex_proxy_params_val[MUTEX_PARAM_A_MAX + 1] = {
 	[MUTEX_PARAM_A_BATCH_SIZE]	= MUTEX_BATCH_SIZE_DEFAULT,
 	[MUTEX_PARAM_A_CACHE_SIZE]	= MUTEX_CACHE_SIZE_DEFAULT,
 	[MUTEX_PARAM_A_MAX_CONNS]	= MUTEX_MAX_CONNS_DEFAULT,
+	[MUTEX_PARAM_A_ENABLE_ACCOUNTING] = 1,
 };
 
 /**
@@ -72,7 +73,14 @@ mutex_proxy_param_descs[MUTEX_PARAM_A_MAX + 1] = {
 			   __stringify(MUTEX_MAX_CONNS_MIN) ".."
 			   __stringify(MUTEX_MAX_CONNS_MAX),
 	},
+	[MUTEX_PARAM_A_ENABLE_ACCOUNTING] = {
+		.name = "perf_enable_accounting",
+		.refusal = "perf_enable_accounting must be 0 or 1",
+	},
 };
+
+static const char mutex_proxy_param_nomem[] =
+	"out of memory for the new perf_cache_size";
 
 static const char mutex_proxy_param_unknown[] = "unknown parameter";
 
@@ -112,6 +120,7 @@ int mutex_proxy_param_validate(enum mutex_param_attr id, u32 val,
 
 	switch (id) {
 	case MUTEX_PARAM_A_ENABLE_BATCHING:
+	case MUTEX_PARAM_A_ENABLE_ACCOUNTING:
 		ok = val <= 1;
 		break;
 	case MUTEX_PARAM_A_BATCH_SIZE:
@@ -143,7 +152,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_validate);
  * @val: parsed value (only written on success)
  * @msg: if not NULL, set to a static message on failure
  *
- * perf_enable_batching takes exactly "0" or "1". The others take a decimal
+ * The switches (perf_enable_*) take exactly "0" or "1". The others take a decimal
  * number (kstrtouint() base 10: an optional '+', no sign, no spaces, no
  * garbage, no overflow past U32_MAX). Only the syntax is checked here; the
  * range is checked by mutex_proxy_param_validate().
@@ -163,7 +172,8 @@ int mutex_proxy_param_parse(enum mutex_param_attr id, const char *str,
 	if (!str)
 		goto bad;
 
-	if (id == MUTEX_PARAM_A_ENABLE_BATCHING) {
+	if (id == MUTEX_PARAM_A_ENABLE_BATCHING ||
+	    id == MUTEX_PARAM_A_ENABLE_ACCOUNTING) {
 		if (sysfs_streq(str, "0"))
 			v = 0;
 		else if (sysfs_streq(str, "1"))
@@ -193,9 +203,11 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_parse);
  *
  * The single setter behind sysfs, load-time parameters and SET_PARAMS.
  * Every value in @upd is validated first; only if all are allowed are they
- * all written. A refusal changes nothing. Sleeps (takes a mutex).
+ * all written. A refusal changes nothing. A new perf_cache_size resizes the
+ * per-CPU caches first; if that fails for want of memory, nothing changes
+ * either. Sleeps (takes a mutex).
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, -EINVAL or -ENOMEM.
  */
 int mutex_proxy_params_update(const struct mutex_proxy_param_update *upd,
 			      struct mutex_proxy_params *now,
@@ -225,6 +237,17 @@ int mutex_proxy_params_update(const struct mutex_proxy_param_update *upd,
 		}
 	}
 
+	if (upd->mask & BIT(MUTEX_PARAM_A_CACHE_SIZE)) {
+		err = mutex_proxy_account_resize(upd->val[MUTEX_PARAM_A_CACHE_SIZE]);
+		if (err) {
+			if (bad)
+				*bad = MUTEX_PARAM_A_CACHE_SIZE;
+			if (msg)
+				*msg = mutex_proxy_param_nomem;
+			goto out;
+		}
+	}
+
 	for (id = MUTEX_PARAM_A_UNSPEC + 1; id <= MUTEX_PARAM_A_MAX; id++)
 		if (upd->mask & BIT(id))
 			WRITE_ONCE(mutex_proxy_params_val[id], upd->val[id]);
@@ -243,7 +266,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_params_update);
  * @val: new value
  * @msg: if not NULL, set to a static refusal message on -EINVAL
  *
- * Return: 0, or -EINVAL with the old value kept.
+ * Return: 0, or -EINVAL or -ENOMEM with the old value kept.
  */
 int mutex_proxy_param_set(enum mutex_param_attr id, u32 val, const char **msg)
 {
@@ -352,3 +375,8 @@ MODULE_PARM_DESC(max_conns,
 		 __stringify(MUTEX_MAX_CONNS_MIN) ".."
 		 __stringify(MUTEX_MAX_CONNS_MAX)
 		 " (default " __stringify(MUTEX_MAX_CONNS_DEFAULT) ")");
+
+module_param_cb(perf_enable_accounting, &mutex_proxy_param_ops,
+		&mutex_proxy_params_val[MUTEX_PARAM_A_ENABLE_ACCOUNTING], 0644);
+MODULE_PARM_DESC(perf_enable_accounting,
+		 "Count packets and bytes of steered flows: 0 or 1 (default 1)");

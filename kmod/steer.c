@@ -10,6 +10,7 @@
  * decides is then applied by the NAT core to every packet of the flow in
  * both directions (replies, ICMP errors, checksums), and conntrack -L
  * shows it. Packets of established flows never reach the function.
+ * A steered flow is added to the connection table (table.c) here.
  *
  * Priority: NF_IP_PRI_NAT_DST - 1 orders the module's decision just before
  * iptables/nftables nat rules of the same hook: a flow the module steers is
@@ -154,6 +155,7 @@ static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
 		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_STEERED, 1);
 		if (be)
 			atomic64_inc(&be->ctr->total);
+		mutex_proxy_table_add(mpn, ct, be, rule->action);
 	} else {
 		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_DROPPED, 1);
 	}

@@ -18,7 +18,9 @@
  * Addresses: nothing the module exports carries a kernel address.
  *
  * Permissions
- *   Reading (GET_INFO, GET_STATS, GET_CONFIG) is open to every user.
+ *   Reading (GET_INFO, GET_STATS, GET_CONFIG, GET_FLOWS, GET_ORIGDST) is
+ *   open to every user (a proxy running as an unprivileged user must be able
+ *   to ask for the original destination of its UDP flows).
  *   SET_PARAMS changes module-wide parameters shared by every namespace, so it
  *   needs CAP_NET_ADMIN in the initial user namespace (GENL_ADMIN_PERM): a
  *   container's root cannot retune the host. Commands that change one
@@ -34,7 +36,10 @@
  *
  *   MUTEX_CMD_GET_STATS   doit, open.
  *       request: none
- *       reply:   MUTEX_A_STATS (this namespace's counters, summed over CPUs)
+ *       reply:   MUTEX_A_STATS (this namespace's counters, summed over CPUs,
+ *                per-CPU accounting batches folded first) and, since API
+ *                version 3, MUTEX_A_FLOW_COUNT (flows in the connection
+ *                table now)
  *
  *   MUTEX_CMD_SET_PARAMS  doit, CAP_NET_ADMIN in the initial user namespace.
  *       request: MUTEX_A_PARAMS with one or more MUTEX_PARAM_A_* attributes.
@@ -111,6 +116,47 @@
  *                fails with ENOBUFS; one too large to allocate fails with
  *                -ENOMEM.
  *
+ *   MUTEX_CMD_GET_FLOWS   dumpit (NLM_F_DUMP), open. Since API version 3.
+ *       request: none (nlmsg_flags NLM_F_REQUEST | NLM_F_DUMP; the dump
+ *                ends with NLMSG_DONE, there is no ACK)
+ *       reply:   one MUTEX_A_FLOW per flow of the connection table, many per
+ *                message, resumable across messages. Per-CPU accounting
+ *                batches are folded before the dump starts. A message is
+ *                flagged NLM_F_DUMP_INTR when flows were added or removed
+ *                since the dump began (a flow may then be missing or
+ *                listed twice; dump again for an exact picture).
+ *
+ *   MUTEX_CMD_GET_ORIGDST doit, open. Since API version 3.
+ *       request: MUTEX_A_FLOW with MUTEX_FLOW_A_FAMILY, MUTEX_FLOW_A_PROTO,
+ *                MUTEX_FLOW_A_SRC_ADDR, MUTEX_FLOW_A_SRC_PORT,
+ *                MUTEX_FLOW_A_DST_ADDR, MUTEX_FLOW_A_DST_PORT: the
+ *                connection as the proxy sees it (its peer and its own
+ *                address and port, i.e. after NAT)
+ *       reply:   MUTEX_A_FLOW, the whole flow; MUTEX_FLOW_A_ORIG_DST_ADDR
+ *                and MUTEX_FLOW_A_ORIG_DST_PORT are the destination the
+ *                client asked for. The connection is looked up in
+ *                conntrack's default zone. Its packet counters are not
+ *                folded first (the lookup stays cheap for a proxy asking
+ *                once per connection): they may lag by one accounting
+ *                batch per CPU.
+ *       errors:  -ENOENT (extack "no steered flow with this 5-tuple") if
+ *                no flow steered by the module and tracked in its table has
+ *                that post-NAT 5-tuple; -EINVAL for a missing or malformed
+ *                attribute (extack message naming it, a missing one also
+ *                with NLMSGERR_ATTR_MISS_TYPE and MISS_NEST; an attribute
+ *                of the wrong size gets the netlink core's message and
+ *                NLMSGERR_ATTR_OFFS pointing at it), for a family
+ *                other than AF_INET/AF_INET6, a protocol other than TCP/UDP,
+ *                an address not of the family's length, or port 0.
+ *
+ *   MUTEX_CMD_FLUSH_FLOWS doit, CAP_NET_ADMIN over the namespace. Since API
+ *       version 3.
+ *       request: none
+ *       reply:   MUTEX_A_FLOW_COUNT, the number of flows removed. The
+ *                connections themselves (conntrack, NAT) are untouched and
+ *                keep their destination; they are no longer tracked or
+ *                counted.
+ *
  * Attribute tree
  *
  *   MUTEX_A_*                 top level
@@ -120,7 +166,9 @@
  *   |  nest of MUTEX_POOL_A_*
  *   |  +- MUTEX_POOL_A_BACKEND   (repeated) nest of MUTEX_BACKEND_A_*
  *   +- MUTEX_A_RULE           (repeated, in evaluation order)
- *      nest of MUTEX_RULE_A_*
+ *   |  nest of MUTEX_RULE_A_*
+ *   +- MUTEX_A_FLOW           nest of MUTEX_FLOW_A_*
+ *   +- MUTEX_A_FLOW_COUNT     u64
  *
  * Configuration semantics
  *   Rules are evaluated for each new connection (conntrack NEW) of TCP or
@@ -138,7 +186,7 @@
 #define MUTEX_PROXY_GENL_VERSION	1
 
 /* Bumped when a command or attribute is added; never reused. */
-#define MUTEX_PROXY_API_VERSION		2
+#define MUTEX_PROXY_API_VERSION		3
 
 enum mutex_cmd {
 	MUTEX_CMD_UNSPEC,
@@ -147,6 +195,9 @@ enum mutex_cmd {
 	MUTEX_CMD_SET_PARAMS,
 	MUTEX_CMD_SET_CONFIG,	/* API version 2 */
 	MUTEX_CMD_GET_CONFIG,	/* API version 2 */
+	MUTEX_CMD_GET_FLOWS,	/* API version 3 */
+	MUTEX_CMD_GET_ORIGDST,	/* API version 3 */
+	MUTEX_CMD_FLUSH_FLOWS,	/* API version 3 */
 
 	__MUTEX_CMD_MAX,
 };
@@ -169,6 +220,11 @@ enum mutex_cmd {
  *	MUTEX_MAX_POOLS; the n-th is pool index n-1 for MUTEX_RULE_A_POOL
  * @MUTEX_A_RULE: nest, enum mutex_rule_attr; repeated, at most
  *	MUTEX_MAX_RULES, in evaluation order
+ * @MUTEX_A_FLOW: nest, enum mutex_flow_attr: one flow of the connection
+ *	table (GET_FLOWS, GET_ORIGDST) or a post-NAT 5-tuple (GET_ORIGDST
+ *	request)
+ * @MUTEX_A_FLOW_COUNT: u64, a number of flows (FLUSH_FLOWS: removed;
+ *	GET_STATS: in the connection table now)
  */
 enum mutex_attr {
 	MUTEX_A_UNSPEC,
@@ -182,6 +238,8 @@ enum mutex_attr {
 	MUTEX_A_GENERATION,
 	MUTEX_A_POOL,
 	MUTEX_A_RULE,
+	MUTEX_A_FLOW,
+	MUTEX_A_FLOW_COUNT,
 
 	__MUTEX_A_MAX,
 };
@@ -196,6 +254,8 @@ enum mutex_attr {
  * MUTEX_FEATURE_HOOKS_IPV6: packets are seen at IPv6 LOCAL_OUT and PRE_ROUTING
  * MUTEX_FEATURE_CONFIG: SET_CONFIG and GET_CONFIG are offered (API version 2)
  * MUTEX_FEATURE_CGROUP: rules may match a cgroup v2 path
+ * MUTEX_FEATURE_FLOWS: connection table with GET_FLOWS, GET_ORIGDST and
+ *	FLUSH_FLOWS (API version 3)
  */
 #define MUTEX_FEATURE_NETNS		(1ULL << 0)
 #define MUTEX_FEATURE_STATS		(1ULL << 1)
@@ -204,6 +264,7 @@ enum mutex_attr {
 #define MUTEX_FEATURE_HOOKS_IPV6	(1ULL << 4)
 #define MUTEX_FEATURE_CONFIG		(1ULL << 5)
 #define MUTEX_FEATURE_CGROUP		(1ULL << 6)
+#define MUTEX_FEATURE_FLOWS		(1ULL << 7)
 
 /*
  * Module parameters: module-wide, the same values as
@@ -228,7 +289,17 @@ enum mutex_attr {
  * @MUTEX_PARAM_A_CACHE_SIZE: u32, 0 (cache off) or a power of two up to
  *	MUTEX_CACHE_SIZE_MAX (perf_cache_size): per-CPU flow cache entries
  * @MUTEX_PARAM_A_MAX_CONNS: u32, MUTEX_MAX_CONNS_MIN..MUTEX_MAX_CONNS_MAX
- *	(max_conns): steered flows tracked per namespace
+ *	(max_conns): steered flows tracked per namespace. A new flow steered
+ *	while the table is full is still steered (the NAT engine does not
+ *	need the table) but not tracked: MUTEX_STATS_A_TABLE_FULL counts it,
+ *	and it has no packet counters, no GET_FLOWS entry, no GET_ORIGDST
+ *	answer and no place in a pool's least-connections count. Lowering
+ *	the value removes nothing: it applies to new flows.
+ * @MUTEX_PARAM_A_ENABLE_ACCOUNTING: u32, 0 or 1 (perf_enable_accounting,
+ *	default 1): count the packets and bytes of steered flows (per flow,
+ *	per backend, MUTEX_STATS_A_PKTS_STEERED/BYTES_STEERED). 0 stops the
+ *	per-packet work (flows are still steered and tracked); for
+ *	measurements. Since API version 3.
  */
 enum mutex_param_attr {
 	MUTEX_PARAM_A_UNSPEC,
@@ -236,6 +307,7 @@ enum mutex_param_attr {
 	MUTEX_PARAM_A_BATCH_SIZE,
 	MUTEX_PARAM_A_CACHE_SIZE,
 	MUTEX_PARAM_A_MAX_CONNS,
+	MUTEX_PARAM_A_ENABLE_ACCOUNTING,
 
 	__MUTEX_PARAM_A_MAX,
 };
@@ -263,6 +335,8 @@ enum mutex_param_attr {
  * @MUTEX_STATS_A_BATCH_FLUSHES: accounting batches folded into shared counters
  * @MUTEX_STATS_A_EVENTS_SENT: event messages sent to the multicast group
  * @MUTEX_STATS_A_EVENTS_LOST: event messages that could not be sent
+ * @MUTEX_STATS_A_BYTES_STEERED: bytes (IP packet length) of steered flows
+ *	(API version 3)
  */
 enum mutex_stats_attr {
 	MUTEX_STATS_A_UNSPEC,
@@ -282,6 +356,7 @@ enum mutex_stats_attr {
 	MUTEX_STATS_A_BATCH_FLUSHES,
 	MUTEX_STATS_A_EVENTS_SENT,
 	MUTEX_STATS_A_EVENTS_LOST,
+	MUTEX_STATS_A_BYTES_STEERED,
 
 	__MUTEX_STATS_A_MAX,
 };
@@ -384,10 +459,13 @@ enum mutex_backend_state {
  * @MUTEX_BACKEND_A_PRIORITY: u8, lower is preferred (default 0)
  * @MUTEX_BACKEND_A_STATE: u8, enum mutex_backend_state (default UP)
  * @MUTEX_BACKEND_A_ACTIVE_FLOWS: u64, GET_CONFIG only: flows steered to
- *	the backend that still exist (counted once the connection table
- *	sees flows end; 0 until then)
+ *	the backend that are in the connection table now
  * @MUTEX_BACKEND_A_TOTAL_FLOWS: u64, GET_CONFIG only: flows ever steered
  *	to the backend
+ * @MUTEX_BACKEND_A_PKTS: u64, GET_CONFIG only: packets of flows steered
+ *	to the backend, both directions (API version 3)
+ * @MUTEX_BACKEND_A_BYTES: u64, GET_CONFIG only: their bytes (API
+ *	version 3)
  *
  * The run-time counters belong to the backend (pool name, family, address,
  * port), not to one configuration: a SET_CONFIG that keeps a backend keeps
@@ -404,6 +482,8 @@ enum mutex_backend_attr {
 	MUTEX_BACKEND_A_STATE,
 	MUTEX_BACKEND_A_ACTIVE_FLOWS,
 	MUTEX_BACKEND_A_TOTAL_FLOWS,
+	MUTEX_BACKEND_A_PKTS,
+	MUTEX_BACKEND_A_BYTES,
 
 	__MUTEX_BACKEND_A_MAX,
 };
@@ -497,5 +577,60 @@ enum mutex_rule_attr {
 	__MUTEX_RULE_A_MAX,
 };
 #define MUTEX_RULE_A_MAX (__MUTEX_RULE_A_MAX - 1)
+
+/* ---- connection table (API version 3) ---- */
+
+/**
+ * enum mutex_flow_attr - attributes nested in MUTEX_A_FLOW: one steered
+ *	flow. Addresses are binary, 4 (AF_INET) or 16 (AF_INET6) bytes,
+ *	network byte order; ports are u16 in host byte order.
+ * @MUTEX_FLOW_A_UNSPEC: unused
+ * @MUTEX_FLOW_A_PAD: padding for 64-bit attributes
+ * @MUTEX_FLOW_A_FAMILY: u8, AF_INET or AF_INET6
+ * @MUTEX_FLOW_A_PROTO: u8, IPPROTO_TCP or IPPROTO_UDP
+ * @MUTEX_FLOW_A_SRC_ADDR: the client's address
+ * @MUTEX_FLOW_A_SRC_PORT: the client's port
+ * @MUTEX_FLOW_A_DST_ADDR: where the flow was steered: the local address
+ *	(redirect) or the backend (dnat), i.e. the destination after NAT
+ * @MUTEX_FLOW_A_DST_PORT: its port
+ * @MUTEX_FLOW_A_ORIG_DST_ADDR: reply only: the destination the client
+ *	asked for, before NAT
+ * @MUTEX_FLOW_A_ORIG_DST_PORT: reply only: its port
+ * @MUTEX_FLOW_A_ACTION: u8, reply only: enum mutex_action (REDIRECT or
+ *	DNAT)
+ * @MUTEX_FLOW_A_PKTS_ORIG: u64, reply only: packets client -> destination
+ * @MUTEX_FLOW_A_BYTES_ORIG: u64, reply only: their bytes (IP length)
+ * @MUTEX_FLOW_A_PKTS_REPLY: u64, reply only: packets destination -> client
+ * @MUTEX_FLOW_A_BYTES_REPLY: u64, reply only: their bytes
+ * @MUTEX_FLOW_A_AGE_MS: u64, reply only: milliseconds since the flow began
+ * @MUTEX_FLOW_A_IDLE_MS: u64, reply only: milliseconds since its last
+ *	accounted packet (since it began if none)
+ *
+ * Packets are counted once each, where they leave the node's IP stack
+ * (POST_ROUTING) or, coming from another host, where they are delivered
+ * locally (LOCAL_IN); with perf_enable_accounting=1.
+ */
+enum mutex_flow_attr {
+	MUTEX_FLOW_A_UNSPEC,
+	MUTEX_FLOW_A_PAD,
+	MUTEX_FLOW_A_FAMILY,
+	MUTEX_FLOW_A_PROTO,
+	MUTEX_FLOW_A_SRC_ADDR,
+	MUTEX_FLOW_A_SRC_PORT,
+	MUTEX_FLOW_A_DST_ADDR,
+	MUTEX_FLOW_A_DST_PORT,
+	MUTEX_FLOW_A_ORIG_DST_ADDR,
+	MUTEX_FLOW_A_ORIG_DST_PORT,
+	MUTEX_FLOW_A_ACTION,
+	MUTEX_FLOW_A_PKTS_ORIG,
+	MUTEX_FLOW_A_BYTES_ORIG,
+	MUTEX_FLOW_A_PKTS_REPLY,
+	MUTEX_FLOW_A_BYTES_REPLY,
+	MUTEX_FLOW_A_AGE_MS,
+	MUTEX_FLOW_A_IDLE_MS,
+
+	__MUTEX_FLOW_A_MAX,
+};
+#define MUTEX_FLOW_A_MAX (__MUTEX_FLOW_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_MUTEX_PROXY_H */

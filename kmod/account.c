@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mutex_proxy: per-packet accounting of steered flows: the per-CPU flow
+ * cache and the per-CPU accounting batches.
+ *
+ * Every packet of a steered flow is counted once (hooks.c calls
+ * mutex_proxy_account_packet() where it leaves the IP stack or, from
+ * another host, where it is delivered). Finding its flow is a lookup in the
+ * connection table (table.c); a small direct-mapped per-CPU cache of
+ * perf_cache_size entries, indexed by a hash of the conntrack entry, saves
+ * that lookup for the flows a CPU sees most. The counts then go into the
+ * CPU's batch: up to perf_batch_size packets of one flow, folded into the
+ * shared counters (the flow's atomics, the backend's and the namespace's
+ * per-CPU counters) when the batch is full, when a packet of another flow
+ * comes, before any statistics are read (mutex_proxy_account_flush_all())
+ * and when the flow leaves the table. perf_enable_batching=0 folds every
+ * packet at once.
+ *
+ * Each CPU's cache and batch are guarded by the CPU's own spinlock, taken
+ * with BH disabled. The packet path takes only its own CPU's lock, which
+ * nobody else wants except the rare readers and removers, so it costs an
+ * uncontended atomic; in exchange:
+ *   - a process-context sender (LOCAL_OUT, POST_ROUTING of local traffic)
+ *     and a softirq on the same CPU never interleave inside the batch;
+ *   - a reader folds another CPU's batch safely;
+ *   - a removed flow is forgotten exactly: mutex_proxy_account_forget() runs
+ *     after the flow is marked dead and takes every CPU's lock, so a CPU
+ *     either put the flow in its cache or batch before (and the sweep takes
+ *     it out) or looks after (and sees it dead, and leaves it alone). The
+ *     flow is freed a grace period later; no cache or batch points to it.
+ *   - resizing the cache (perf_cache_size, through sysfs or SET_PARAMS)
+ *     allocates the new arrays first (a failure changes nothing), then swaps
+ *     each CPU's array under its lock and frees the old one: no packet ever
+ *     sees a freed cache.
+ */
+#include <linux/cpumask.h>
+#include <linux/hash.h>
+#include <linux/jiffies.h>
+#include <linux/log2.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <net/netfilter/nf_conntrack.h>
+
+#include "mutex_proxy.h"
+
+/**
+ * struct mutex_proxy_batch - packets of one flow not folded yet
+ * @flow: the flow, or NULL (empty batch)
+ * @n: packets in the batch
+ * @pkts: packets per direction
+ * @bytes: bytes per direction
+ */
+struct mutex_proxy_batch {
+	struct mutex_proxy_flow *flow;
+	u32 n;
+	u32 pkts[2];
+	u64 bytes[2];
+};
+
+/**
+ * struct mutex_proxy_cpu - one CPU's accounting state
+ * @lock: guards everything below
+ * @bits: log2 of the number of cache entries (when @cache is set)
+ * @cache: the flow cache, 1 << @bits entries, or NULL (perf_cache_size=0)
+ * @batch: the accounting batch
+ */
+struct mutex_proxy_cpu {
+	spinlock_t lock;	/* guards this CPU's cache and batch */
+	u32 bits;
+	struct mutex_proxy_flow **cache;
+	struct mutex_proxy_batch batch;
+};
+
+static struct mutex_proxy_cpu __percpu *mutex_proxy_cpus;
+/* Serializes resizing against init and exit. */
+static DEFINE_MUTEX(mutex_proxy_account_lock);
+
+static struct mutex_proxy_net *mutex_proxy_flow_net(struct mutex_proxy_flow *flow)
+{
+	return mutex_proxy_pernet(nf_ct_net(flow->ct));
+}
+
+/*
+ * Fold a CPU's batch into the shared counters and empty it. Caller holds
+ * that CPU's lock (BH disabled); the flow is alive (not yet forgotten).
+ */
+static void mutex_proxy_batch_fold(struct mutex_proxy_batch *b)
+{
+	struct mutex_proxy_flow *flow = b->flow;
+	struct mutex_proxy_pcpu_stats *s;
+	struct mutex_proxy_net *mpn;
+	u64 pkts, bytes;
+	int dir;
+
+	if (!flow)
+		return;
+	pkts = (u64)b->pkts[0] + b->pkts[1];
+	bytes = b->bytes[0] + b->bytes[1];
+	for (dir = IP_CT_DIR_ORIGINAL; dir <= IP_CT_DIR_REPLY; dir++) {
+		if (!b->pkts[dir])
+			continue;
+		atomic64_add(b->pkts[dir], &flow->pkts[dir]);
+		atomic64_add(b->bytes[dir], &flow->bytes[dir]);
+	}
+	WRITE_ONCE(flow->last, jiffies);
+
+	if (flow->ctr) {
+		struct mutex_proxy_backend_pcpu *c = this_cpu_ptr(flow->ctr->pcpu);
+
+		u64_stats_update_begin(&c->syncp);
+		u64_stats_add(&c->pkts, pkts);
+		u64_stats_add(&c->bytes, bytes);
+		u64_stats_update_end(&c->syncp);
+	}
+
+	mpn = mutex_proxy_flow_net(flow);
+	s = this_cpu_ptr(mpn->stats);
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_add(&s->cnt[MUTEX_STATS_A_PKTS_STEERED - MUTEX_PROXY_STAT_FIRST],
+		      pkts);
+	u64_stats_add(&s->cnt[MUTEX_STATS_A_BYTES_STEERED - MUTEX_PROXY_STAT_FIRST],
+		      bytes);
+	u64_stats_inc(&s->cnt[MUTEX_STATS_A_BATCH_FLUSHES - MUTEX_PROXY_STAT_FIRST]);
+	u64_stats_update_end(&s->syncp);
+
+	memset(b, 0, sizeof(*b));
+}
+
+/* The cache slot of @ct on a CPU, or NULL without a cache. Under its lock. */
+static struct mutex_proxy_flow **
+mutex_proxy_cache_slot(struct mutex_proxy_cpu *c, const struct nf_conn *ct)
+{
+	if (!c->cache)
+		return NULL;
+	return &c->cache[c->bits ? hash_ptr(ct, c->bits) : 0];
+}
+
+/**
+ * mutex_proxy_account_packet() - count one packet of a flow that may be
+ *	steered
+ * @mpn: the namespace's state
+ * @ct: the packet's conntrack entry
+ * @dir: its direction
+ * @len: its length (IP header and payload)
+ *
+ * Packet path, under RCU, any context that may disable BH. Packets of flows
+ * not in the table are ignored.
+ */
+void mutex_proxy_account_packet(struct mutex_proxy_net *mpn,
+				struct nf_conn *ct,
+				enum ip_conntrack_dir dir, unsigned int len)
+{
+	struct mutex_proxy_flow *flow, **slot;
+	struct mutex_proxy_cpu *c;
+	struct mutex_proxy_batch *b;
+	enum mutex_stats_attr cstat = 0;
+	bool batching;
+
+	if (!READ_ONCE(mutex_proxy_cpus))
+		return;
+
+	local_bh_disable();
+	c = this_cpu_ptr(mutex_proxy_cpus);
+	spin_lock(&c->lock);
+
+	slot = mutex_proxy_cache_slot(c, ct);
+	flow = slot ? *slot : NULL;
+	if (flow && flow->ct == ct && !READ_ONCE(flow->dead)) {
+		cstat = MUTEX_STATS_A_CACHE_HITS;
+	} else {
+		if (slot)
+			cstat = MUTEX_STATS_A_CACHE_MISSES;
+		flow = mutex_proxy_table_lookup(mpn, ct);
+		if (!flow || READ_ONCE(flow->dead)) {
+			flow = NULL;
+			goto unlock;
+		}
+		if (slot)
+			*slot = flow;
+	}
+
+	b = &c->batch;
+	batching = mutex_proxy_param_get(MUTEX_PARAM_A_ENABLE_BATCHING);
+	if (b->flow != flow) {
+		mutex_proxy_batch_fold(b);
+		b->flow = flow;
+	}
+	b->n++;
+	b->pkts[dir]++;
+	b->bytes[dir] += len;
+	if (!batching ||
+	    b->n >= mutex_proxy_param_get(MUTEX_PARAM_A_BATCH_SIZE))
+		mutex_proxy_batch_fold(b);
+
+unlock:
+	spin_unlock(&c->lock);
+	if (cstat)
+		mutex_proxy_stats_add(mpn->stats, cstat, 1);
+	local_bh_enable();
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_packet);
+
+/**
+ * mutex_proxy_account_forget() - take a dead flow out of every CPU's cache
+ *	and batch
+ * @flow: the flow, already marked dead and unlinked from the table
+ *
+ * Its batched packets are folded first, so no count is lost. Takes every
+ * CPU's lock with BH disabled; any context that may do so.
+ */
+void mutex_proxy_account_forget(struct mutex_proxy_flow *flow)
+{
+	struct mutex_proxy_flow **slot;
+	struct mutex_proxy_cpu *c;
+	int cpu;
+
+	if (!mutex_proxy_cpus)
+		return;
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(mutex_proxy_cpus, cpu);
+		spin_lock_bh(&c->lock);
+		slot = mutex_proxy_cache_slot(c, flow->ct);
+		if (slot && *slot == flow)
+			*slot = NULL;
+		if (c->batch.flow == flow)
+			mutex_proxy_batch_fold(&c->batch);
+		spin_unlock_bh(&c->lock);
+	}
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_forget);
+
+/**
+ * mutex_proxy_account_flush_all() - fold every CPU's batch
+ *
+ * Called before statistics are read, so readers never see counts more
+ * than one batch old. Any context that may disable BH.
+ */
+void mutex_proxy_account_flush_all(void)
+{
+	struct mutex_proxy_cpu *c;
+	int cpu;
+
+	if (!mutex_proxy_cpus)
+		return;
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(mutex_proxy_cpus, cpu);
+		spin_lock_bh(&c->lock);
+		mutex_proxy_batch_fold(&c->batch);
+		spin_unlock_bh(&c->lock);
+	}
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_flush_all);
+
+/* Swap in new cache arrays (@arrays[cpu], NULL for no cache); the old ones
+ * are left in @arrays. Caller holds mutex_proxy_account_lock.
+ */
+static void mutex_proxy_cache_swap(struct mutex_proxy_flow ***arrays, u32 bits)
+{
+	struct mutex_proxy_flow **old;
+	struct mutex_proxy_cpu *c;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(mutex_proxy_cpus, cpu);
+		spin_lock_bh(&c->lock);
+		old = c->cache;
+		c->cache = arrays[cpu];
+		c->bits = bits;
+		spin_unlock_bh(&c->lock);
+		arrays[cpu] = old;
+	}
+}
+
+static void mutex_proxy_cache_arrays_free(struct mutex_proxy_flow ***arrays)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		kvfree(arrays[cpu]);
+	kfree(arrays);
+}
+
+/* Allocate one zeroed cache array per possible CPU (NULLs for @entries 0). */
+static struct mutex_proxy_flow ***mutex_proxy_cache_arrays_alloc(u32 entries)
+{
+	struct mutex_proxy_flow ***arrays;
+	int cpu;
+
+	arrays = kcalloc(nr_cpu_ids, sizeof(*arrays), GFP_KERNEL);
+	if (!arrays || !entries)
+		return arrays;
+	for_each_possible_cpu(cpu) {
+		arrays[cpu] = kvzalloc_node(array_size(entries, sizeof(**arrays)),
+					    GFP_KERNEL, cpu_to_node(cpu));
+		if (!arrays[cpu]) {
+			mutex_proxy_cache_arrays_free(arrays);
+			return NULL;
+		}
+	}
+	return arrays;
+}
+
+/**
+ * mutex_proxy_account_resize() - give every CPU a cache of a new size
+ * @entries: 0 (no cache) or a power of two
+ *
+ * Called by the parameter setter before it stores perf_cache_size. Before
+ * mutex_proxy_account_init() (load-time parameters) it does nothing: init
+ * reads the parameter. Sleeps.
+ *
+ * Return: 0, or -ENOMEM with the old caches kept.
+ */
+int mutex_proxy_account_resize(u32 entries)
+{
+	struct mutex_proxy_flow ***arrays;
+	int err = 0;
+
+	mutex_lock(&mutex_proxy_account_lock);
+	if (!mutex_proxy_cpus)
+		goto out;
+	arrays = mutex_proxy_cache_arrays_alloc(entries);
+	if (!arrays) {
+		err = -ENOMEM;
+		goto out;
+	}
+	mutex_proxy_cache_swap(arrays, entries ? ilog2(entries) : 0);
+	mutex_proxy_cache_arrays_free(arrays);
+out:
+	mutex_unlock(&mutex_proxy_account_lock);
+	return err;
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_resize);
+
+/**
+ * mutex_proxy_account_init() - allocate every CPU's cache and batch
+ *
+ * Before any namespace is set up. Sleeps. Return: 0 or -ENOMEM.
+ */
+int mutex_proxy_account_init(void)
+{
+	struct mutex_proxy_cpu __percpu *cpus;
+	u32 entries;
+	int cpu;
+
+	cpus = alloc_percpu(struct mutex_proxy_cpu);
+	if (!cpus)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		spin_lock_init(&per_cpu_ptr(cpus, cpu)->lock);
+
+	mutex_lock(&mutex_proxy_account_lock);
+	WRITE_ONCE(mutex_proxy_cpus, cpus);
+	mutex_unlock(&mutex_proxy_account_lock);
+
+	entries = mutex_proxy_param_get(MUTEX_PARAM_A_CACHE_SIZE);
+	if (mutex_proxy_account_resize(entries)) {
+		mutex_proxy_account_exit();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * mutex_proxy_account_exit() - free every CPU's cache and batch
+ *
+ * After every namespace is gone: no flow, so no batch, is left. Sleeps.
+ */
+void mutex_proxy_account_exit(void)
+{
+	struct mutex_proxy_cpu __percpu *cpus;
+	int cpu;
+
+	mutex_lock(&mutex_proxy_account_lock);
+	cpus = mutex_proxy_cpus;
+	WRITE_ONCE(mutex_proxy_cpus, NULL);
+	mutex_unlock(&mutex_proxy_account_lock);
+	if (!cpus)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct mutex_proxy_cpu *c = per_cpu_ptr(cpus, cpu);
+
+		WARN_ON_ONCE(c->batch.flow);
+		kvfree(c->cache);
+	}
+	free_percpu(cpus);
+}
