@@ -35,6 +35,7 @@
 #include "mutex_proxy.h"
 
 unsigned int mutex_proxy_net_id __read_mostly;
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_net_id);
 
 static int __net_init mutex_proxy_net_init(struct net *net)
 {
