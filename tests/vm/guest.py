@@ -19,7 +19,8 @@ import sys
 import time
 import traceback
 
-PARAMS = ("perf_enable_batching", "perf_batch_size", "perf_cache_size", "max_conns")
+PARAMS = ("perf_enable_batching", "perf_batch_size", "perf_cache_size", "max_conns",
+          "perf_enable_accounting")
 SYSFS = "/sys/module/mutex_proxy/parameters"
 
 

@@ -11,13 +11,14 @@ import socket
 from guest import PARAMS, Failure, check, check_eq, run, sh
 
 DEFAULTS = {"perf_enable_batching": "1", "perf_batch_size": "32",
-            "perf_cache_size": "1024", "max_conns": "262144"}
+            "perf_cache_size": "1024", "max_conns": "262144", "perf_enable_accounting": "1"}
 
 GOOD = {
     "perf_enable_batching": ["0", "1", "1\n"],
     "perf_batch_size": ["1", "256", "64\n", "32"],
     "perf_cache_size": ["0", "1", "65536", "2048\n", "1024"],
     "max_conns": ["1", "16777216", "1000\n", "262144"],
+    "perf_enable_accounting": ["0", "1\n", "1"],
 }
 
 MALFORMED = ["\n", "abc", "-1", "1.5", "12abc", "4294967296", "99999999999999999999", " 7"]
@@ -26,6 +27,7 @@ OUT_OF_RANGE = {
     "perf_batch_size": ["0", "257", "100000"],
     "perf_cache_size": ["3", "1000", "131072", "65535"],
     "max_conns": ["0", "16777217"],
+    "perf_enable_accounting": ["2", "10"],
 }
 
 

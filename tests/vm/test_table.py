@@ -1,0 +1,348 @@
+# SPDX-License-Identifier: GPL-2.0
+"""VM tests of the connection table, the per-CPU cache and the accounting batches, with real
+traffic and the operator's tools: `mutexctl config apply`, `mutexctl flows`, `mutexctl origdst`,
+`mutexctl flows flush`, `mutexctl stats`, sysfs parameters, conntrack.
+
+Counters are checked against independent counts: UDP datagrams sent by the test (each one
+packet of 28 + payload bytes over IPv4, 48 + payload over IPv6) and, for TCP, the kernel's own
+conntrack accounting (net.netfilter.nf_conntrack_acct=1).
+
+Runs last of the VM test files: the first case loads the module, the last unloads it while
+traffic still runs.
+"""
+import os
+import re
+import socket
+import struct
+import tempfile
+import threading
+import time
+
+from guest import check, check_eq, run
+
+V4, V6 = "192.0.2.1", "2001:db8::1"
+SO_ORIGINAL_DST = 80
+
+
+def apply_toml(env, text):
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+        f.write(text)
+    try:
+        env.mutexctl("config", "apply", f.name)
+    finally:
+        os.unlink(f.name)
+
+
+def redirect_rule(proto, dst, port, to_port, name="r"):
+    return f"""
+[[rule]]
+name = "{name}"
+protocol = "{proto}"
+destination = "{dst}"
+destination_ports = "{port}"
+action = "redirect"
+to_port = {to_port}
+"""
+
+
+def flows(env):
+    return env.mutexctl("-j", "flows").json()
+
+
+def flow_of(env, proto, sport):
+    found = [f for f in flows(env) if f["protocol"] == proto and f["src_port"] == sport]
+    check(len(found) <= 1, f"flow listed twice: {found}")
+    return found[0] if found else None
+
+
+def udp_pair(family=socket.AF_INET, local="127.0.0.1"):
+    """A receiver bound to the local address redirects go to, and a client socket."""
+    srv = socket.socket(family, socket.SOCK_DGRAM)
+    srv.bind((local, 0))
+    srv.settimeout(5)
+    cli = socket.socket(family, socket.SOCK_DGRAM)
+    cli.bind((local if family == socket.AF_INET6 else "0.0.0.0", 0))
+    cli.settimeout(5)
+    return srv, cli
+
+
+def conntrack_acct(proto, sport):
+    """(orig packets, orig bytes, reply packets, reply bytes) conntrack counted for the flow."""
+    r = run(["conntrack", "-L", "-p", proto, "--sport", str(sport)], check_rc=0)
+    lines = [ln for ln in r.out.splitlines() if f"sport={sport} " in ln]
+    check_eq(len(lines), 1, f"conntrack entries for sport {sport}: {r.out!r}")
+    nums = [int(x) for x in re.findall(r"(?:packets|bytes)=(\d+)", lines[0])]
+    check_eq(len(nums), 4, f"conntrack accounting fields: {lines[0]!r}")
+    return tuple(nums)
+
+
+def test_table_load(env):
+    if not env.loaded():
+        env.load()
+    run(["sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"], check_rc=0)
+    run(["ip", "route", "replace", "192.0.2.0/24", "dev", "lo"], check_rc=0)
+    run(["ip", "-6", "route", "replace", "2001:db8::/64", "dev", "lo"], check_rc=0)
+    for name, value in (("perf_enable_batching", 1), ("perf_batch_size", 32),
+                        ("perf_cache_size", 1024), ("perf_enable_accounting", 1)):
+        check_eq(env.sysfs_write(name, value), 0, f"set {name}")
+
+
+def udp_exchange(srv, cli, dst, n, size, replies, rsize):
+    """Sends n datagrams of size bytes from cli to dst; srv answers the first `replies` with
+    rsize bytes each. Returns the address the server saw the client at."""
+    for _ in range(n):
+        cli.sendto(b"x" * size, dst)
+    peer = None
+    for i in range(n):
+        data, peer = srv.recvfrom(65536)
+        check_eq(len(data), size, "datagram through the redirect")
+        if i < replies:
+            srv.sendto(b"y" * rsize, peer)
+    for _ in range(replies):
+        check_eq(len(cli.recv(65536)), rsize, "reply datagram")
+    return peer
+
+
+def test_table_udp_counters_and_origdst(env):
+    """UDP redirect: per-flow and global counters equal the datagrams sent; mutexctl origdst
+    answers the original destination, IPv4 and IPv6."""
+    for family, dst, local, hdr in ((socket.AF_INET, V4, "127.0.0.1", 28),
+                                    (socket.AF_INET6, V6, "::1", 48)):
+        srv, cli = udp_pair(family, local)
+        apply_toml(env, redirect_rule("udp", dst, 5353, srv.getsockname()[1]))
+        before = env.stats()
+        peer = udp_exchange(srv, cli, (dst, 5353), n=40, size=100, replies=7, rsize=300)
+        sport = cli.getsockname()[1]
+        check_eq(peer[1], sport, "source port kept")
+        f = flow_of(env, "udp", sport)
+        check(f is not None, f"no flow for udp sport {sport}: {flows(env)}")
+        check_eq((f["pkts_orig"], f["bytes_orig"], f["pkts_reply"], f["bytes_reply"]),
+                 (40, 40 * (hdr + 100), 7, 7 * (hdr + 300)), "flow counters")
+        check_eq((f["orig_dst_addr"], f["orig_dst_port"]), (dst, 5353), "flow original destination")
+        check_eq((f["dst_addr"], f["dst_port"]), (local, srv.getsockname()[1]), "flow destination")
+        check_eq(f["action"], "redirect", "flow action")
+        after = env.stats()
+        check_eq(after["pkts_steered"] - before["pkts_steered"], 47, "pkts_steered")
+        check_eq(after["bytes_steered"] - before["bytes_steered"],
+                 40 * (hdr + 100) + 7 * (hdr + 300), "bytes_steered")
+        check(after["flow_count"] >= 1, f"flow_count {after}")
+        # What the proxy asks: its peer and its own address, after NAT.
+        r = env.mutexctl("-j", "origdst", "udp", peer[0], sport, local,
+                         srv.getsockname()[1]).json()
+        check_eq((r["orig_dst_addr"], r["orig_dst_port"]), (dst, 5353), "origdst -j")
+        r = env.mutexctl("origdst", "udp", peer[0], sport, local, srv.getsockname()[1])
+        check(str(5353) in r.out and (dst in r.out), f"origdst text: {r.out!r}")
+        # A 5-tuple that is not a steered flow.
+        r = env.mutexctl("origdst", "udp", peer[0], sport + 1 if sport < 65535 else 1, local,
+                         srv.getsockname()[1], check_rc=1)
+        check("no steered flow" in r.err, f"origdst of an unknown flow: {r!r}")
+        srv.close(), cli.close()
+
+
+def test_table_tcp_counters_equal_conntrack(env):
+    """TCP redirect: the flow's packets and bytes per direction equal conntrack's own
+    accounting of the same connection; SO_ORIGINAL_DST and mutexctl origdst agree."""
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(4)
+    lst.settimeout(5)
+    port = lst.getsockname()[1]
+    apply_toml(env, redirect_rule("tcp", V4, 7777, port))
+    c = socket.create_connection((V4, 7777), timeout=5)
+    s, peer = lst.accept()
+    raw = s.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
+    so = (socket.inet_ntoa(raw[4:8]), struct.unpack("!H", raw[2:4])[0])
+    check_eq(so, (V4, 7777), "SO_ORIGINAL_DST")
+    r = env.mutexctl("-j", "origdst", "tcp", peer[0], peer[1], "127.0.0.1", port).json()
+    check_eq((r["orig_dst_addr"], r["orig_dst_port"]), so, "origdst agrees with SO_ORIGINAL_DST")
+    for i in range(50):
+        c.sendall(b"a" * (1000 + i))
+        s.recv(65536)
+        s.sendall(b"b" * 10)
+        c.recv(100)
+    c.close()
+    s.close()
+    time.sleep(0.3)
+    want = conntrack_acct("tcp", peer[1])
+    f = flow_of(env, "tcp", peer[1])
+    check(f is not None, "no flow for the TCP connection")
+    check_eq((f["pkts_orig"], f["bytes_orig"], f["pkts_reply"], f["bytes_reply"]), want,
+             "flow counters vs conntrack accounting")
+    lst.close()
+
+
+def test_table_conntrack_death(env):
+    """A flow leaves the table when its conntrack entry dies."""
+    srv, cli = udp_pair()
+    apply_toml(env, redirect_rule("udp", V4, 5354, srv.getsockname()[1]))
+    udp_exchange(srv, cli, (V4, 5354), n=1, size=10, replies=0, rsize=0)
+    sport = cli.getsockname()[1]
+    check(flow_of(env, "udp", sport) is not None, "flow missing")
+    before = env.stats()
+    run(["conntrack", "-D", "-p", "udp", "--sport", str(sport)], check_rc=0)
+    deadline = time.monotonic() + 5
+    while flow_of(env, "udp", sport) is not None:
+        check(time.monotonic() < deadline, "flow still listed 5 s after its conntrack entry died")
+        time.sleep(0.2)
+    after = env.stats()
+    check(after["table_evictions"] >= before["table_evictions"] + 1, "table_evictions")
+    srv.close(), cli.close()
+
+
+def test_table_max_conns_and_flush(env):
+    """Past max_conns new flows are still steered but not tracked (table_full); flush empties
+    the table without touching the connections."""
+    env.mutexctl("flows", "flush")
+    srv, _ = udp_pair()
+    apply_toml(env, redirect_rule("udp", V4, 5355, srv.getsockname()[1]))
+    check_eq(env.sysfs_write("max_conns", 3), 0, "set max_conns")
+    before = env.stats()
+    clients = []
+    for _ in range(5):
+        _, cli = udp_pair()
+        clients.append(cli)
+        cli.sendto(b"z", (V4, 5355))
+        check_eq(srv.recvfrom(100)[0], b"z", "steered past max_conns")
+    after = env.stats()
+    check_eq(len(flows(env)), 3, "flows tracked with max_conns=3")
+    check_eq(after["table_full"] - before["table_full"], 2, "table_full")
+    check_eq(after["flows_steered"] - before["flows_steered"], 5, "flows_steered")
+    check_eq(env.sysfs_write("max_conns", 262144), 0, "restore max_conns")
+    r = env.mutexctl("flows", "flush")
+    check("removed 3" in r.out, f"flows flush: {r.out!r}")
+    check_eq(flows(env), [], "flows after flush")
+    check_eq(env.stats()["flow_count"], 0, "flow_count after flush")
+    # Flushed connections keep their NAT.
+    clients[0].sendto(b"again", (V4, 5355))
+    check_eq(srv.recvfrom(100)[0], b"again", "flushed flow still redirected")
+    r = env.mutexctl("flows", "flush", user=65534, check_rc=None)
+    check(r.rc != 0 and "not permitted" in (r.err + r.out).lower(), f"flush as nobody: {r!r}")
+    for c in clients:
+        c.close()
+    srv.close()
+
+
+def drain(srv, stop):
+    srv.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            srv.recv(65536)
+        except (socket.timeout, OSError):
+            pass
+
+
+def test_table_params_during_traffic(env):
+    """Cache resized and batching switched through sysfs while packets flow: every datagram is
+    counted exactly once."""
+    srv, _ = udp_pair()
+    port = srv.getsockname()[1]
+    srv.close()
+    apply_toml(env, redirect_rule("udp", V4, 5356, port))
+    stop, sent = threading.Event(), {"n": 0}
+    # The sender's receiver must own the redirect port: bind it there.
+    rcv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rcv.bind(("127.0.0.1", port))
+    threading.Thread(target=drain, args=(rcv, stop), daemon=True).start()
+    cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    count = [0]
+
+    def send():
+        while not stop.is_set():
+            cli.sendto(b"p" * 64, (V4, 5356))
+            count[0] += 1
+
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    for i in range(40):
+        check_eq(env.sysfs_write("perf_cache_size", (0, 1, 16, 1024, 4096)[i % 5]), 0, "cache size")
+        check_eq(env.sysfs_write("perf_enable_batching", i % 2), 0, "batching")
+        check_eq(env.sysfs_write("perf_batch_size", (1, 7, 32, 256)[i % 4]), 0, "batch size")
+        time.sleep(0.02)
+    stop.set()
+    t.join()
+    time.sleep(0.2)
+    f = flow_of(env, "udp", cli.getsockname()[1])
+    check(f is not None, "no flow for the sender")
+    check_eq((f["pkts_orig"], f["bytes_orig"]), (count[0], count[0] * 92), "counted once each")
+    check(count[0] > 100, f"too little traffic to mean anything: {count[0]}")
+    st = env.stats()
+    check(st["cache_hits"] > 0 and st["batch_flushes"] > 0, f"cache and batches used: {st}")
+    for name, value in (("perf_enable_batching", 1), ("perf_batch_size", 32),
+                        ("perf_cache_size", 1024)):
+        check_eq(env.sysfs_write(name, value), 0, f"restore {name}")
+    cli.close(), rcv.close()
+
+
+def test_table_slab_cache(env):
+    """The flows' kmem_cache has its own line in /proc/slabinfo."""
+    with open("/proc/slabinfo") as f:
+        lines = [ln.split() for ln in f if ln.startswith("mutex_proxy_flow ")]
+    check_eq(len(lines), 1, "mutex_proxy_flow in /proc/slabinfo")
+    objsize = int(lines[0][3])
+    check(objsize <= 128 or env.kunit, f"flow object size {objsize} > 128 bytes")
+
+
+def test_table_unload_during_traffic(env):
+    """rmmod while TCP and UDP flows are steered and counted: the module goes, no report."""
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(8)
+    port = lst.getsockname()[1]
+    rcv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rcv.bind(("127.0.0.1", 0))
+    apply_toml(env, redirect_rule("tcp", V4, 7778, port, "t") +
+               redirect_rule("udp", V4, 5357, rcv.getsockname()[1], "u"))
+    stop = threading.Event()
+    threading.Thread(target=drain, args=(rcv, stop), daemon=True).start()
+
+    def tcp_server():
+        lst.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                s, _ = lst.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=echo, args=(s, stop), daemon=True).start()
+
+    def echo(s, stop):
+        s.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                d = s.recv(4096)
+                if not d:
+                    break
+                s.sendall(d)
+            except (socket.timeout, OSError):
+                continue
+        s.close()
+
+    def tcp_client():
+        while not stop.is_set():
+            try:
+                c = socket.create_connection((V4, 7778), timeout=1)
+                c.sendall(b"q" * 500)
+                c.recv(500)
+                c.close()
+            except OSError:
+                pass
+
+    def udp_client():
+        cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        while not stop.is_set():
+            cli.sendto(b"u" * 200, (V4, 5357))
+        cli.close()
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (tcp_server, tcp_client, udp_client)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    check(len(flows(env)) >= 1, "flows while traffic runs")
+    env.unload()
+    check(not env.loaded(), "module still loaded after rmmod")
+    time.sleep(0.5)
+    stop.set()
+    run(["ip", "route", "del", "192.0.2.0/24", "dev", "lo"])
+    run(["ip", "-6", "route", "del", "2001:db8::/64", "dev", "lo"])
+    for t in threads:
+        t.join(2)
+    lst.close(), rcv.close()
