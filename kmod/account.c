@@ -202,15 +202,11 @@ unlock:
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_packet);
 
-/**
- * mutex_proxy_account_forget() - take a dead flow out of every CPU's cache
- *	and batch
- * @flow: the flow, already marked dead and unlinked from the table
- *
- * Its batched packets are folded first, so no count is lost. Takes every
- * CPU's lock with BH disabled; any context that may do so.
+/*
+ * Visit every CPU under its lock: with @flow, take @flow out of the cache
+ * and fold the batch if it holds @flow; without, fold every batch.
  */
-void mutex_proxy_account_forget(struct mutex_proxy_flow *flow)
+static void mutex_proxy_account_sweep(struct mutex_proxy_flow *flow)
 {
 	struct mutex_proxy_flow **slot;
 	struct mutex_proxy_cpu *c;
@@ -221,13 +217,26 @@ void mutex_proxy_account_forget(struct mutex_proxy_flow *flow)
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(mutex_proxy_cpus, cpu);
 		spin_lock_bh(&c->lock);
-		slot = mutex_proxy_cache_slot(c, flow->ct);
+		slot = flow ? mutex_proxy_cache_slot(c, flow->ct) : NULL;
 		if (slot && *slot == flow)
 			*slot = NULL;
-		if (c->batch.flow == flow)
+		if (!flow || c->batch.flow == flow)
 			mutex_proxy_batch_fold(&c->batch);
 		spin_unlock_bh(&c->lock);
 	}
+}
+
+/**
+ * mutex_proxy_account_forget() - take a dead flow out of every CPU's cache
+ *	and batch
+ * @flow: the flow, already marked dead and unlinked from the table
+ *
+ * Its batched packets are folded first, so no count is lost. Takes every
+ * CPU's lock with BH disabled; any context that may do so.
+ */
+void mutex_proxy_account_forget(struct mutex_proxy_flow *flow)
+{
+	mutex_proxy_account_sweep(flow);
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_forget);
 
@@ -239,17 +248,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_forget);
  */
 void mutex_proxy_account_flush_all(void)
 {
-	struct mutex_proxy_cpu *c;
-	int cpu;
-
-	if (!mutex_proxy_cpus)
-		return;
-	for_each_possible_cpu(cpu) {
-		c = per_cpu_ptr(mutex_proxy_cpus, cpu);
-		spin_lock_bh(&c->lock);
-		mutex_proxy_batch_fold(&c->batch);
-		spin_unlock_bh(&c->lock);
-	}
+	mutex_proxy_account_sweep(NULL);
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_flush_all);
 
