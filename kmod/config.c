@@ -878,23 +878,49 @@ static int mutex_proxy_put_rule(struct sk_buff *skb,
 }
 
 /**
- * mutex_proxy_config_put() - put the pools and rules of a snapshot
+ * mutex_proxy_config_put_from() - put pools and rules of a snapshot
  * @skb: the message
  * @cfg: the snapshot, or NULL (an empty configuration); kept alive by the
  *	caller (RCU or config_lock)
+ * @pos: in: the first item to put (pools 0..n_pools-1, then the rules);
+ *	out: the first item not put
+ *
+ * Puts whole pools and rules from @pos on, as many as fit. A dump calls it
+ * again with the next message; a single reply starts at 0 and needs all.
+ *
+ * Return: 0 when every item from @pos on was put, -EMSGSIZE when the
+ * message filled up first.
+ */
+int mutex_proxy_config_put_from(struct sk_buff *skb,
+				const struct mutex_proxy_config *cfg, u32 *pos)
+{
+	u32 n_pools = cfg ? cfg->n_pools : 0;
+	u32 n = cfg ? n_pools + cfg->n_rules : 0;
+	int err;
+
+	for (; *pos < n; (*pos)++) {
+		if (*pos < n_pools)
+			err = mutex_proxy_put_pool(skb, &cfg->pools[*pos]);
+		else
+			err = mutex_proxy_put_rule(skb,
+						   &cfg->rules[*pos - n_pools]);
+		if (err)
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+/**
+ * mutex_proxy_config_put() - put every pool and rule of a snapshot
+ * @skb: the message
+ * @cfg: the snapshot, or NULL; kept alive by the caller
  *
  * Return: 0 or -EMSGSIZE.
  */
 int mutex_proxy_config_put(struct sk_buff *skb,
 			   const struct mutex_proxy_config *cfg)
 {
-	u32 i;
+	u32 pos = 0;
 
-	for (i = 0; cfg && i < cfg->n_pools; i++)
-		if (mutex_proxy_put_pool(skb, &cfg->pools[i]))
-			return -EMSGSIZE;
-	for (i = 0; cfg && i < cfg->n_rules; i++)
-		if (mutex_proxy_put_rule(skb, &cfg->rules[i]))
-			return -EMSGSIZE;
-	return 0;
+	return mutex_proxy_config_put_from(skb, cfg, &pos);
 }

@@ -409,6 +409,8 @@ int mutex_proxy_config_replace(struct mutex_proxy_net *mpn,
 			       struct netlink_ext_ack *extack);
 int mutex_proxy_config_put(struct sk_buff *skb,
 			   const struct mutex_proxy_config *cfg);
+int mutex_proxy_config_put_from(struct sk_buff *skb,
+				const struct mutex_proxy_config *cfg, u32 *pos);
 size_t mutex_proxy_config_size(const struct mutex_proxy_config *cfg);
 
 int mutex_proxy_cls_build(struct mutex_proxy_config *cfg);
