@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 // Exchange: the buffer-processing half of the channel, fed hand-built datagrams (request/reply
 // with ACK, errors with extended ack, multi-part dumps, NLM_F_DUMP_INTR, sequence and port id
-// checks). Channel: only what works without the module (the controller family itself).
+// checks). Channel: only what works without the module (the controller family itself, and the
+// kernel's error echo of a request to an absent family: a reply as large as the request).
 #include "libmutex/netlink.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -227,6 +237,228 @@ TEST(Channel, DumpOfTheControllerFamilies) {
     });
     EXPECT_EQ(result.messages, names.size());
     EXPECT_NE(std::find(names.begin(), names.end(), "nlctrl"), names.end());
+}
+
+// ----- socket buffers: the arithmetic -----------------------------------------------------------
+
+TEST(SocketBuffers, SendBufferNeededFollowsNetlinkSendmsg) {
+    // netlink_sendmsg refuses len > sk_sndbuf - 32
+    EXPECT_EQ(send_buffer_needed(0), 32U);
+    EXPECT_EQ(send_buffer_needed(1000000), 1000032U);
+}
+
+TEST(SocketBuffers, OptionValueIsHalfTheBufferRoundedUp) {
+    // the kernel doubles the value given to SO_SNDBUF/SO_RCVBUF
+    EXPECT_EQ(socket_buffer_option(0), 0);
+    EXPECT_EQ(socket_buffer_option(1), 1);
+    EXPECT_EQ(socket_buffer_option(100), 50);
+    EXPECT_EQ(socket_buffer_option(101), 51);
+    EXPECT_EQ(socket_buffer_option(std::size_t{INT_MAX} - 1), INT_MAX / 2);
+    EXPECT_EQ(socket_buffer_option(std::size_t{INT_MAX} + 1), std::nullopt);
+}
+
+TEST(SocketBuffers, AdviceNamesSizesAndTheSysctl) {
+    const std::string text =
+        buffer_advice("request of 1000000 bytes", 1000032, 425984, SocketBuffer::send, 212992);
+    EXPECT_NE(text.find("request of 1000000 bytes"), std::string::npos) << text;
+    EXPECT_NE(text.find("1000032"), std::string::npos) << text;
+    EXPECT_NE(text.find("granted 425984"), std::string::npos) << text;
+    EXPECT_NE(text.find("send buffer"), std::string::npos) << text;
+    EXPECT_NE(text.find("CAP_NET_ADMIN (SO_SNDBUFFORCE)"), std::string::npos) << text;
+    EXPECT_NE(text.find("net.core.wmem_max (now 212992) to at least 500016"), std::string::npos)
+        << text;
+    const std::string unknown = buffer_advice("reply", 10, 4, SocketBuffer::receive, 0);
+    EXPECT_NE(unknown.find("receive buffer"), std::string::npos) << unknown;
+    EXPECT_NE(unknown.find("SO_RCVBUFFORCE"), std::string::npos) << unknown;
+    EXPECT_NE(unknown.find("net.core.rmem_max to at least 5"), std::string::npos) << unknown;
+    EXPECT_EQ(unknown.find("(now"), std::string::npos) << unknown;
+}
+
+TEST(SocketBuffers, BufferErrorIsANetlinkErrorWithItsOwnMessage) {
+    const BufferError e(EMSGSIZE, "too large");
+    const NetlinkError& base = e;
+    EXPECT_EQ(base.error(), EMSGSIZE);
+    EXPECT_STREQ(base.what(), "too large");
+    EXPECT_TRUE(base.kernel_message().empty());  // not the kernel's words
+}
+
+// ----- socket buffers: against the host kernel, without the module ------------------------------
+
+std::unique_ptr<Channel> open_channel() {
+    try {
+        return std::make_unique<Channel>();
+    } catch (const NetlinkError& e) {
+        return nullptr;
+    }
+}
+
+// A family id nobody has: the generic netlink core answers ENOENT.
+constexpr std::uint16_t kAbsentFamily = 0xfff0;
+
+/// A request of `size` bytes (rounded up to 4) to the absent family: padding attributes.
+Bytes padded_request(std::uint32_t seq, std::size_t size) {
+    MessageBuilder b(kAbsentFamily, NLM_F_REQUEST | NLM_F_ACK, seq, 0);
+    b.genl(1);
+    std::size_t left = size > kNlmsgHdrLen + kGenlHdrLen ? size - kNlmsgHdrLen - kGenlHdrLen : 0;
+    while (left >= kNlaHdrLen) {
+        const std::size_t chunk = std::min<std::size_t>(left - kNlaHdrLen, 60000) & ~std::size_t{3};
+        b.attr(1, Bytes(chunk, std::byte{0x5a}));
+        left -= kNlaHdrLen + chunk;
+    }
+    return b.build();
+}
+
+/// The kernel echoes the whole refused request in its error (no NETLINK_CAP_ACK).
+void echo_requests(const Channel& channel) {
+    int off = 0;
+    ASSERT_EQ(::setsockopt(channel.fd(), SOL_NETLINK, NETLINK_CAP_ACK, &off, sizeof(off)), 0);
+}
+
+bool can_force_buffers() {
+    const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+    const int value = 1 << 20;
+    const bool ok =
+        fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &value, sizeof(value)) == 0;
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    return ok;
+}
+
+std::size_t sysctl_value(const char* path) {
+    std::ifstream in(path);
+    std::size_t value = 0;
+    in >> value;
+    return value;
+}
+
+TEST(Channel, ReservesRoomForTheLargestReply) {
+    auto channel = open_channel();
+    if (!channel) {
+        GTEST_SKIP() << "no generic netlink socket here";
+    }
+    if (can_force_buffers()) {
+        EXPECT_GE(channel->receive_buffer(), kReceiveBufferReserve);
+    } else {
+        EXPECT_GT(channel->receive_buffer(), 0U);
+    }
+    // never shrinks
+    const std::size_t before = channel->receive_buffer();
+    EXPECT_EQ(channel->reserve_receive(4096), before);
+}
+
+TEST(Channel, SendsAndReceivesMessagesFarLargerThanTheDefaultBuffers) {
+    auto channel = open_channel();
+    if (!channel) {
+        GTEST_SKIP() << "no generic netlink socket here";
+    }
+    echo_requests(*channel);
+    // Unprivileged, the buffers may only grow up to net.core.[rw]mem_max.
+    const std::size_t size = can_force_buffers() ? std::size_t{3} << 20 : std::size_t{300000};
+    const std::uint32_t seq = channel->next_seq();
+    const Bytes request = padded_request(seq, size);
+    ASSERT_GE(request.size(), size - 64);
+    Exchange ex(seq, channel->portid(), nullptr);
+    try {
+        channel->run(request, ex);
+        FAIL() << "no exception";
+    } catch (const NetlinkError& e) {
+        // A truncated echo would be a ProtocolError (EPROTO) or ENOSPC.
+        EXPECT_EQ(e.error(), ENOENT) << e.what();
+    }
+    EXPECT_GE(channel->send_buffer(), send_buffer_needed(request.size()));
+    // the socket is still in step
+    EXPECT_EQ(resolve_family(*channel, "nlctrl").id, GENL_ID_CTRL);
+}
+
+TEST(Channel, ReceiveReturnsNothingWhenNonBlockingAndIdle) {
+    auto channel = open_channel();
+    if (!channel) {
+        GTEST_SKIP() << "no generic netlink socket here";
+    }
+    const int flags = ::fcntl(channel->fd(), F_GETFL);
+    ASSERT_EQ(::fcntl(channel->fd(), F_SETFL, flags | O_NONBLOCK), 0);
+    EXPECT_TRUE(channel->receive().empty());
+}
+
+TEST(Channel, ADroppedReplyIsReportedWithAdviceAndTheSocketRecovers) {
+    auto channel = open_channel();
+    if (!channel) {
+        GTEST_SKIP() << "no generic netlink socket here";
+    }
+    echo_requests(*channel);
+    const int tiny = 1;  // the kernel's minimum receive buffer (a few KiB)
+    ASSERT_EQ(::setsockopt(channel->fd(), SOL_SOCKET, SO_RCVBUF, &tiny, sizeof(tiny)), 0);
+    // A first answer of 64 KiB is queued beyond the limit; the answer to the second request
+    // finds the queue over it and is dropped.
+    const std::uint32_t first = channel->next_seq();
+    channel->send(padded_request(first, 65536));
+    RequestBuffer buf;
+    const std::uint32_t seq = channel->next_seq();
+    const Message second = encode_get_family(buf.bytes, seq, "nlctrl");
+    Exchange ex(seq, channel->portid(), nullptr);
+    try {
+        channel->run(second, ex);
+        FAIL() << "no exception";
+    } catch (const BufferError& e) {
+        EXPECT_EQ(e.error(), ENOBUFS);
+        const std::string what = e.what();
+        EXPECT_NE(what.find("net.core.rmem_max"), std::string::npos) << what;
+        EXPECT_NE(what.find("CAP_NET_ADMIN"), std::string::npos) << what;
+        std::cerr << what << "\n";
+    }
+    // what was queued is gone, the buffer can grow again, the channel answers in step
+    channel->reserve_receive(kReceiveBufferReserve);
+    EXPECT_EQ(resolve_family(*channel, "nlctrl").id, GENL_ID_CTRL);
+}
+
+// Without CAP_NET_ADMIN the send buffer stops at net.core.wmem_max: a larger request is refused
+// before anything is sent, with the sizes and the way out. Run as an unprivileged user in a child.
+TEST(Channel, ARequestLargerThanTheKernelGrantsIsRefusedClearly) {
+    const std::size_t wmem_max = sysctl_value("/proc/sys/net/core/wmem_max");
+    if (wmem_max == 0 || wmem_max > (std::size_t{32} << 20)) {
+        GTEST_SKIP() << "net.core.wmem_max unknown or too large to exceed cheaply";
+    }
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (::getuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+            ::_exit(77);
+        }
+        int code = 1;
+        try {
+            Channel channel;
+            const std::uint32_t seq = channel.next_seq();
+            const Bytes request = padded_request(seq, 2 * wmem_max + 4096);
+            try {
+                channel.send(request);
+                code = 2;  // sent: the buffer grew past the sysctl
+            } catch (const BufferError& e) {
+                const std::string what = e.what();
+                code = e.error() == EMSGSIZE &&
+                               what.find("net.core.wmem_max") != std::string::npos &&
+                               what.find(std::to_string(request.size())) != std::string::npos
+                           ? 0
+                           : 3;
+                std::cerr << what << "\n";
+            }
+            // nothing was sent: the next exchange is in step
+            if (code == 0 && resolve_family(channel, "nlctrl").id != GENL_ID_CTRL) {
+                code = 4;
+            }
+        } catch (const std::exception& e) {
+            std::cerr << e.what() << "\n";
+            code = 5;
+        }
+        ::_exit(code);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        GTEST_SKIP() << "cannot drop to an unprivileged user here";
+    }
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

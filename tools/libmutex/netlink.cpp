@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <ctime>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,6 +19,53 @@
 #include "libmutex/error.hpp"
 
 namespace mutex {
+
+// ----- socket buffers --------------------------------------------------------------------------
+
+std::optional<int> socket_buffer_option(std::size_t bytes) noexcept {
+    // The kernel doubles the value (for its own bookkeeping) and clamps it to INT_MAX / 2 first.
+    const std::size_t value = bytes / 2 + bytes % 2;
+    if (value > static_cast<std::size_t>(INT_MAX / 2)) {
+        return std::nullopt;
+    }
+    return static_cast<int>(value);
+}
+
+std::string buffer_advice(std::string_view what, std::size_t needed, std::size_t granted,
+                          SocketBuffer buffer, std::size_t sysctl_value) {
+    const bool send = buffer == SocketBuffer::send;
+    std::string text = std::string(what) + " needs a socket " + (send ? "send" : "receive") +
+                       " buffer of " + std::to_string(needed) + " bytes, the kernel granted " +
+                       std::to_string(granted) + ": run with CAP_NET_ADMIN (" +
+                       (send ? "SO_SNDBUFFORCE" : "SO_RCVBUFFORCE") + ") or raise " +
+                       (send ? "net.core.wmem_max" : "net.core.rmem_max");
+    if (sysctl_value != 0) {
+        text += " (now " + std::to_string(sysctl_value) + ")";
+    }
+    const auto option = socket_buffer_option(needed);
+    if (option) {
+        text += " to at least " + std::to_string(*option);
+    }
+    return text;
+}
+
+BufferError::BufferError(int error, const std::string& what)
+    : NetlinkError(error, what, {}, std::nullopt) {}
+
+namespace {
+
+/// net.core.wmem_max or rmem_max, the cap of SO_SNDBUF or SO_RCVBUF; 0 when it cannot be read.
+std::size_t buffer_sysctl(SocketBuffer buffer) {
+    std::ifstream in(buffer == SocketBuffer::send ? "/proc/sys/net/core/wmem_max"
+                                                  : "/proc/sys/net/core/rmem_max");
+    std::size_t value = 0;
+    if (!(in >> value)) {
+        return 0;
+    }
+    return value;
+}
+
+}  // namespace
 
 // ----- Exchange --------------------------------------------------------------------------------
 
@@ -143,7 +192,7 @@ void Channel::Closer::operator()(mnl_socket* socket) const noexcept {
 Channel::Channel(int bus)
     : socket_(mnl_socket_open2(bus, SOCK_CLOEXEC)),
       seq_(static_cast<std::uint32_t>(std::time(nullptr))),
-      rx_(std::make_unique<ReceiveBuffer>()) {
+      rx_(kReceiveBufferSize) {
     if (!socket_) {
         throw NetlinkError(errno);
     }
@@ -153,6 +202,11 @@ Channel::Channel(int bus)
         mnl_socket_bind(socket_.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
         throw NetlinkError(errno);
     }
+    sndbuf_ = socket_buffer(SO_SNDBUF);
+    rcvbuf_ = socket_buffer(SO_RCVBUF);
+    // Replies are queued by the kernel while it handles the request, before this side reads
+    // anything: the room for a large one must be there before the request is sent.
+    reserve_receive(kReceiveBufferReserve);
 }
 
 int Channel::fd() const noexcept {
@@ -170,29 +224,113 @@ std::uint32_t Channel::next_seq() noexcept {
     return seq_;
 }
 
-void Channel::send(Message request) const {
+std::size_t Channel::socket_buffer(int option) const {
+    int value = 0;
+    socklen_t len = sizeof(value);
+    if (::getsockopt(fd(), SOL_SOCKET, option, &value, &len) < 0) {
+        throw NetlinkError(errno);
+    }
+    return value > 0 ? static_cast<std::size_t>(value) : 0;
+}
+
+std::size_t Channel::reserve(int option, int force_option, std::size_t bytes) {
+    std::size_t& cached = option == SO_SNDBUF ? sndbuf_ : rcvbuf_;
+    if (cached >= bytes) {
+        return cached;
+    }
+    const int value = socket_buffer_option(bytes).value_or(INT_MAX / 2);
+    if (::setsockopt(fd(), SOL_SOCKET, force_option, &value, sizeof(value)) < 0) {
+        // Without CAP_NET_ADMIN the kernel caps the value at net.core.[rw]mem_max; skip it when
+        // that would shrink what the socket already has.
+        const std::size_t limit =
+            buffer_sysctl(option == SO_SNDBUF ? SocketBuffer::send : SocketBuffer::receive);
+        if (limit == 0 || 2 * limit > cached) {
+            (void)::setsockopt(fd(), SOL_SOCKET, option, &value, sizeof(value));
+        }
+    }
+    cached = socket_buffer(option);
+    return cached;
+}
+
+std::size_t Channel::reserve_send(std::size_t bytes) {
+    return reserve(SO_SNDBUF, SO_SNDBUFFORCE, bytes);
+}
+
+std::size_t Channel::reserve_receive(std::size_t bytes) {
+    return reserve(SO_RCVBUF, SO_RCVBUFFORCE, bytes);
+}
+
+void Channel::send(Message request) {
+    const std::size_t needed = send_buffer_needed(request.size());
+    if (sndbuf_ < needed && reserve_send(needed) < needed) {
+        throw BufferError(
+            EMSGSIZE,
+            buffer_advice("request of " + std::to_string(request.size()) + " bytes", needed,
+                          sndbuf_, SocketBuffer::send, buffer_sysctl(SocketBuffer::send)));
+    }
     const ssize_t sent = mnl_socket_sendto(socket_.get(), request.data(), request.size());
     if (sent < 0) {
-        throw NetlinkError(errno);
+        const int err = errno;
+        if (err == EMSGSIZE) {  // the buffer was shrunk behind this channel's back
+            sndbuf_ = socket_buffer(SO_SNDBUF);
+            throw BufferError(
+                err,
+                buffer_advice("request of " + std::to_string(request.size()) + " bytes", needed,
+                              sndbuf_, SocketBuffer::send, buffer_sysctl(SocketBuffer::send)));
+        }
+        throw NetlinkError(err);
     }
     if (static_cast<std::size_t>(sent) != request.size()) {
         throw NetlinkError(EMSGSIZE);
     }
 }
 
-std::size_t Channel::receive(MutableBuffer buffer) const {
+Message Channel::receive() {
     for (;;) {
-        const ssize_t n = mnl_socket_recvfrom(socket_.get(), buffer.data(), buffer.size());
+        // The length of the next datagram, without taking it off the queue.
+        const ssize_t pending = ::recv(fd(), rx_.data(), 0, MSG_PEEK | MSG_TRUNC);
+        if (pending < 0) {
+            const int err = errno;
+            if (err == EINTR) {
+                continue;
+            }
+            if (err == EAGAIN || err == EWOULDBLOCK) {
+                return {};
+            }
+            if (err == ENOBUFS) {
+                throw BufferError(err,
+                                  "the kernel dropped a netlink message: the socket receive "
+                                  "buffer (" +
+                                      std::to_string(rcvbuf_) + " bytes) was full");
+            }
+            throw NetlinkError(err);
+        }
+        if (static_cast<std::size_t>(pending) > rx_.size()) {
+            rx_.resize(netlink_align(static_cast<std::size_t>(pending)));
+        }
+        const ssize_t n = mnl_socket_recvfrom(socket_.get(), rx_.data(), rx_.size());
         if (n >= 0) {
-            return static_cast<std::size_t>(n);
+            return Message(rx_).first(static_cast<std::size_t>(n));
         }
         if (errno == EINTR) {
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return 0;
+            return {};
         }
         throw NetlinkError(errno);
+    }
+}
+
+std::size_t Channel::discard_pending() noexcept {
+    std::size_t bytes = 0;
+    for (;;) {
+        const ssize_t n = ::recv(fd(), rx_.data(), 0, MSG_TRUNC | MSG_DONTWAIT);
+        if (n > 0) {
+            bytes += static_cast<std::size_t>(n);
+        } else if (n == 0 || (errno != EINTR && errno != ENOBUFS)) {
+            return bytes;
+        }
     }
 }
 
@@ -218,12 +356,31 @@ void Channel::wait_readable(std::chrono::milliseconds timeout) const {
 
 void Channel::run(Message request, Exchange& exchange, std::chrono::milliseconds timeout) {
     send(request);
-    for (;;) {
-        wait_readable(timeout);
-        const std::size_t n = receive(rx_->bytes);
-        if (n > 0 && exchange.process(Message(rx_->bytes).first(n))) {
-            return;
+    try {
+        for (;;) {
+            wait_readable(timeout);
+            const Message datagram = receive();
+            if (!datagram.empty() && exchange.process(datagram)) {
+                return;
+            }
         }
+    } catch (const BufferError& e) {
+        if (e.error() != ENOBUFS) {
+            throw;
+        }
+        // The reply was queued but the ACK behind it was dropped (the kernel queues one message
+        // beyond the limit): what was queued tells how much room the answer needed. The kernel
+        // accounts a queued message at up to about twice its length.
+        const std::size_t queued = discard_pending();
+        rcvbuf_ = socket_buffer(SO_RCVBUF);
+        if (queued == 0) {
+            throw;
+        }
+        throw BufferError(
+            ENOBUFS, buffer_advice("the kernel dropped part of the answer: a reply of " +
+                                       std::to_string(queued) + " bytes",
+                                   2 * queued + kReceiveBufferSize, rcvbuf_, SocketBuffer::receive,
+                                   buffer_sysctl(SocketBuffer::receive)));
     }
 }
 

@@ -5,7 +5,8 @@
 //     caller received, so it is unit-tested without a socket and an event loop (Asio) can feed
 //     it whatever arrives when the socket is readable.
 //   - Channel: the RAII socket (NETLINK_EXT_ACK and NETLINK_CAP_ACK set), sending, receiving,
-//     and a blocking run() for simple callers such as mutexctl.
+//     and a blocking run() for simple callers such as mutexctl. Messages of any size: the send
+//     buffer grows for a large request, the receive buffer for a large datagram.
 #pragma once
 
 #include <linux/netlink.h>
@@ -16,18 +17,58 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "libmutex/codec.hpp"
+#include "libmutex/error.hpp"
 
 struct mnl_socket;
 
 namespace mutex {
 
-/// Receive buffer size: large enough that the kernel never truncates a dump datagram.
+/// Initial size of a channel's receive buffer. It grows to the size of any larger datagram, and
+/// the kernel sizes dump datagrams after the buffers it is given (up to about 32 KiB).
 inline constexpr std::size_t kReceiveBufferSize = 32768;
+
+/// What a channel asks the kernel to queue for it (its socket's receive buffer, SO_RCVBUF) when
+/// it is opened: the largest single message the kernel can allocate (4 MiB: a GET_CONFIG reply
+/// is one message) and the ACK behind it. Granted in full with CAP_NET_ADMIN (SO_RCVBUFFORCE);
+/// otherwise net.core.rmem_max caps it. Memory is used only for what is actually queued.
+inline constexpr std::size_t kReceiveBufferReserve = (std::size_t{4} << 20) + 65536;
+
+/// netlink_sendmsg refuses a message larger than the socket's send buffer minus this.
+inline constexpr std::size_t kNetlinkSendOverhead = 32;
+
+/// The send buffer (sk_sndbuf) a netlink socket needs to send a message of `message_size`
+/// bytes.
+constexpr std::size_t send_buffer_needed(std::size_t message_size) noexcept {
+    return message_size + kNetlinkSendOverhead;
+}
+
+/// The value to pass to SO_SNDBUF/SO_RCVBUF (or their FORCE variants) so the kernel's buffer,
+/// twice the value, holds at least `bytes`; std::nullopt when no int value can (over 2 GiB).
+std::optional<int> socket_buffer_option(std::size_t bytes) noexcept;
+
+/// Which of a socket's two buffers.
+enum class SocketBuffer { send, receive };
+
+/// The message for a request or reply that does not fit the socket's `buffer`: what was needed,
+/// what the kernel granted, and how to get more: CAP_NET_ADMIN (SO_SNDBUFFORCE/SO_RCVBUFFORCE),
+/// or the sysctl that caps the unforced option (net.core.wmem_max/rmem_max), whose current value
+/// is `sysctl_value` (0: unknown).
+std::string buffer_advice(std::string_view what, std::size_t needed, std::size_t granted,
+                          SocketBuffer buffer, std::size_t sysctl_value);
+
+/// A message too large for the socket's buffers: error() is EMSGSIZE (a request that cannot be
+/// sent: nothing was sent) or ENOBUFS (the kernel dropped a reply or an event: the socket's
+/// receive buffer was full). what() says how large a buffer was needed and how to get it.
+class BufferError : public NetlinkError {
+public:
+    BufferError(int error, const std::string& what);
+};
 
 /// One request/reply or dump exchange: feed it every datagram received after sending the
 /// request, until process() returns true.
@@ -79,7 +120,7 @@ private:
 };
 
 /// A netlink socket: bound to an automatic port id, NETLINK_EXT_ACK and NETLINK_CAP_ACK set,
-/// close-on-exec. Move-only.
+/// close-on-exec, receive buffer reserved for kReceiveBufferReserve bytes. Move-only.
 class Channel {
 public:
     static constexpr std::chrono::milliseconds kDefaultTimeout{10000};
@@ -93,31 +134,51 @@ public:
     /// A fresh sequence number, never 0 (0 disables libmnl's sequence check).
     std::uint32_t next_seq() noexcept;
 
-    /// Sends one request. Throws NetlinkError with errno.
-    void send(Message request) const;
-    /// Receives one datagram into `buffer` (aligned, kReceiveBufferSize bytes recommended).
-    /// Returns its size, or 0 if the socket is non-blocking and nothing is pending.
-    /// Throws NetlinkError with errno (ENOSPC: datagram truncated).
-    [[nodiscard]] std::size_t receive(MutableBuffer buffer) const;
+    /// Sends one request, first growing the socket's send buffer if the request needs it
+    /// (reserve_send). Throws BufferError(EMSGSIZE) when the kernel would not grant enough
+    /// (nothing is sent), NetlinkError with errno for other failures.
+    void send(Message request);
+    /// Receives one whole datagram, whatever its size: its length is read first (MSG_PEEK |
+    /// MSG_TRUNC) and the channel's buffer grown to it. Returns it (aligned for nlmsghdr, valid
+    /// until the next receive on this channel), or an empty message if the socket is
+    /// non-blocking and nothing is pending. Throws BufferError(ENOBUFS) when the kernel dropped
+    /// a message because the receive buffer was full (reported once; the socket stays usable),
+    /// NetlinkError with errno otherwise.
+    [[nodiscard]] Message receive();
     /// Waits until the socket is readable; throws NetlinkError(ETIMEDOUT) after `timeout`.
     void wait_readable(std::chrono::milliseconds timeout) const;
 
     /// Blocking request: sends `request` (built with exchange.seq()) and feeds every datagram to
-    /// `exchange` until it completes. `timeout` bounds each wait for a datagram.
+    /// `exchange` until it completes. `timeout` bounds each wait for a datagram. If the kernel
+    /// dropped part of the answer (ENOBUFS), whatever of it is still queued is discarded, so the
+    /// channel can be used again, and BufferError(ENOBUFS) says how much buffer was available.
     void run(Message request, Exchange& exchange,
              std::chrono::milliseconds timeout = kDefaultTimeout);
+
+    /// Grows the socket's send buffer (sk_sndbuf) to at least `bytes`: SO_SNDBUFFORCE (needs
+    /// CAP_NET_ADMIN), else SO_SNDBUF (capped by net.core.wmem_max). Never shrinks it.
+    /// Returns the size the kernel granted, which may be smaller than asked.
+    std::size_t reserve_send(std::size_t bytes);
+    /// The same for the receive buffer (SO_RCVBUFFORCE, SO_RCVBUF, net.core.rmem_max).
+    std::size_t reserve_receive(std::size_t bytes);
+    /// The socket's send and receive buffer sizes as the kernel accounts them.
+    [[nodiscard]] std::size_t send_buffer() const noexcept { return sndbuf_; }
+    [[nodiscard]] std::size_t receive_buffer() const noexcept { return rcvbuf_; }
 
 private:
     struct Closer {
         void operator()(mnl_socket* socket) const noexcept;
     };
-    struct alignas(nlmsghdr) ReceiveBuffer {
-        std::array<std::byte, kReceiveBufferSize> bytes;
-    };
+
+    std::size_t reserve(int option, int force_option, std::size_t bytes);
+    [[nodiscard]] std::size_t socket_buffer(int option) const;
+    std::size_t discard_pending() noexcept;
 
     std::unique_ptr<mnl_socket, Closer> socket_;
     std::uint32_t seq_;
-    std::unique_ptr<ReceiveBuffer> rx_;
+    std::vector<std::byte> rx_;  // operator new storage: aligned for nlmsghdr
+    std::size_t sndbuf_ = 0;
+    std::size_t rcvbuf_ = 0;
 };
 
 /// Resolves a generic netlink family by name (CTRL_CMD_GETFAMILY).
