@@ -95,7 +95,7 @@ class Env:
         except OSError as e:
             return e.errno
         try:
-            os.write(fd, value.encode())
+            os.write(fd, str(value).encode())
             return 0
         except OSError as e:
             return e.errno

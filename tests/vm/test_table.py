@@ -61,7 +61,7 @@ def udp_pair(family=socket.AF_INET, local="127.0.0.1"):
     srv.bind((local, 0))
     srv.settimeout(5)
     cli = socket.socket(family, socket.SOCK_DGRAM)
-    cli.bind((local if family == socket.AF_INET6 else "0.0.0.0", 0))
+    cli.bind((local, 0))
     cli.settimeout(5)
     return srv, cli
 
@@ -80,8 +80,9 @@ def test_table_load(env):
     if not env.loaded():
         env.load()
     run(["sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"], check_rc=0)
-    run(["ip", "route", "replace", "192.0.2.0/24", "dev", "lo"], check_rc=0)
-    run(["ip", "-6", "route", "replace", "2001:db8::/64", "dev", "lo"], check_rc=0)
+    # With an explicit source: an unbound client would otherwise send from 0.0.0.0.
+    run(["ip", "route", "replace", "192.0.2.0/24", "dev", "lo", "src", "127.0.0.1"], check_rc=0)
+    run(["ip", "-6", "route", "replace", "2001:db8::/64", "dev", "lo", "src", "::1"], check_rc=0)
     for name, value in (("perf_enable_batching", 1), ("perf_batch_size", 32),
                         ("perf_cache_size", 1024), ("perf_enable_accounting", 1)):
         check_eq(env.sysfs_write(name, value), 0, f"set {name}")
