@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * connrate: the TCP peer of the mutex_proxy benchmark (tests/bench/run.sh),
+ * small enough that the kernel's connection path, not the client, is what
+ * is measured.
+ *
+ *   connrate serve PORT [hold]   listen on 0.0.0.0:PORT and accept forever;
+ *                                close each connection at once, or keep it
+ *                                open (hold)
+ *   connrate rate ADDR PORT SECS connect and abort (RST, no TIME_WAIT)
+ *                                connections one after the other for SECS
+ *                                seconds of CLOCK_MONOTONIC; prints
+ *                                "conns N secs S rate R errors E"
+ *   connrate hold ADDR PORT N    open N connections, print "ready N", keep
+ *                                them until stdin reaches end of file, then
+ *                                abort them all
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void more_files(void)
+{
+	struct rlimit rl = { 1 << 16, 1 << 16 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		perror("connrate: setrlimit");
+}
+
+static struct sockaddr_in addr_of(const char *ip, const char *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+
+	sa.sin_port = htons((unsigned short)atoi(port));
+	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1) {
+		fprintf(stderr, "connrate: bad address %s\n", ip);
+		exit(2);
+	}
+	return sa;
+}
+
+/* Close with an RST: the port is free again at once, no TIME_WAIT. */
+static void abort_close(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+static int serve(const char *port, int hold)
+{
+	struct sockaddr_in sa = addr_of("0.0.0.0", port);
+	int one = 1, s, c;
+
+	more_files();
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 4096)) {
+		perror("connrate: listen");
+		return 1;
+	}
+	for (;;) {
+		c = accept(s, NULL, NULL);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			perror("connrate: accept");
+			return 1;
+		}
+		if (!hold)
+			close(c);
+	}
+}
+
+static int rate(const char *ip, const char *port, double secs)
+{
+	struct sockaddr_in sa = addr_of(ip, port);
+	unsigned long n = 0, errors = 0;
+	double t0 = now(), t = t0;
+	int fd;
+
+	while (t - t0 < secs) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0) {
+			perror("connrate: socket");
+			return 1;
+		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			n++;
+		else if (++errors > 100) {
+			perror("connrate: connect");
+			return 1;
+		}
+		abort_close(fd);
+		/* Reading the clock every connection costs a vDSO call. */
+		t = now();
+	}
+	printf("conns %lu secs %.6f rate %.1f errors %lu\n", n, t - t0,
+	       n / (t - t0), errors);
+	return 0;
+}
+
+static int hold(const char *ip, const char *port, int n)
+{
+	struct sockaddr_in sa = addr_of(ip, port);
+	int *fds = calloc(n, sizeof(int)), i;
+	char buf[64];
+
+	more_files();
+	if (!fds)
+		return 1;
+	for (i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa, sizeof(sa))) {
+			fprintf(stderr, "connrate: connection %d: %s\n", i, strerror(errno));
+			return 1;
+		}
+	}
+	printf("ready %d\n", n);
+	fflush(stdout);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	for (i = 0; i < n; i++)
+		abort_close(fds[i]);
+	free(fds);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "serve"))
+		return serve(argv[2], argc > 3 && !strcmp(argv[3], "hold"));
+	if (argc == 5 && !strcmp(argv[1], "rate"))
+		return rate(argv[2], argv[3], atof(argv[4]));
+	if (argc == 5 && !strcmp(argv[1], "hold"))
+		return hold(argv[2], argv[3], atoi(argv[4]));
+	fprintf(stderr,
+		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N\n");
+	return 2;
+}

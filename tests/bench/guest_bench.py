@@ -1,0 +1,698 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""In-guest half of the mutex_proxy benchmark (tests/bench/run.sh boots the VM
+and runs this as root inside it; see tests/bench/README.md).
+
+Two network namespaces joined by a veth pair:
+    bc (client) 10.99.0.1/24 --vc==vs-- 10.99.0.2/24 (server) bs
+with 198.51.100.0/24 (TEST-NET-2, nobody) routed from bc to bs: the
+steering rules DNAT connections to 198.51.100.1 to the server 10.99.0.2.
+Both namespaces hold an nftables table with empty nat chains on every hook,
+so conntrack and NAT are active in every variant, module loaded or not.
+
+Sections (each variant: warm-up run(s) discarded, then REPS runs, variants
+interleaved, medians reported; all times are guest time, which under
+qemu -icount follows executed instructions):
+  A  TCP throughput (iperf3), not steered: module unloaded vs loaded with
+     1,000 non-matching rules
+  B  new connections per second through a DNAT rule placed last: 10 rules
+     vs 10,000 rules; module unloaded (direct) and an nftables DNAT rule
+     as references
+  C  steered TCP throughput (iperf3 through DNAT) with accounting on/off,
+     cache off, batching off
+  D  slab bytes per tracked flow with N steered connections open
+
+Prints progress, lines "@@begin NAME" / "@@end NAME GUEST_SECONDS" for the
+host to time sections, and the report between "@@report-begin" and
+"@@report-end".
+"""
+import argparse
+import ctypes
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+SYSFS = "/sys/module/mutex_proxy/parameters"
+CLIENT, SERVER = "bc", "bs"
+CLIENT_IP, SERVER_IP, STEERED_IP = "10.99.0.1", "10.99.0.2", "198.51.100.1"
+IPERF_PORT, RATE_PORT, HOLD_PORT = 5201, 7000, 7100
+CLONE_NEWNET = 0x40000000
+
+libc = ctypes.CDLL(None, use_errno=True)
+tsc = None  # tests/vm/test_steering_config.py, imported in main()
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+# Generous timeouts: under -icount with sleep=off the guest clock leaps forward whenever the CPU
+# waits (for 9p reads of the host's files, say), so a wait of seconds of wall time can be minutes
+# of guest time. vm-run.sh's --timeout bounds the wall time.
+TIMEOUT = 3600
+
+
+def run(argv, check=True, timeout=TIMEOUT, input=None):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
+    if check and p.returncode:
+        raise RuntimeError(f"{' '.join(argv)}: exit {p.returncode}: {p.stderr.strip() or p.stdout.strip()}")
+    return p
+
+
+def ns(name, *argv, **kw):
+    return run(["ip", "netns", "exec", name, *argv], **kw)
+
+
+class InNetns:
+    """Switches this (single-threaded) process into a namespace; sockets made
+    inside stay in it after leaving."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.back = os.open("/proc/self/ns/net", os.O_RDONLY)
+        fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET):
+                raise OSError(ctypes.get_errno(), f"setns {self.name}")
+        finally:
+            os.close(fd)
+
+    def __exit__(self, *exc):
+        if libc.setns(self.back, CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), "setns back")
+        os.close(self.back)
+
+
+# ---- module, parameters, configuration --------------------------------------------------
+
+class Module:
+    def __init__(self, moddir):
+        self.ko = os.path.join(moddir, "mutex_proxy.ko")
+        deps = run(["modinfo", "-F", "depends", self.ko]).stdout.strip()
+        for dep in filter(None, deps.split(",")):
+            run(["modprobe", dep])
+
+    @staticmethod
+    def loaded():
+        return os.path.exists("/sys/module/mutex_proxy")
+
+    def load(self):
+        if not self.loaded():
+            run(["insmod", self.ko])
+
+    def unload(self):
+        """Unloads an idle module: the conntrack entries (and with them the module's
+        flows) go first. Unloading with flows in the table made the module leak flow
+        objects (SLUB "Objects remaining in mutex_proxy_flow" at kmem_cache_destroy, a
+        WARN that ends the VM) at 0f58d31 and 2ae102b; the benchmark measures speed,
+        not unloading."""
+        if self.loaded():
+            quiesce()
+            run(["rmmod", "mutex_proxy"])
+
+
+def param_write(name, value):
+    """True if written; False if the parameter does not exist or refused it."""
+    try:
+        with open(f"{SYSFS}/{name}", "w") as f:
+            f.write(str(value))
+        return True
+    except OSError:
+        return False
+
+
+def param_read(name):
+    try:
+        with open(f"{SYSFS}/{name}") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def set_params(values):
+    """Writes every parameter; returns the names that could not be written."""
+    return [k for k, v in values.items() if not param_write(k, v)]
+
+
+def apply_config(netns, items):
+    with InNetns(netns):
+        nl = tsc.NL()
+    nl.big()
+    gen, _ = tsc.get_config(nl)
+    err, _, ext = tsc.set_config(nl, gen, *items)
+    if err:
+        raise RuntimeError(f"SET_CONFIG in {netns}: {os.strerror(err)}: {tsc.msg(ext)}")
+
+
+def get_stats(netns):
+    """The namespace's counters {attr number: value}, and the flow count (or None)."""
+    with InNetns(netns):
+        nl = tsc.NL()
+    err, reply, _ = nl.cmd(2)  # MUTEX_CMD_GET_STATS
+    if err:
+        raise OSError(err, "GET_STATS")
+    top = dict(tsc.attrs(reply))
+    st = {t: int.from_bytes(v[:8], "little") for t, v in tsc.attrs(top.get(7, b""))}
+    flows = int.from_bytes(top[12][:8], "little") if 12 in top else None  # MUTEX_A_FLOW_COUNT
+    return st, flows
+
+
+def u32be(ip):
+    return int.from_bytes(socket.inet_aton(ip), "big")
+
+
+def filler_rules(n):
+    """n rules that match none of the benchmark's traffic, of the kinds the
+    classifier indexes: TCP destination port + /32 (port index) and TCP
+    destination prefixes of 17 lengths (prefix index, one binary search per
+    length)."""
+    out = []
+    base = u32be("100.64.0.0")
+    for i in range(n):
+        if i % 2 == 0:
+            addr = socket.inet_aton(f"10.200.{(i >> 8) & 255}.{i & 255}")
+            port = 10000 + i // 2
+            out.append(tsc.rule(
+                tsc.u8(tsc.R_FAMILY, socket.AF_INET), tsc.attr(tsc.R_DST_ADDR, addr),
+                tsc.u8(tsc.R_DST_PLEN, 32), tsc.u8(tsc.R_PROTO, socket.IPPROTO_TCP),
+                tsc.u16(tsc.R_DPORT_MIN, port), tsc.u16(tsc.R_DPORT_MAX, port),
+                tsc.u8(tsc.R_ACTION, tsc.ACT_REDIRECT), tsc.u16(tsc.R_TO_PORT, 9)))
+        else:
+            plen = 16 + (i // 2) % 17
+            a = (base | ((i * 2654435761) & 0x3fffff)) & ((0xffffffff << (32 - plen)) & 0xffffffff)
+            out.append(tsc.rule(
+                tsc.u8(tsc.R_FAMILY, socket.AF_INET), tsc.attr(tsc.R_DST_ADDR, a.to_bytes(4, "big")),
+                tsc.u8(tsc.R_DST_PLEN, plen), tsc.u8(tsc.R_PROTO, socket.IPPROTO_TCP),
+                tsc.u8(tsc.R_ACTION, tsc.ACT_BYPASS)))
+    return out
+
+
+def steer_config(n_rules, port):
+    """n_rules rules; the last one DNATs 198.51.100.0/24 TCP port `port` to
+    the server (pool 0); the others match nothing."""
+    last = tsc.rule(
+        tsc.u8(tsc.R_FAMILY, socket.AF_INET), tsc.attr(tsc.R_DST_ADDR, socket.inet_aton("198.51.100.0")),
+        tsc.u8(tsc.R_DST_PLEN, 24), tsc.u8(tsc.R_PROTO, socket.IPPROTO_TCP),
+        tsc.u16(tsc.R_DPORT_MIN, port), tsc.u16(tsc.R_DPORT_MAX, port),
+        tsc.u8(tsc.R_ACTION, tsc.ACT_DNAT), tsc.u32(tsc.R_POOL, 0))
+    return [pool(port), *filler_rules(n_rules - 1), last]
+
+
+def pool(port):
+    return tsc.pool("bench", tsc.backend(port, socket.AF_INET, SERVER_IP))
+
+
+# ---- network ---------------------------------------------------------------------------
+
+# Nat chains alone do not turn conntrack on (nf_tables takes conntrack for the nat and ct
+# expressions, not for the chains): each chain gets a NAT rule for an address nobody uses
+# (TEST-NET-1), so conntrack and the NAT engine run for every packet in every variant. The nat
+# chains see only a connection's first packet, so these rules cost nothing per packet.
+NAT_TABLE = """
+table ip bench {
+    chain pre  { type nat hook prerouting  priority dstnat; policy accept;
+                 ip daddr 192.0.2.254 tcp dport 9 dnat to 192.0.2.253:9; }
+    chain out  { type nat hook output      priority -100;   policy accept;
+                 ip daddr 192.0.2.254 tcp dport 9 dnat to 192.0.2.253:9; }
+    chain in   { type nat hook input       priority 100;    policy accept;
+                 ip saddr 192.0.2.254 tcp dport 9 snat to 192.0.2.253; }
+    chain post { type nat hook postrouting priority srcnat; policy accept;
+                 ip daddr 192.0.2.254 tcp dport 9 masquerade; }
+}
+"""
+
+
+def conntrack_count(netns):
+    return int(ns(netns, "cat", "/proc/sys/net/netfilter/nf_conntrack_count").stdout)
+
+
+def setup_net():
+    run(["modprobe", "nf_conntrack"])
+    run(["modprobe", "veth"])
+    # Section B opens hundreds of thousands of connections: room for their
+    # conntrack entries (the default for 2 GB is about 16k).
+    run(["sysctl", "-qw", "net.netfilter.nf_conntrack_max=1048576"])
+    try:
+        with open("/sys/module/nf_conntrack/parameters/hashsize", "w") as f:
+            f.write("262144")
+    except OSError:
+        pass
+    for n in (CLIENT, SERVER):
+        run(["ip", "netns", "add", n])
+        ns(n, "ip", "link", "set", "lo", "up")
+        ns(n, "nft", "-f", "-", input=NAT_TABLE)
+    run(["ip", "link", "add", "vc", "netns", CLIENT, "type", "veth", "peer", "vs", "netns", SERVER])
+    ns(CLIENT, "ip", "addr", "add", f"{CLIENT_IP}/24", "dev", "vc")
+    ns(SERVER, "ip", "addr", "add", f"{SERVER_IP}/24", "dev", "vs")
+    ns(CLIENT, "ip", "link", "set", "vc", "up")
+    ns(SERVER, "ip", "link", "set", "vs", "up")
+    ns(CLIENT, "ip", "route", "add", "198.51.100.0/24", "via", SERVER_IP)
+    ns(CLIENT, "sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535")
+
+
+def start_servers(tool):
+    procs = [
+        subprocess.Popen(["ip", "netns", "exec", SERVER, "iperf3", "-s", "-p", str(IPERF_PORT)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(["ip", "netns", "exec", SERVER, tool, "serve", str(RATE_PORT)]),
+        subprocess.Popen(["ip", "netns", "exec", SERVER, tool, "serve", str(HOLD_PORT), "hold"]),
+    ]
+    time.sleep(1)
+    for p in procs:
+        if p.poll() is not None:
+            raise RuntimeError(f"server {p.args} exited with {p.returncode}")
+    # Conntrack must be on in both namespaces before the module is ever loaded (it takes
+    # conntrack too): a connection held open must have an entry on each side. (Not a closed
+    # one: the guest clock leaps while waiting for 9p, so its entry may time out at once.)
+    before = {n: conntrack_count(n) for n in (CLIENT, SERVER)}
+    with Held(tool, SERVER_IP, HOLD_PORT, 1):
+        after = {n: conntrack_count(n) for n in (CLIENT, SERVER)}
+    for n in (CLIENT, SERVER):
+        if after[n] <= before[n]:
+            raise RuntimeError(f"conntrack is not active in namespace {n} without the module")
+    return procs
+
+
+class Held:
+    """n connections from the client namespace, open inside the with block."""
+
+    def __init__(self, tool, dst, port, n):
+        self.argv = ["ip", "netns", "exec", CLIENT, tool, "hold", dst, str(port), str(n)]
+
+    def __enter__(self):
+        self.p = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        if not line.startswith("ready"):
+            self.__exit__()
+            raise RuntimeError(f"connrate hold: {line!r}")
+        return self
+
+    def __exit__(self, *exc):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+def iperf(dst, secs):
+    """Gbit/s received, in guest time."""
+    for attempt in range(3):
+        p = ns(CLIENT, "iperf3", "-c", dst, "-p", str(IPERF_PORT), "-t", str(secs), "-J",
+               check=False)
+        try:
+            j = json.loads(p.stdout)
+            return j["end"]["sum_received"]["bits_per_second"] / 1e9
+        except (ValueError, KeyError):
+            log(f"  iperf3 to {dst} failed (attempt {attempt + 1}): {p.stdout[-300:]} {p.stderr[-300:]}")
+            time.sleep(1)
+    raise RuntimeError(f"iperf3 to {dst} failed three times")
+
+
+def conn_rate(tool, dst, port, secs):
+    p = ns(CLIENT, tool, "rate", dst, str(port), str(secs))
+    m = re.match(r"conns (\d+) secs ([\d.]+) rate ([\d.]+) errors (\d+)", p.stdout)
+    if not m:
+        raise RuntimeError(f"connrate: {p.stdout!r} {p.stderr!r}")
+    if int(m.group(4)):
+        log(f"  note: {m.group(4)} failed connects to {dst}:{port}")
+    return float(m.group(3))
+
+
+# ---- measuring -----------------------------------------------------------------------------
+
+def quiesce():
+    """A clean start for a measurement: no conntrack entries left from earlier runs (they
+    would time out in bursts, their garbage collection and the module's removal of their
+    flows running in the middle of a measurement on the only CPU), then a short sleep for
+    deferred work to finish. Sleeping costs almost no wall time: with -icount sleep=off the
+    guest clock leaps over idle time."""
+    for n in (CLIENT, SERVER):
+        ns(n, "conntrack", "-F", check=False)
+    time.sleep(2)
+
+
+class Variant:
+    def __init__(self, key, label, prepare, measure):
+        self.key, self.label, self.prepare, self.measure = key, label, prepare, measure
+        self.values, self.warm, self.na = [], [], None
+
+
+def measure_interleaved(variants, reps, warmups):
+    """Warm-ups of every variant first (discarded), then `reps` rounds over the
+    variants, the order reversed every other round (ABBA), so that a slow
+    drift shows in every variant alike."""
+    def one(v, store):
+        if v.na:
+            return
+        why = v.prepare()
+        if why:
+            v.na = why
+            log(f"  {v.key}: n/a ({why})")
+            return
+        quiesce()
+        x = v.measure()
+        store.append(x)
+        return x
+
+    for v in variants:
+        for _ in range(warmups):
+            x = one(v, v.warm)
+            if x is not None:
+                log(f"  warm-up {v.key}: {x:.4g} (discarded)")
+    for r in range(reps):
+        order = variants if r % 2 == 0 else variants[::-1]
+        for v in order:
+            x = one(v, v.values)
+            if x is not None:
+                log(f"  rep {r + 1}/{reps} {v.key}: {x:.4g}")
+
+
+def med(v):
+    return statistics.median(v.values) if v.values and not v.na else None
+
+
+def spread(v):
+    """Half the min-max range, in percent of the median."""
+    m = med(v)
+    if m is None or len(v.values) < 2:
+        return None
+    return 50.0 * (max(v.values) - min(v.values)) / m
+
+
+class Report:
+    def __init__(self):
+        self.rows = []  # (section, label, value text, unit, extra)
+        self.ratios = []  # (label, value or None, target text, verdict)
+
+    def value(self, section, v, unit, fmt="{:.4g}"):
+        m = med(v)
+        if m is None:
+            self.rows.append((section, v.label, "n/a", unit, v.na or "no data"))
+        else:
+            s = spread(v)
+            runs = " ".join(fmt.format(x) for x in v.values)
+            self.rows.append((section, v.label, fmt.format(m), unit,
+                              f"n={len(v.values)} +-{s:.1f}% [{runs}]" if s is not None else f"n={len(v.values)}"))
+
+    def raw(self, section, label, text, unit, extra=""):
+        self.rows.append((section, label, text, unit, extra))
+
+    def ratio(self, label, num, den, target=None, higher=True):
+        a, b = med(num), med(den)
+        if a is None or b is None or not b:
+            self.ratios.append((label, None, target, "n/a"))
+            return
+        r = a / b
+        verdict = ""
+        if target is not None:
+            ok = r >= target if higher else r <= target
+            verdict = "ok" if ok else f"MISSED by {abs(r - target) * 100:.1f} points"
+        self.ratios.append((label, r, target, verdict))
+
+    def render(self, header):
+        out = list(header) + [""]
+        if self.rows:
+            w = max(len(r[1]) for r in self.rows)
+            out.append(f"{'':3}{'measurement':<{w}}  {'median':>10}  {'unit':<10} runs (guest time)")
+            sec = None
+            for section, label, text, unit, extra in self.rows:
+                if section != sec:
+                    sec = section
+                    out.append(f"{section}")
+                out.append(f"   {label:<{w}}  {text:>10}  {unit:<10} {extra}")
+            out.append("")
+        if self.ratios:
+            w = max(len(r[0]) for r in self.ratios)
+            out.append(f"   {'ratio':<{w}}  {'value':>7}  {'target':>8}  verdict")
+            for label, r, target, verdict in self.ratios:
+                t = "" if target is None else (f">= {target:.2f}" if not label.startswith("D") else target)
+                val = "n/a" if r is None else (f"{r:.1f}" if label.startswith("D") else f"{r:.3f}")
+                out.append(f"   {label:<{w}}  {val:>7}  {t:>8}  {verdict}")
+        return out
+
+    def save(self, header):
+        """The report so far, to $VM_OUTDIR/report.txt: if the VM dies later (a kernel
+        report ends it), the host still has every finished section."""
+        d = os.environ.get("VM_OUTDIR")
+        if d:
+            with open(f"{d}/report.tmp", "w") as f:
+                f.write("\n".join(self.render(header)) + "\n")
+            os.replace(f"{d}/report.tmp", f"{d}/report.txt")
+
+    def print(self, header):
+        log("@@report-begin")
+        for line in self.render(header):
+            log(line)
+        log("@@report-end")
+
+
+class Section:
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        log(f"@@begin {self.name}")
+
+    def __exit__(self, *exc):
+        log(f"@@end {self.name} {time.monotonic() - self.t0:.1f}")
+
+
+# ---- sections ------------------------------------------------------------------------------
+
+def section_a(mod, rep, args):
+    cfg = filler_rules(args.a_rules)
+
+    def unloaded():
+        mod.unload()
+
+    def loaded():
+        if not mod.loaded():
+            mod.load()
+            for n in (CLIENT, SERVER):
+                apply_config(n, cfg)
+
+    def measure():
+        return iperf(SERVER_IP, args.iperf_secs)
+
+    va = Variant("A.a", "A  (a) TCP, module unloaded", unloaded, measure)
+    vb = Variant("A.b", f"A  (b) TCP, module loaded, {args.a_rules} rules, none match", loaded, measure)
+    measure_interleaved([va, vb], args.reps, args.warmups)
+    rep.value("A  non-steered throughput (iperf3 bc -> bs over veth, conntrack + nft nat in both)", va, "Gbit/s")
+    rep.value("A  non-steered throughput (iperf3 bc -> bs over veth, conntrack + nft nat in both)", vb, "Gbit/s")
+    rep.ratio("A  b/a   non-steered, loaded / unloaded", vb, va, 0.98)
+
+
+def section_b(mod, rep, args, tool):
+    small = steer_config(args.b_small, RATE_PORT)
+    large = steer_config(args.b_large, RATE_PORT)
+    state = {"cfg": None}
+
+    def with_module(cfg, name):
+        def prepare():
+            mod.load()
+            if state["cfg"] != name:
+                apply_config(CLIENT, cfg)
+                state["cfg"] = name
+        return prepare
+
+    def without_module(nft):
+        def prepare():
+            mod.unload()
+            state["cfg"] = None
+            ns(CLIENT, "nft", "delete", "table", "ip", "benchdnat", check=False)
+            if nft:
+                ns(CLIENT, "nft", "-f", "-", input=(
+                    "table ip benchdnat {\n chain out {\n  type nat hook output priority -101;\n"
+                    f"  ip daddr {STEERED_IP} tcp dport {RATE_PORT} dnat to {SERVER_IP}:{RATE_PORT}\n }}\n}}\n"))
+        return prepare
+
+    def measure_to(dst, steered=False):
+        def measure():
+            before = get_stats(CLIENT)[0].get(5, 0) if steered else 0  # MUTEX_STATS_A_FLOWS_STEERED
+            x = conn_rate(tool, dst, RATE_PORT, args.rate_secs)
+            if steered and get_stats(CLIENT)[0].get(5, 0) - before < x * args.rate_secs * 0.9:
+                raise RuntimeError("the module's DNAT rule did not steer the connections (flows_steered)")
+            return x
+        return measure
+
+    vd = Variant("B.direct", "B  module unloaded, direct (reference)", without_module(False), measure_to(SERVER_IP))
+    vn = Variant("B.nft", "B  module unloaded, nftables DNAT rule (reference)", without_module(True),
+                 measure_to(STEERED_IP))
+    vs = Variant("B.10", f"B  module DNAT, {args.b_small} rules, match last", with_module(small, "small"),
+                 measure_to(STEERED_IP, True))
+    vl = Variant("B.10k", f"B  module DNAT, {args.b_large} rules, match last", with_module(large, "large"),
+                 measure_to(STEERED_IP, True))
+    # The module's variants next to each other: one load and one unload per round.
+    measure_interleaved([vd, vn, vs, vl], args.reps, args.warmups)
+    ns(CLIENT, "nft", "delete", "table", "ip", "benchdnat", check=False)
+    s = "B  new TCP connections per second of guest time (connect + RST, bc -> bs)"
+    for v in (vd, vn, vs, vl):
+        rep.value(s, v, "conn/s", "{:.0f}")
+    rep.ratio(f"B  rate({args.b_large} rules) / rate({args.b_small} rules)", vl, vs, 0.90)
+    rep.ratio(f"B  rate({args.b_small} rules) / unloaded direct", vs, vd)
+    rep.ratio(f"B  rate({args.b_small} rules) / nftables DNAT", vs, vn)
+
+
+ACCT_ON = {"perf_enable_batching": 1, "perf_cache_size": 1024, "perf_enable_accounting": 1}
+
+
+def section_c(mod, rep, args):
+    mod.load()
+    apply_config(CLIENT, steer_config(args.b_small, IPERF_PORT))
+    apply_config(SERVER, [])
+
+    def with_params(changes):
+        def prepare():
+            missing = set_params({**ACCT_ON, **changes})
+            # Accounting off is the one variant that needs the new parameter; the others
+            # still measure something meaningful without it (accounting absent).
+            if missing and ("perf_enable_accounting" in changes or
+                            set(missing) != {"perf_enable_accounting"}):
+                return "parameter " + ", ".join(missing) + " missing or refused"
+        return prepare
+
+    def measure():
+        return iperf(STEERED_IP, args.iperf_secs)
+
+    von = Variant("C.on", "C  accounting on  (batching=1 cache=1024 accounting=1)", with_params({}), measure)
+    voff = Variant("C.off", "C  accounting off (accounting=0)", with_params({"perf_enable_accounting": 0}), measure)
+    vc0 = Variant("C.cache0", "C  cache off      (cache=0, accounting=1)", with_params({"perf_cache_size": 0}), measure)
+    vb0 = Variant("C.batch0", "C  batching off   (batching=0, accounting=1)", with_params({"perf_enable_batching": 0}),
+                  measure)
+    measure_interleaved([von, voff, vc0, vb0], args.reps, args.warmups)
+    set_params(ACCT_ON)
+    st, _ = get_stats(CLIENT)
+    has_acct = param_read("perf_enable_accounting") is not None
+    if not has_acct:
+        log("  note: perf_enable_accounting does not exist in this module: 'on' variants run without accounting")
+    s = "C  steered TCP throughput (iperf3 to 198.51.100.1, module DNAT to bs)"
+    for v in (von, voff, vc0, vb0):
+        rep.value(s, v, "Gbit/s")
+    rep.raw(s, "C  pkts_steered counted in the client namespace (all runs)", str(st.get(3, 0)), "packets",
+            "0 means the module does not account packets yet" if not st.get(3) else "")
+    rep.ratio("C  on/off  accounting on / off", von, voff, 0.97)
+    rep.ratio("C  cache off / on", vc0, von)
+    rep.ratio("C  batching off / on", vb0, von)
+
+
+def slabinfo(name):
+    """(active_objs, num_objs, objsize, objperslab, pagesperslab, num_slabs) or None."""
+    with open("/proc/slabinfo") as f:
+        for line in f:
+            p = line.split()
+            if p and p[0] == name:
+                return tuple(int(x) for x in (p[1], p[2], p[3], p[4], p[5], p[14]))
+    return None
+
+
+def section_d(mod, rep, args, tool):
+    # A fresh module: its slab cache holds no flow of the sections before (whose removal,
+    # interleaved with the new flows, would hide objects).
+    mod.unload()
+    mod.load()
+    set_params(ACCT_ON)
+    apply_config(CLIENT, steer_config(args.b_small, HOLD_PORT))
+    quiesce()
+    name = args.slab
+    page = os.sysconf("SC_PAGE_SIZE")
+    before = slabinfo(name)
+    alias = os.path.realpath(f"/sys/kernel/slab/{name}") if os.path.exists(f"/sys/kernel/slab/{name}") else None
+    st0, flows0 = get_stats(CLIENT)
+    with Held(tool, STEERED_IP, HOLD_PORT, args.flows):
+        after = slabinfo(name)
+        st1, flows1 = get_stats(CLIENT)
+    steered = st1.get(5, 0) - st0.get(5, 0)
+    inserted = st1.get(10, 0) - st0.get(10, 0)
+    s = f"D  memory: {args.flows} steered TCP connections held open"
+    rep.raw(s, "D  flows steered / inserted in the table", f"{steered}/{inserted}", "flows",
+            f"table now {flows1}" if flows1 is not None else "no flow count in GET_STATS")
+    if after is None:
+        why = f"no '{name}' line in /proc/slabinfo"
+        if alias:
+            why += f" (merged into {os.path.basename(alias)}: needs SLAB_NO_MERGE or its own line)"
+        rep.raw(s, "D  slab objsize", "n/a", "bytes", why)
+        rep.raw(s, "D  slab bytes per flow (slab pages * page size / flows)", "n/a", "bytes", why)
+        rep.ratios.append(("D  slab bytes per flow <= 128", None, "<= 128", "n/a"))
+        return
+    b = before or (0, 0, after[2], after[3], after[4], 0)
+    d_objs = after[0] - b[0]
+    d_bytes = (after[5] - b[5]) * after[4] * page
+    flows = args.flows
+    per_flow = d_bytes / flows
+    rep.raw(s, "D  slab objsize", str(after[2]), "bytes",
+            f"{after[3]} objects per slab of {after[4]} page(s); active objects {b[0]} -> {after[0]} (+{d_objs})")
+    rep.raw(s, "D  slab bytes per flow (slab pages * page size / flows)", f"{per_flow:.1f}", "bytes",
+            f"slabs {b[5]} -> {after[5]}, page {page} B, {flows} flows")
+    verdict = "ok" if per_flow <= 128 else f"MISSED by {per_flow - 128:.1f} bytes"
+    if d_objs < flows * 0.95:
+        verdict += f" (only {d_objs} new objects for {flows} flows: not every flow is in the slab?)"
+    rep.ratios.append(("D  slab bytes per flow <= 128", per_flow, "<= 128", verdict))
+
+
+def main():
+    global tsc
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--module", required=True, help="directory with mutex_proxy.ko")
+    ap.add_argument("--vmtests", required=True, help="tests/vm of the source measured (genl helpers)")
+    ap.add_argument("--tool", required=True, help="the connrate binary")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--warmups", type=int, default=1)
+    ap.add_argument("--iperf-secs", type=int, default=3)
+    ap.add_argument("--rate-secs", type=float, default=2)
+    ap.add_argument("--a-rules", type=int, default=1000)
+    ap.add_argument("--b-small", type=int, default=10)
+    ap.add_argument("--b-large", type=int, default=10000)
+    ap.add_argument("--flows", type=int, default=2000)
+    ap.add_argument("--slab", default="mutex_proxy_flow")
+    ap.add_argument("--sections", default="ABCD")
+    ap.add_argument("--header", action="append", default=[])
+    args = ap.parse_args()
+    sys.path.insert(0, os.path.abspath(args.vmtests))
+    import test_steering_config
+    tsc = test_steering_config
+
+    t0 = time.monotonic()
+    mod = Module(args.module)
+    rep = Report()
+
+    def header():
+        h = list(args.header)
+        h.append(f"guest: {os.uname().release}, {os.cpu_count()} CPU, {time.monotonic() - t0:.0f} s guest time "
+                 "(idle leaps included); parameters at the end: "
+                 + ", ".join(f"{k}={param_read(k)}" for k in ("perf_enable_batching", "perf_batch_size",
+                                                             "perf_cache_size", "perf_enable_accounting",
+                                                             "max_conns")))
+        h.append(f"runs: {args.warmups} warm-up discarded + {args.reps} measured per variant, interleaved; "
+                 f"iperf3 {args.iperf_secs} s, connect loop {args.rate_secs} s; median, +-half the range")
+        return h
+
+    with Section("setup"):
+        setup_net()
+        servers = start_servers(args.tool)
+    try:
+        for sec in args.sections:
+            with Section(sec):
+                if sec == "A":
+                    section_a(mod, rep, args)
+                elif sec == "B":
+                    section_b(mod, rep, args, args.tool)
+                elif sec == "C":
+                    section_c(mod, rep, args)
+                elif sec == "D":
+                    section_d(mod, rep, args, args.tool)
+            rep.save(header())
+    finally:
+        for p in servers:
+            p.kill()
+    rep.print(header())
+    mod.unload()
+
+
+if __name__ == "__main__":
+    main()
