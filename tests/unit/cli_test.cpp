@@ -13,7 +13,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "libmutex/codec.hpp"
 #include "libmutex/config.hpp"
 #include "libmutex/error.hpp"
+#include "libmutex/format.hpp"
 
 namespace mutexctl {
 namespace {
@@ -60,26 +63,30 @@ TEST(ParseU32, AcceptsDecimalDigitsOnly) {
 // ----- command line ----------------------------------------------------------------------------
 
 TEST(ParseArgs, Commands) {
-    EXPECT_EQ(parse_ok({"version"}), (Invocation{Command::version, false, nullptr, 0, {}}));
-    EXPECT_EQ(parse_ok({"status"}), (Invocation{Command::status, false, nullptr, 0, {}}));
-    EXPECT_EQ(parse_ok({"-j", "stats"}), (Invocation{Command::stats, true, nullptr, 0, {}}));
-    EXPECT_EQ(parse_ok({"--json", "status"}), (Invocation{Command::status, true, nullptr, 0, {}}));
-    EXPECT_EQ(parse_ok({"params"}), (Invocation{Command::params_get, false, nullptr, 0, {}}));
+    EXPECT_EQ(parse_ok({"version"}), (Invocation{Command::version, false, nullptr, 0, {}, {}}));
+    EXPECT_EQ(parse_ok({"status"}), (Invocation{Command::status, false, nullptr, 0, {}, {}}));
+    EXPECT_EQ(parse_ok({"-j", "stats"}), (Invocation{Command::stats, true, nullptr, 0, {}, {}}));
+    EXPECT_EQ(parse_ok({"--json", "status"}),
+              (Invocation{Command::status, true, nullptr, 0, {}, {}}));
+    EXPECT_EQ(parse_ok({"params"}), (Invocation{Command::params_get, false, nullptr, 0, {}, {}}));
     EXPECT_EQ(parse_ok({"params", "get"}),
-              (Invocation{Command::params_get, false, nullptr, 0, {}}));
-    EXPECT_EQ(parse_ok({"-j", "params", "get", "perf_batch_size"}),
-              (Invocation{Command::params_get, true, mutex::find_param("perf_batch_size"), 0, {}}));
+              (Invocation{Command::params_get, false, nullptr, 0, {}, {}}));
+    EXPECT_EQ(
+        parse_ok({"-j", "params", "get", "perf_batch_size"}),
+        (Invocation{Command::params_get, true, mutex::find_param("perf_batch_size"), 0, {}, {}}));
     EXPECT_EQ(
         parse_ok({"params", "set", "max_conns", "4294967295"}),
-        (Invocation{Command::params_set, false, mutex::find_param("max_conns"), 4294967295U, {}}));
+        (Invocation{
+            Command::params_set, false, mutex::find_param("max_conns"), 4294967295U, {}, {}}));
     EXPECT_EQ(
         parse_ok({"params", "set", "perf_batch_size", "32"}),
-        (Invocation{Command::params_set, false, mutex::find_param("perf_batch_size"), 32, {}}));
+        (Invocation{Command::params_set, false, mutex::find_param("perf_batch_size"), 32, {}, {}}));
     EXPECT_EQ(
         parse_ok({"config", "validate", "/etc/mutex_proxy/mutexd.toml"}),
-        (Invocation{Command::config_validate, false, nullptr, 0, "/etc/mutex_proxy/mutexd.toml"}));
+        (Invocation{
+            Command::config_validate, false, nullptr, 0, "/etc/mutex_proxy/mutexd.toml", {}}));
     EXPECT_EQ(parse_ok({"-j", "config", "validate", "-"}),
-              (Invocation{Command::config_validate, true, nullptr, 0, "-"}));
+              (Invocation{Command::config_validate, true, nullptr, 0, "-", {}}));
 }
 
 TEST(ParseArgs, MalformedValuesAreUsageErrors) {
@@ -107,7 +114,7 @@ TEST(ParseArgs, UnknownParameterListsTheValidNames) {
         EXPECT_EQ(o.code, kExitUsage);
         EXPECT_NE(o.err.find("unknown parameter '"), std::string::npos) << o.err;
         EXPECT_NE(o.err.find("(valid: perf_enable_batching, perf_batch_size, perf_cache_size, "
-                             "max_conns)"),
+                             "max_conns, perf_enable_accounting)"),
                   std::string::npos)
             << o.err;
     }
@@ -200,6 +207,20 @@ public:
         }
         return expected + 1;
     }
+    mutex::FlowDump get_flows() override {
+        maybe_fail();
+        return flow_dump;
+    }
+    std::uint64_t flush_flows() override {
+        ++flushes;
+        maybe_fail();
+        return flushed;
+    }
+    mutex::Flow origdst(const mutex::FlowKey& key) override {
+        asked = key;
+        maybe_fail();
+        return origdst_answer;
+    }
     [[nodiscard]] std::optional<std::uint32_t> interface_index(
         const std::string& name) const override {
         const auto it = interfaces.find(name);
@@ -214,6 +235,11 @@ public:
     std::uint64_t applied_expected = 0;
     mutex::InterfaceIndexes applied_interfaces;
     int get_configs = 0;
+    mutex::FlowDump flow_dump;  // what get_flows answers
+    std::uint64_t flushed = 0;  // what flush_flows answers
+    int flushes = 0;
+    std::optional<mutex::FlowKey> asked;  // the last origdst key
+    mutex::Flow origdst_answer;           // what origdst answers
 
 private:
     void maybe_fail() const {
@@ -230,7 +256,7 @@ protected:
         fake_->info.api_version = 1;
         fake_->info.features = MUTEX_FEATURE_NETNS | MUTEX_FEATURE_STATS;
         fake_->info.netns_cookie = 1;
-        fake_->info.params = {1, 32, 1024, 262144};
+        fake_->info.params = {1, 32, 1024, 262144, 1};
         fake_->stats.pkts_seen = 12;
     }
 
@@ -270,6 +296,9 @@ protected:
                                  const mutex::InterfaceIndexes& i) override {
             return fake_.set_config(c, g, i);
         }
+        mutex::FlowDump get_flows() override { return fake_.get_flows(); }
+        std::uint64_t flush_flows() override { return fake_.flush_flows(); }
+        mutex::Flow origdst(const mutex::FlowKey& key) override { return fake_.origdst(key); }
         [[nodiscard]] std::optional<std::uint32_t> interface_index(
             const std::string& name) const override {
             return fake_.interface_index(name);
@@ -300,21 +329,23 @@ TEST_F(Execute, Status) {
     EXPECT_EQ(run({"-j", "status"}).out,
               R"({"version":"0.1.0","api_version":1,"features":["netns","stats"],)"
               R"("netns_cookie":1,"params":{"perf_enable_batching":1,"perf_batch_size":32,)"
-              R"("perf_cache_size":1024,"max_conns":262144}})"
+              R"("perf_cache_size":1024,"max_conns":262144,"perf_enable_accounting":1}})"
               "\n");
     EXPECT_EQ(run({"status"}).out.rfind("version       0.1.0\n", 0), 0U);
 }
 
 TEST_F(Execute, ParamsGet) {
     EXPECT_EQ(run({"params"}).out,
-              "perf_enable_batching  1\nperf_batch_size       32\nperf_cache_size       1024\n"
-              "max_conns             262144\n");
+              "perf_enable_batching    1\nperf_batch_size         32\n"
+              "perf_cache_size         1024\nmax_conns               262144\n"
+              "perf_enable_accounting  1\n");
     EXPECT_EQ(run({"params", "get", "perf_batch_size"}).out, "perf_batch_size  32\n");
     EXPECT_EQ(run({"-j", "params", "get", "perf_batch_size"}).out, "{\"perf_batch_size\":32}\n");
     EXPECT_EQ(run({"-j", "params"}).out,
               R"({"perf_enable_batching":1,"perf_batch_size":32,"perf_cache_size":1024,)"
-              R"("max_conns":262144})"
+              R"("max_conns":262144,"perf_enable_accounting":1})"
               "\n");
+    EXPECT_EQ(run({"params", "get", "perf_enable_accounting"}).out, "perf_enable_accounting  1\n");
 }
 
 TEST_F(Execute, ParamsSetSendsOnlyThatParameter) {
@@ -322,12 +353,16 @@ TEST_F(Execute, ParamsSetSendsOnlyThatParameter) {
     EXPECT_EQ(o.code, kExitOk);
     EXPECT_EQ(o.out, "perf_batch_size  64\n");
     ASSERT_TRUE(fake_->last_set.has_value());
-    EXPECT_EQ(*fake_->last_set, (mutex::Params{{}, 64, {}, {}}));
+    EXPECT_EQ(*fake_->last_set, (mutex::Params{{}, 64, {}, {}, {}}));
 
     const Outcome json = run({"-j", "params", "set", "max_conns", "1000"});
     EXPECT_EQ(json.out, R"({"perf_enable_batching":1,"perf_batch_size":32,"perf_cache_size":1024,)"
-                        R"("max_conns":1000})"
+                        R"("max_conns":1000,"perf_enable_accounting":1})"
                         "\n");
+    const Outcome accounting = run({"params", "set", "perf_enable_accounting", "0"});
+    EXPECT_EQ(accounting.code, kExitOk);
+    EXPECT_EQ(accounting.out, "perf_enable_accounting  0\n");
+    EXPECT_EQ(*fake_->last_set, (mutex::Params{{}, {}, {}, {}, 0}));
 }
 
 TEST_F(Execute, KernelRefusalShowsTheExtackMessage) {
@@ -558,9 +593,9 @@ action = "bypass"
 
 TEST(ParseArgs, ConfigApplyAndShow) {
     EXPECT_EQ(parse_ok({"config", "apply", "a.toml"}),
-              (Invocation{Command::config_apply, false, nullptr, 0, "a.toml"}));
+              (Invocation{Command::config_apply, false, nullptr, 0, "a.toml", {}}));
     EXPECT_EQ(parse_ok({"-j", "config", "show"}),
-              (Invocation{Command::config_show, true, nullptr, 0, {}}));
+              (Invocation{Command::config_show, true, nullptr, 0, {}, {}}));
     EXPECT_EQ(parse_exit({"config", "apply"}).code, kExitUsage);
     EXPECT_EQ(parse_exit({"config", "show", "extra"}).code, kExitUsage);
 }
@@ -644,7 +679,7 @@ TEST_F(Execute, ConfigShowHumanAndJson) {
     fake_->snapshot.generation = 5;
     fake_->snapshot.config = mutex::config::parse(kGoodConfig, "good.toml");
     fake_->snapshot.config.pools[0].backends[0].state = mutex::config::BackendState::drain;
-    fake_->snapshot.counters = {{{3, 10}}};
+    fake_->snapshot.counters = {{{3, 10, 250, 1ULL << 35U}}};
     const Outcome o = run({"config", "show"});
     EXPECT_EQ(o.code, kExitOk) << o.err;
     EXPECT_EQ(o.out, "# generation 5\n" + mutex::config::to_toml(fake_->snapshot.config));
@@ -661,6 +696,8 @@ TEST_F(Execute, ConfigShowHumanAndJson) {
     EXPECT_EQ(doc["backends"][0]["state"], "drain");
     EXPECT_EQ(doc["backends"][0]["active_flows"], 3);
     EXPECT_EQ(doc["backends"][0]["total_flows"], 10);
+    EXPECT_EQ(doc["backends"][0]["pkts"], 250);
+    EXPECT_EQ(doc["backends"][0]["bytes"], 1ULL << 35U);
 }
 
 TEST_F(Execute, ConfigShowModuleError) {
@@ -668,6 +705,234 @@ TEST_F(Execute, ConfigShowModuleError) {
     const Outcome o = run({"config", "show"});
     EXPECT_EQ(o.code, kExitFailure);
     EXPECT_EQ(o.err.rfind("mutexctl: config show: ", 0), 0U) << o.err;
+}
+
+// ----- flows, flows flush, origdst -------------------------------------------------------------
+
+mutex::config::Address addr(std::string_view text) {
+    const auto address = parse_address(text);
+    EXPECT_TRUE(address.has_value()) << text;
+    return address.value_or(mutex::config::Address{});
+}
+
+mutex::Flow redirected_flow() {
+    mutex::Flow f;
+    f.protocol = mutex::config::Protocol::tcp;
+    f.source = {addr("10.0.0.2"), 40000};
+    f.original_destination = {addr("203.0.113.7"), 26656};
+    f.destination = {addr("127.0.0.1"), 12345};
+    f.action = mutex::config::Action::redirect;
+    f.pkts_orig = 3;
+    f.bytes_orig = 180;
+    f.pkts_reply = 2;
+    f.bytes_reply = 120;
+    f.age_ms = 1500;
+    f.idle_ms = 200;
+    return f;
+}
+
+mutex::Flow udp6_flow() {
+    mutex::Flow f;
+    f.protocol = mutex::config::Protocol::udp;
+    f.source = {addr("2001:db8::2"), 5353};
+    f.original_destination = {addr("2001:db8::7"), 8001};
+    f.destination = {addr("::1"), 9000};
+    f.action = mutex::config::Action::redirect;
+    return f;
+}
+
+TEST(ParsePort, OneTo65535InDecimal) {
+    EXPECT_EQ(parse_port("1"), 1U);
+    EXPECT_EQ(parse_port("65535"), 65535U);
+    EXPECT_EQ(parse_port("00080"), 80U);
+    for (const char* bad : {"0", "65536", "", "-1", "+80", "0x50", " 80", "80 ", "http"}) {
+        EXPECT_EQ(parse_port(bad), std::nullopt) << '"' << bad << '"';
+    }
+}
+
+TEST(ParseAddress, Ipv4AndIpv6Only) {
+    EXPECT_EQ(parse_address("10.0.0.2"),
+              (mutex::config::Address{mutex::config::Family::ipv4, {10, 0, 0, 2}}));
+    const auto v6 = parse_address("2001:db8::1");
+    ASSERT_TRUE(v6.has_value());
+    EXPECT_EQ(v6->family, mutex::config::Family::ipv6);
+    EXPECT_EQ(v6->bytes[0], 0x20U);
+    EXPECT_EQ(v6->bytes[15], 1U);
+    EXPECT_TRUE(parse_address("::ffff:10.0.0.1").has_value());
+    for (const char* bad : {"", "10.0.0", "10.0.0.256", "10.0.0.2:80", "[::1]", "::1/128",
+                            "fe80::1%eth0", "010.0.0.2 ", "localhost", "1.2.3.4.5"}) {
+        EXPECT_EQ(parse_address(bad), std::nullopt) << '"' << bad << '"';
+    }
+    EXPECT_EQ(parse_address(std::string_view("10.0.0.2\0x", 10)), std::nullopt);
+}
+
+TEST(ParseArgs, FlowsCommands) {
+    EXPECT_EQ(parse_ok({"flows"}).command, Command::flows);
+    EXPECT_EQ(parse_ok({"-j", "flows"}), (Invocation{Command::flows, true, nullptr, 0, {}, {}}));
+    EXPECT_EQ(parse_ok({"flows", "flush"}).command, Command::flows_flush);
+    EXPECT_TRUE(parse_ok({"-j", "flows", "flush"}).json);
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"flows", "extra"}, {"flows", "flush", "now"}, {"flows", "list"}}) {
+        const Outcome o = parse_exit(args);
+        EXPECT_EQ(o.code, kExitUsage) << args.back();
+        EXPECT_EQ(o.err.rfind("mutexctl: ", 0), 0U) << o.err;
+    }
+    const Outcome help = parse_exit({"flows", "--help"});
+    EXPECT_EQ(help.code, kExitOk);
+    EXPECT_NE(help.out.find("flush"), std::string::npos) << help.out;
+}
+
+TEST(ParseArgs, Origdst) {
+    const Invocation v4 = parse_ok({"origdst", "tcp", "10.0.0.2", "40000", "127.0.0.1", "12345"});
+    EXPECT_EQ(v4.command, Command::origdst);
+    EXPECT_EQ(v4.key, (mutex::FlowKey{mutex::config::Protocol::tcp,
+                                      {addr("10.0.0.2"), 40000},
+                                      {addr("127.0.0.1"), 12345}}));
+    const Invocation v6 = parse_ok({"-j", "origdst", "UDP", "2001:db8::2", "5353", "::1", "9000"});
+    EXPECT_TRUE(v6.json);
+    EXPECT_EQ(v6.key,
+              (mutex::FlowKey{
+                  mutex::config::Protocol::udp, {addr("2001:db8::2"), 5353}, {addr("::1"), 9000}}));
+    const Outcome help = parse_exit({"origdst", "--help"});
+    EXPECT_EQ(help.code, kExitOk);
+    EXPECT_NE(help.out.find("DPORT"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("ADDR PORT"), std::string::npos) << parse_exit({"--help"}).out;
+}
+
+TEST(ParseArgs, OrigdstBadArgumentsAreUsageErrors) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"origdst", "icmp", "10.0.0.2", "1", "10.0.0.3", "2"},
+         "mutexctl: origdst: invalid protocol 'icmp': expected tcp or udp\n"},
+        {{"origdst", "tcp", "10.0.0.256", "1", "10.0.0.3", "2"},
+         "mutexctl: origdst: invalid source address '10.0.0.256': expected an IPv4 or IPv6 "
+         "address\n"},
+        {{"origdst", "tcp", "10.0.0.2", "0", "10.0.0.3", "2"},
+         "mutexctl: origdst: invalid source port '0': expected a decimal number from 1 to "
+         "65535\n"},
+        {{"origdst", "tcp", "10.0.0.2", "1", "[::1]", "2"},
+         "mutexctl: origdst: invalid destination address '[::1]': expected an IPv4 or IPv6 "
+         "address\n"},
+        {{"origdst", "udp", "10.0.0.2", "1", "10.0.0.3", "65536"},
+         "mutexctl: origdst: invalid destination port '65536': expected a decimal number from 1 "
+         "to 65535\n"},
+        {{"origdst", "udp", "10.0.0.2", "1", "::1", "2"},
+         "mutexctl: origdst: source 10.0.0.2 and destination ::1 are not of the same address "
+         "family\n"},
+    };
+    for (const auto& [args, message] : cases) {
+        const Outcome o = parse_exit(args);
+        EXPECT_EQ(o.code, kExitUsage);
+        EXPECT_TRUE(o.out.empty());
+        EXPECT_EQ(o.err, message + "Run 'mutexctl --help' for usage.\n");
+    }
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"origdst"},
+             {"origdst", "tcp", "10.0.0.2", "1", "10.0.0.3"},
+             {"origdst", "tcp", "10.0.0.2", "1", "10.0.0.3", "2", "extra"}}) {
+        const Outcome o = parse_exit(args);
+        EXPECT_EQ(o.code, kExitUsage) << args.size();
+        EXPECT_EQ(o.err.rfind("mutexctl: ", 0), 0U) << o.err;
+    }
+}
+
+TEST_F(Execute, FlowsHumanAndJson) {
+    fake_->flow_dump = {{redirected_flow(), udp6_flow()}, true, 1};
+    const Outcome human = run({"flows"});
+    EXPECT_EQ(human.code, kExitOk);
+    EXPECT_TRUE(human.err.empty()) << human.err;
+    EXPECT_EQ(human.out, mutex::format::human(fake_->flow_dump.flows));
+    EXPECT_EQ(human.out.rfind("PROTO  SOURCE", 0), 0U) << human.out;
+    EXPECT_NE(human.out.find("[2001:db8::2]:5353"), std::string::npos) << human.out;
+    const Outcome json = run({"-j", "flows"});
+    EXPECT_EQ(json.code, kExitOk);
+    const auto doc = nlohmann::ordered_json::parse(json.out);
+    ASSERT_TRUE(doc.is_array());
+    ASSERT_EQ(doc.size(), 2U);
+    EXPECT_EQ(doc[0]["orig_dst_addr"], "203.0.113.7");
+    EXPECT_EQ(doc[0]["orig_dst_port"], 26656);
+    EXPECT_EQ(doc[1]["dst_addr"], "::1");
+}
+
+TEST_F(Execute, FlowsEmpty) {
+    const Outcome o = run({"-j", "flows"});
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_EQ(o.out, "[]\n");
+}
+
+TEST_F(Execute, FlowsThatNeverSettleAreShownWithAWarning) {
+    fake_->flow_dump = {{redirected_flow()}, false, 3};
+    const Outcome o = run({"flows"});
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_EQ(o.out, mutex::format::human(fake_->flow_dump.flows));
+    EXPECT_EQ(o.err,
+              "mutexctl: warning: the connection table changed during each of 3 dumps: flows may "
+              "be missing or listed twice\n");
+}
+
+TEST_F(Execute, FlowsOnAModuleWithoutTheTable) {
+    fake_->fail = std::make_exception_ptr(mutex::NetlinkError(EOPNOTSUPP));
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"flows"}, {"flows", "flush"}, {"origdst", "tcp", "10.0.0.2", "1", "10.0.0.3", "2"}}) {
+        const Outcome o = run(args);
+        EXPECT_EQ(o.code, kExitFailure);
+        EXPECT_NE(o.err.find("API version 3 needed"), std::string::npos) << o.err;
+    }
+}
+
+TEST_F(Execute, FlowsFlush) {
+    fake_->flushed = 12;
+    const Outcome o = run({"flows", "flush"});
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_EQ(o.out, "removed 12 flows\n");
+    EXPECT_EQ(fake_->flushes, 1);
+    fake_->flushed = 1;
+    EXPECT_EQ(run({"flows", "flush"}).out, "removed 1 flow\n");
+    fake_->flushed = 0;
+    EXPECT_EQ(run({"-j", "flows", "flush"}).out, "{\"removed\":0}\n");
+}
+
+TEST_F(Execute, FlowsFlushWithoutPermission) {
+    fake_->fail = std::make_exception_ptr(mutex::NetlinkError(EPERM));
+    const Outcome o = run({"flows", "flush"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_TRUE(o.out.empty());
+    EXPECT_EQ(o.err,
+              "mutexctl: flows flush: Operation not permitted (needs CAP_NET_ADMIN over the "
+              "network namespace)\n");
+}
+
+TEST_F(Execute, OrigdstPrintsAddressAndPort) {
+    fake_->origdst_answer = redirected_flow();
+    const Outcome o = run({"origdst", "tcp", "10.0.0.2", "40000", "127.0.0.1", "12345"});
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_EQ(o.out, "203.0.113.7 26656\n");
+    EXPECT_TRUE(o.err.empty()) << o.err;
+    ASSERT_TRUE(fake_->asked.has_value());
+    EXPECT_EQ(fake_->asked->source, (mutex::Endpoint{addr("10.0.0.2"), 40000}));
+    EXPECT_EQ(fake_->asked->destination, (mutex::Endpoint{addr("127.0.0.1"), 12345}));
+
+    fake_->origdst_answer = udp6_flow();
+    const Outcome v6 = run({"origdst", "udp", "2001:db8::2", "5353", "::1", "9000"});
+    EXPECT_EQ(v6.out, "2001:db8::7 8001\n");
+    const Outcome json = run({"-j", "origdst", "udp", "2001:db8::2", "5353", "::1", "9000"});
+    EXPECT_EQ(json.code, kExitOk);
+    EXPECT_EQ(json.out, mutex::format::json_line(mutex::format::to_json(udp6_flow())));
+}
+
+TEST_F(Execute, OrigdstUnknownFlowShowsTheKernelMessage) {
+    fake_->fail =
+        std::make_exception_ptr(mutex::NetlinkError(ENOENT, "no steered flow with this 5-tuple"));
+    const Outcome o = run({"origdst", "tcp", "10.0.0.2", "40000", "127.0.0.1", "12345"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_TRUE(o.out.empty());
+    EXPECT_EQ(o.err, "mutexctl: origdst: no steered flow with this 5-tuple\n");
+}
+
+TEST_F(Execute, OrigdstBadArgumentsNeverContactTheModule) {
+    EXPECT_EQ(run({"origdst", "tcp", "10.0.0.2", "0", "127.0.0.1", "12345"}).code, kExitUsage);
+    EXPECT_EQ(run({"origdst", "sctp", "10.0.0.2", "1", "127.0.0.1", "2"}).code, kExitUsage);
+    EXPECT_EQ(connects_, 0);
+    EXPECT_FALSE(fake_->asked.has_value());
 }
 
 }  // namespace

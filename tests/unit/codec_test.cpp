@@ -17,7 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "libmutex/client.hpp"
 #include "libmutex/error.hpp"
+#include "libmutex/netlink.hpp"
 #include "test_helpers.hpp"
 
 namespace mutex {
@@ -64,6 +66,7 @@ struct InfoReply {
     bool cookie = true;
     bool params = true;
     bool max_conns = true;
+    bool accounting = true;
 
     [[nodiscard]] Bytes build() const {
         MessageBuilder b(kFamily, 0, kSeq, kPort);
@@ -90,6 +93,9 @@ struct InfoReply {
             if (max_conns) {
                 b.u32(MUTEX_PARAM_A_MAX_CONNS, 262144);
             }
+            if (accounting) {
+                b.u32(MUTEX_PARAM_A_ENABLE_ACCOUNTING, 1);
+            }
             b.end_nest();
         }
         return b.build();
@@ -103,14 +109,20 @@ Info expected_info() {
     info.features =
         MUTEX_FEATURE_NETNS | MUTEX_FEATURE_STATS | MUTEX_FEATURE_PARAMS | MUTEX_FEATURE_HOOKS_IPV4;
     info.netns_cookie = 0x1000000000000001ULL;
-    info.params = {1, 32, 1024, 262144};
+    info.params = {1, 32, 1024, 262144, 1};
     return info;
 }
 
-// Every counter with value (index + 1) * 1000 + attr id: distinct, and > 2^32 for the last ones.
+// Every counter with value (attr id << 32) + attr id: distinct and > 2^32; then
+// MUTEX_A_FLOW_COUNT 42 (unless skip_attr is MUTEX_A_FLOW_COUNT + 1000).
+constexpr std::uint16_t kSkipFlowCount = MUTEX_A_FLOW_COUNT + 1000;
 Bytes stats_reply(std::uint16_t skip_attr = 0, bool counter_as_u32 = false) {
     MessageBuilder b(kFamily, 0, kSeq, kPort);
-    b.genl(MUTEX_CMD_GET_STATS).begin_nest(MUTEX_A_STATS);
+    b.genl(MUTEX_CMD_GET_STATS);
+    if (skip_attr != kSkipFlowCount) {
+        b.u64(MUTEX_A_FLOW_COUNT, 42);
+    }
+    b.begin_nest(MUTEX_A_STATS);
     b.u32(MUTEX_STATS_A_PAD, 0);
     for (std::uint16_t attr = MUTEX_STATS_A_PKTS_SEEN; attr <= MUTEX_STATS_A_MAX; ++attr) {
         if (attr == skip_attr) {
@@ -134,19 +146,23 @@ TEST(CodecTables, ParamNamesAreTheSysfsNamesInUapiOrder) {
     EXPECT_EQ(kParamFields[1].name, "perf_batch_size");
     EXPECT_EQ(kParamFields[2].name, "perf_cache_size");
     EXPECT_EQ(kParamFields[3].name, "max_conns");
+    EXPECT_EQ(kParamFields[4].name, "perf_enable_accounting");
     for (std::size_t i = 0; i < kParamFields.size(); ++i) {
         EXPECT_EQ(kParamFields[i].attr, MUTEX_PARAM_A_ENABLE_BATCHING + i);
     }
-    EXPECT_EQ(param_names(), "perf_enable_batching, perf_batch_size, perf_cache_size, max_conns");
+    EXPECT_EQ(param_names(),
+              "perf_enable_batching, perf_batch_size, perf_cache_size, max_conns, "
+              "perf_enable_accounting");
 }
 
 TEST(CodecTables, StatNamesCoverEveryCounterInUapiOrder) {
     ASSERT_EQ(kStatFields.size(),
               static_cast<std::size_t>(MUTEX_STATS_A_MAX - MUTEX_STATS_A_PKTS_SEEN + 1));
-    const std::array<std::string_view, 15> names{
-        "pkts_seen",     "pkts_steered", "flows_new",     "flows_steered", "flows_bypassed",
-        "flows_dropped", "cache_hits",   "cache_misses",  "table_inserts", "table_evictions",
-        "table_full",    "alloc_fails",  "batch_flushes", "events_sent",   "events_lost"};
+    const std::array<std::string_view, 16> names{
+        "pkts_seen",      "pkts_steered",    "flows_new",   "flows_steered",
+        "flows_bypassed", "flows_dropped",   "cache_hits",  "cache_misses",
+        "table_inserts",  "table_evictions", "table_full",  "alloc_fails",
+        "batch_flushes",  "events_sent",     "events_lost", "bytes_steered"};
     for (std::size_t i = 0; i < kStatFields.size(); ++i) {
         EXPECT_EQ(kStatFields[i].name, names[i]);
         EXPECT_EQ(kStatFields[i].attr, MUTEX_STATS_A_PKTS_SEEN + i);
@@ -160,14 +176,15 @@ TEST(CodecTables, FindParam) {
     EXPECT_EQ(find_param("batch_size"), nullptr);
     EXPECT_EQ(find_param(""), nullptr);
     EXPECT_EQ(find_param("perf_enable_zero_copy"), nullptr);
+    EXPECT_EQ(find_param("perf_enable_accounting")->member, &Params::enable_accounting);
 }
 
 TEST(CodecTables, FeatureNames) {
     EXPECT_TRUE(feature_names(0).empty());
     EXPECT_EQ(feature_names(MUTEX_FEATURE_NETNS | MUTEX_FEATURE_HOOKS_IPV6),
               (std::vector<std::string>{"netns", "hooks_ipv6"}));
-    EXPECT_EQ(feature_names(MUTEX_FEATURE_CONFIG | MUTEX_FEATURE_CGROUP),
-              (std::vector<std::string>{"config", "cgroup"}));
+    EXPECT_EQ(feature_names(MUTEX_FEATURE_CONFIG | MUTEX_FEATURE_CGROUP | MUTEX_FEATURE_FLOWS),
+              (std::vector<std::string>{"config", "cgroup", "flows"}));
     EXPECT_EQ(feature_names(MUTEX_FEATURE_STATS | (1ULL << 40U)),
               (std::vector<std::string>{"stats", "bit40"}));
 }
@@ -206,16 +223,16 @@ TEST(CodecEncode, SetParamsOneParameter) {
 
 TEST(CodecEncode, SetParamsEveryParameterInUapiOrder) {
     RequestBuffer buf;
-    const Params p{0, 256, 0, 4294967295U};
+    const Params p{0, 256, 0, 4294967295U, 0};
     const Message msg = encode_set_params(buf.bytes, kFamily, kSeq, p);
-    ASSERT_EQ(msg.size(), 20U + 4U + 4U * 8U);
-    EXPECT_EQ(read_u16(msg, 20), 4U + 4U * 8U);
+    ASSERT_EQ(msg.size(), 20U + 4U + 5U * 8U);
+    EXPECT_EQ(read_u16(msg, 20), 4U + 5U * 8U);
     EXPECT_EQ(read_u16(msg, 22), NLA_F_NESTED | MUTEX_A_PARAMS);
-    const std::array<std::uint16_t, 4> attrs{MUTEX_PARAM_A_ENABLE_BATCHING,
-                                             MUTEX_PARAM_A_BATCH_SIZE, MUTEX_PARAM_A_CACHE_SIZE,
-                                             MUTEX_PARAM_A_MAX_CONNS};
-    const std::array<std::uint32_t, 4> values{0, 256, 0, 4294967295U};
-    for (std::size_t i = 0; i < 4; ++i) {
+    const std::array<std::uint16_t, 5> attrs{
+        MUTEX_PARAM_A_ENABLE_BATCHING, MUTEX_PARAM_A_BATCH_SIZE, MUTEX_PARAM_A_CACHE_SIZE,
+        MUTEX_PARAM_A_MAX_CONNS, MUTEX_PARAM_A_ENABLE_ACCOUNTING};
+    const std::array<std::uint32_t, 5> values{0, 256, 0, 4294967295U, 0};
+    for (std::size_t i = 0; i < 5; ++i) {
         const std::size_t off = 24 + i * 8;
         EXPECT_EQ(read_u16(msg, off), 8U);
         EXPECT_EQ(read_u16(msg, off + 2), attrs[i]);
@@ -225,7 +242,7 @@ TEST(CodecEncode, SetParamsEveryParameterInUapiOrder) {
 
 TEST(CodecEncode, SetParamsRoundTripsThroughTheDecoder) {
     RequestBuffer buf;
-    const Params p{1, 8, 2048, 1000};
+    const Params p{1, 8, 2048, 1000, 1};
     const Message msg = encode_set_params(buf.bytes, kFamily, kSeq, p);
     const Bytes copy(msg.begin(), msg.end());
     EXPECT_EQ(decode_params(as_msg(copy)), p);
@@ -240,7 +257,7 @@ TEST(CodecEncode, BufferTooSmallOrMisaligned) {
     RequestBuffer buf;
     EXPECT_THROW(encode_get_info(std::span(buf.bytes).first(19), kFamily, kSeq), std::length_error);
     EXPECT_THROW(
-        encode_set_params(std::span(buf.bytes).first(24), kFamily, kSeq, Params{1, 2, 3, 4}),
+        encode_set_params(std::span(buf.bytes).first(24), kFamily, kSeq, Params{1, 2, 3, 4, 5}),
         std::length_error);
     EXPECT_THROW(encode_get_info(std::span(buf.bytes).subspan(1), kFamily, kSeq),
                  std::invalid_argument);
@@ -278,6 +295,7 @@ TEST(CodecDecode, InfoIgnoresUnknownAttributes) {
         .u64(99, 1)  // unknown parameter, even of another size
         .u32(MUTEX_PARAM_A_CACHE_SIZE, 1024)
         .u32(MUTEX_PARAM_A_MAX_CONNS, 262144)
+        .u32(MUTEX_PARAM_A_ENABLE_ACCOUNTING, 1)
         .end_nest()
         .begin_nest(201)  // unknown nest
         .u32(1, 1)
@@ -286,7 +304,7 @@ TEST(CodecDecode, InfoIgnoresUnknownAttributes) {
 }
 
 TEST(CodecDecode, InfoLackingAMandatoryAttributeIsRefused) {
-    for (int which = 0; which < 6; ++which) {
+    for (int which = 0; which < 7; ++which) {
         InfoReply r;
         r.version = which != 0;
         r.api = which != 1;
@@ -294,6 +312,7 @@ TEST(CodecDecode, InfoLackingAMandatoryAttributeIsRefused) {
         r.cookie = which != 3;
         r.params = which != 4;
         r.max_conns = which != 5;
+        r.accounting = which != 6;
         EXPECT_THROW(decode_info(as_msg(r.build())), ProtocolError) << "case " << which;
     }
 }
@@ -361,11 +380,13 @@ TEST(CodecDecode, StatsEveryCounterInUapiOrder) {
     }
     EXPECT_EQ(s.pkts_seen, (std::uint64_t{MUTEX_STATS_A_PKTS_SEEN} << 32U) + 2U);
     EXPECT_EQ(s.events_lost, (std::uint64_t{MUTEX_STATS_A_EVENTS_LOST} << 32U) + 16U);
+    EXPECT_EQ(s.bytes_steered, (std::uint64_t{MUTEX_STATS_A_BYTES_STEERED} << 32U) + 17U);
+    EXPECT_EQ(s.flow_count, 42U);
 }
 
 TEST(CodecDecode, StatsIgnoresUnknownCounters) {
     MessageBuilder b(kFamily, 0, kSeq, kPort);
-    b.genl(MUTEX_CMD_GET_STATS).u32(300, 1).begin_nest(MUTEX_A_STATS);
+    b.genl(MUTEX_CMD_GET_STATS).u32(300, 1).u64(MUTEX_A_FLOW_COUNT, 0).begin_nest(MUTEX_A_STATS);
     for (std::uint16_t attr = MUTEX_STATS_A_PKTS_SEEN; attr <= MUTEX_STATS_A_MAX; ++attr) {
         b.u64(attr, attr);
     }
@@ -378,6 +399,16 @@ TEST(CodecDecode, StatsIgnoresUnknownCounters) {
 TEST(CodecDecode, StatsMalformedIsRefused) {
     EXPECT_THROW(decode_stats(as_msg(stats_reply(MUTEX_STATS_A_TABLE_FULL))), ProtocolError);
     EXPECT_THROW(decode_stats(as_msg(stats_reply(0, true))), ProtocolError);
+    EXPECT_THROW(decode_stats(as_msg(stats_reply(MUTEX_STATS_A_BYTES_STEERED))), ProtocolError);
+    try {
+        decode_stats(as_msg(stats_reply(kSkipFlowCount)));
+        ADD_FAILURE() << "no MUTEX_A_FLOW_COUNT accepted";
+    } catch (const ProtocolError& e) {
+        EXPECT_STREQ(e.what(), "protocol error: GET_STATS reply lacks MUTEX_A_FLOW_COUNT");
+    }
+    MessageBuilder narrow(kFamily, 0, kSeq, kPort);
+    narrow.genl(MUTEX_CMD_GET_STATS).u32(MUTEX_A_FLOW_COUNT, 1);
+    EXPECT_THROW(decode_stats(as_msg(narrow.build())), ProtocolError);
     MessageBuilder b(kFamily, 0, kSeq, kPort);
     b.genl(MUTEX_CMD_GET_STATS);
     EXPECT_THROW(decode_stats(as_msg(b.build())), ProtocolError);
@@ -397,8 +428,9 @@ TEST(CodecDecode, SetParamsReply) {
         .u32(MUTEX_PARAM_A_CACHE_SIZE, 0)
         .u32(MUTEX_PARAM_A_BATCH_SIZE, 256)
         .u32(MUTEX_PARAM_A_ENABLE_BATCHING, 0)
+        .u32(MUTEX_PARAM_A_ENABLE_ACCOUNTING, 0)
         .end_nest();
-    EXPECT_EQ(decode_params(as_msg(b.build())), (Params{0, 256, 0, 1000}));
+    EXPECT_EQ(decode_params(as_msg(b.build())), (Params{0, 256, 0, 1000, 0}));
 
     MessageBuilder empty(kFamily, 0, kSeq, kPort);
     empty.genl(MUTEX_CMD_SET_PARAMS);
@@ -441,7 +473,7 @@ TEST(CodecDecode, Family) {
 
 Bytes some_request() {
     RequestBuffer buf;
-    const Message msg = encode_set_params(buf.bytes, kFamily, kSeq, Params{{}, 300, {}, {}});
+    const Message msg = encode_set_params(buf.bytes, kFamily, kSeq, Params{{}, 300, {}, {}, {}});
     return {msg.begin(), msg.end()};
 }
 
@@ -512,6 +544,385 @@ TEST(CodecError, Done) {
     EXPECT_EQ(s.message, "too many");
     const Bytes bare = MessageBuilder(NLMSG_DONE, NLM_F_MULTI, kSeq, kPort).build();
     EXPECT_EQ(decode_done(as_msg(bare)), KernelStatus{});
+}
+
+// ----- connection table ------------------------------------------------------------------------
+
+constexpr std::uint8_t kAfInet = 2;    // AF_INET
+constexpr std::uint8_t kAfInet6 = 10;  // AF_INET6
+
+config::Address v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+    config::Address address;
+    address.bytes = {a, b, c, d};
+    return address;
+}
+
+config::Address v6(std::uint8_t last) {
+    config::Address address;
+    address.family = config::Family::ipv6;
+    address.bytes = {0x20, 0x01, 0x0d, 0xb8};
+    address.bytes[15] = last;
+    return address;
+}
+
+std::span<const std::byte> address_bytes(const config::Address& address) {
+    return std::as_bytes(std::span(address.bytes))
+        .first(address.family == config::Family::ipv4 ? 4 : 16);
+}
+
+MessageBuilder& u8(MessageBuilder& b, std::uint16_t type, std::uint8_t value) {
+    return b.attr(type, std::as_bytes(std::span(&value, 1)));
+}
+
+// One MUTEX_A_FLOW nest; `skip` leaves that attribute out, `replace` sends it with another
+// payload.
+struct FlowNest {
+    Flow flow;
+    std::uint16_t skip = 0;
+    std::uint16_t replace = 0;
+    Bytes replacement;
+    std::uint8_t proto = 6;
+    std::uint8_t action = MUTEX_ACTION_REDIRECT;
+    bool unknown_inside = false;  // an attribute of a newer module inside the nest
+
+    void add(MessageBuilder& b) const {
+        const bool v6only = flow.source.address.family == config::Family::ipv6;
+        const auto put = [&](std::uint16_t type, const auto& emit) {
+            if (type == skip) {
+                return;
+            }
+            if (type == replace) {
+                b.attr(type, replacement);
+                return;
+            }
+            emit();
+        };
+        b.begin_nest(MUTEX_A_FLOW);
+        b.u32(MUTEX_FLOW_A_PAD, 0);
+        put(MUTEX_FLOW_A_FAMILY, [&] { u8(b, MUTEX_FLOW_A_FAMILY, v6only ? kAfInet6 : kAfInet); });
+        put(MUTEX_FLOW_A_PROTO, [&] { u8(b, MUTEX_FLOW_A_PROTO, proto); });
+        put(MUTEX_FLOW_A_SRC_ADDR,
+            [&] { b.attr(MUTEX_FLOW_A_SRC_ADDR, address_bytes(flow.source.address)); });
+        put(MUTEX_FLOW_A_SRC_PORT, [&] { b.u16(MUTEX_FLOW_A_SRC_PORT, flow.source.port); });
+        put(MUTEX_FLOW_A_DST_ADDR,
+            [&] { b.attr(MUTEX_FLOW_A_DST_ADDR, address_bytes(flow.destination.address)); });
+        put(MUTEX_FLOW_A_DST_PORT, [&] { b.u16(MUTEX_FLOW_A_DST_PORT, flow.destination.port); });
+        put(MUTEX_FLOW_A_ORIG_DST_ADDR, [&] {
+            b.attr(MUTEX_FLOW_A_ORIG_DST_ADDR, address_bytes(flow.original_destination.address));
+        });
+        put(MUTEX_FLOW_A_ORIG_DST_PORT,
+            [&] { b.u16(MUTEX_FLOW_A_ORIG_DST_PORT, flow.original_destination.port); });
+        put(MUTEX_FLOW_A_ACTION, [&] { u8(b, MUTEX_FLOW_A_ACTION, action); });
+        put(MUTEX_FLOW_A_PKTS_ORIG, [&] { b.u64(MUTEX_FLOW_A_PKTS_ORIG, flow.pkts_orig); });
+        put(MUTEX_FLOW_A_BYTES_ORIG, [&] { b.u64(MUTEX_FLOW_A_BYTES_ORIG, flow.bytes_orig); });
+        put(MUTEX_FLOW_A_PKTS_REPLY, [&] { b.u64(MUTEX_FLOW_A_PKTS_REPLY, flow.pkts_reply); });
+        put(MUTEX_FLOW_A_BYTES_REPLY, [&] { b.u64(MUTEX_FLOW_A_BYTES_REPLY, flow.bytes_reply); });
+        put(MUTEX_FLOW_A_AGE_MS, [&] { b.u64(MUTEX_FLOW_A_AGE_MS, flow.age_ms); });
+        put(MUTEX_FLOW_A_IDLE_MS, [&] { b.u64(MUTEX_FLOW_A_IDLE_MS, flow.idle_ms); });
+        if (unknown_inside) {
+            b.u64(MUTEX_FLOW_A_MAX + 1, 9);
+        }
+        b.end_nest();
+    }
+};
+
+FlowNest nest_of(const Flow& flow, std::uint8_t proto = 6,
+                 std::uint8_t action = MUTEX_ACTION_REDIRECT) {
+    FlowNest nest;
+    nest.flow = flow;
+    nest.proto = proto;
+    nest.action = action;
+    return nest;
+}
+
+Flow tcp4_flow() {
+    Flow flow;
+    flow.protocol = config::Protocol::tcp;
+    flow.source = {v4(10, 0, 0, 2), 40000};
+    flow.original_destination = {v4(203, 0, 113, 7), 26656};
+    flow.destination = {v4(127, 0, 0, 1), 12345};
+    flow.action = config::Action::redirect;
+    flow.pkts_orig = 10;
+    flow.bytes_orig = 5000000000ULL;  // > 2^32
+    flow.pkts_reply = 8;
+    flow.bytes_reply = 900;
+    flow.age_ms = 65000;
+    flow.idle_ms = 300;
+    return flow;
+}
+
+Flow udp6_flow() {
+    Flow flow;
+    flow.protocol = config::Protocol::udp;
+    flow.source = {v6(2), 0};  // port 0 is legal for UDP
+    flow.original_destination = {v6(7), 8001};
+    flow.destination = {v6(9), 8001};
+    flow.action = config::Action::dnat;
+    flow.pkts_orig = 1;
+    flow.age_ms = 1;
+    return flow;
+}
+
+Bytes flows_message(std::initializer_list<FlowNest> nests, std::uint8_t cmd = MUTEX_CMD_GET_FLOWS) {
+    MessageBuilder b(kFamily, NLM_F_MULTI, kSeq, kPort);
+    b.genl(cmd);
+    for (const auto& nest : nests) {
+        nest.add(b);
+    }
+    return b.build();
+}
+
+TEST(CodecFlows, EncodeGetFlowsIsADumpRequest) {
+    RequestBuffer buf;
+    const Message msg = encode_get_flows(buf.bytes, kFamily, kSeq);
+    ASSERT_EQ(msg.size(), 20U);
+    EXPECT_EQ(read_u32(msg, kLen), 20U);
+    EXPECT_EQ(read_u16(msg, kType), kFamily);
+    EXPECT_EQ(read_u16(msg, kFlags), NLM_F_REQUEST | NLM_F_DUMP);
+    EXPECT_EQ(read_u32(msg, kSeqOff), kSeq);
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[kCmd]), MUTEX_CMD_GET_FLOWS);
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[kVersion]), MUTEX_PROXY_GENL_VERSION);
+}
+
+TEST(CodecFlows, EncodeFlushFlows) {
+    RequestBuffer buf;
+    const Message msg = encode_flush_flows(buf.bytes, kFamily, kSeq);
+    ASSERT_EQ(msg.size(), 20U);
+    expect_genl_header(msg, kFamily, MUTEX_CMD_FLUSH_FLOWS, MUTEX_PROXY_GENL_VERSION);
+}
+
+TEST(CodecFlows, EncodeGetOrigdstIpv4) {
+    RequestBuffer buf;
+    const FlowKey key{config::Protocol::udp, {v4(10, 0, 0, 2), 40000}, {v4(127, 0, 0, 1), 12345}};
+    const Message msg = encode_get_origdst(buf.bytes, kFamily, kSeq, key);
+    expect_genl_header(msg, kFamily, MUTEX_CMD_GET_ORIGDST, MUTEX_PROXY_GENL_VERSION);
+    // nest: family u8, proto u8, addr 4, port u16, addr 4, port u16: 6 attributes of 8 bytes
+    ASSERT_EQ(msg.size(), 20U + 4U + 6U * 8U);
+    EXPECT_EQ(read_u16(msg, 20), 4U + 6U * 8U);
+    EXPECT_EQ(read_u16(msg, 22), NLA_F_NESTED | MUTEX_A_FLOW);
+    const std::array<std::uint16_t, 6> types{MUTEX_FLOW_A_FAMILY,   MUTEX_FLOW_A_PROTO,
+                                             MUTEX_FLOW_A_SRC_ADDR, MUTEX_FLOW_A_SRC_PORT,
+                                             MUTEX_FLOW_A_DST_ADDR, MUTEX_FLOW_A_DST_PORT};
+    const std::array<std::uint16_t, 6> lengths{5, 5, 8, 6, 8, 6};
+    for (std::size_t i = 0; i < types.size(); ++i) {
+        EXPECT_EQ(read_u16(msg, 24 + i * 8), lengths.at(i)) << i;
+        EXPECT_EQ(read_u16(msg, 26 + i * 8), types.at(i)) << i;
+    }
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[28]), kAfInet);
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[36]), 17U);  // IPPROTO_UDP
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[44]), 10U);  // 10.0.0.2, network order
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[47]), 2U);
+    EXPECT_EQ(read_u16(msg, 52), 40000U);  // host order
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[60]), 127U);
+    EXPECT_EQ(read_u16(msg, 68), 12345U);
+}
+
+TEST(CodecFlows, EncodeGetOrigdstIpv6) {
+    RequestBuffer buf;
+    const FlowKey key{config::Protocol::tcp, {v6(2), 40000}, {v6(9), 443}};
+    const Message msg = encode_get_origdst(buf.bytes, kFamily, kSeq, key);
+    ASSERT_EQ(msg.size(), 20U + 4U + 4U * 8U + 2U * 20U);
+    EXPECT_EQ(read_u16(msg, 40), 20U);  // SRC_ADDR: 16 bytes
+    EXPECT_EQ(read_u16(msg, 42), MUTEX_FLOW_A_SRC_ADDR);
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[44]), 0x20U);
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[59]), 2U);
+}
+
+TEST(CodecFlows, EncodeGetOrigdstRefusesUnusableKeys) {
+    RequestBuffer buf;
+    const FlowKey good{config::Protocol::tcp, {v4(10, 0, 0, 2), 1}, {v4(10, 0, 0, 3), 2}};
+    FlowKey any = good;
+    any.protocol = config::Protocol::any;
+    EXPECT_THROW(encode_get_origdst(buf.bytes, kFamily, kSeq, any), std::invalid_argument);
+    FlowKey mixed = good;
+    mixed.destination.address = v6(1);
+    EXPECT_THROW(encode_get_origdst(buf.bytes, kFamily, kSeq, mixed), std::invalid_argument);
+    FlowKey zero = good;
+    zero.source.port = 0;
+    EXPECT_THROW(encode_get_origdst(buf.bytes, kFamily, kSeq, zero), std::invalid_argument);
+    zero = good;
+    zero.destination.port = 0;
+    EXPECT_THROW(encode_get_origdst(buf.bytes, kFamily, kSeq, zero), std::invalid_argument);
+    EXPECT_THROW(encode_get_origdst(std::span(buf.bytes).first(40), kFamily, kSeq, good),
+                 std::length_error);
+}
+
+TEST(CodecFlows, DecodeFlowsOfOneDumpMessage) {
+    const Bytes msg =
+        flows_message({nest_of(tcp4_flow()), nest_of(udp6_flow(), 17, MUTEX_ACTION_DNAT)});
+    EXPECT_EQ(decode_flows(as_msg(msg)), (std::vector<Flow>{tcp4_flow(), udp6_flow()}));
+    EXPECT_TRUE(decode_flows(as_msg(flows_message({}))).empty());
+}
+
+TEST(CodecFlows, DecodeFlowsIgnoresUnknownAttributes) {
+    MessageBuilder b(kFamily, NLM_F_MULTI, kSeq, kPort);
+    b.genl(MUTEX_CMD_GET_FLOWS).u64(MUTEX_A_MAX + 5, 1);
+    FlowNest nest = nest_of(tcp4_flow());
+    nest.unknown_inside = true;
+    nest.add(b);
+    EXPECT_EQ(decode_flows(as_msg(b.build())), std::vector<Flow>{tcp4_flow()});
+    // a nest holding only an unknown attribute lacks everything
+    MessageBuilder c(kFamily, NLM_F_MULTI, kSeq, kPort);
+    c.genl(MUTEX_CMD_GET_FLOWS).begin_nest(MUTEX_A_FLOW).u64(MUTEX_FLOW_A_MAX + 1, 9).end_nest();
+    EXPECT_THROW(decode_flows(as_msg(c.build())), ProtocolError);
+}
+
+TEST(CodecFlows, DecodeFlowLackingAnAttributeIsRefused) {
+    for (std::uint16_t attr = MUTEX_FLOW_A_FAMILY; attr <= MUTEX_FLOW_A_MAX; ++attr) {
+        FlowNest nest = nest_of(tcp4_flow());
+        nest.skip = attr;
+        EXPECT_THROW(decode_flows(as_msg(flows_message({nest}))), ProtocolError) << attr;
+    }
+    FlowNest nest = nest_of(tcp4_flow());
+    nest.skip = MUTEX_FLOW_A_ORIG_DST_PORT;
+    try {
+        decode_flows(as_msg(flows_message({nest})));
+    } catch (const ProtocolError& e) {
+        EXPECT_STREQ(e.what(), "protocol error: MUTEX_A_FLOW lacks MUTEX_FLOW_A_ORIG_DST_PORT");
+    }
+}
+
+TEST(CodecFlows, DecodeFlowWithWrongTypesOrValuesIsRefused) {
+    const auto refused = [](std::uint16_t attr, Bytes payload) {
+        FlowNest nest = nest_of(tcp4_flow());
+        nest.replace = attr;
+        nest.replacement = std::move(payload);
+        EXPECT_THROW(decode_flows(as_msg(flows_message({nest}))), ProtocolError) << attr;
+    };
+    const auto bytes = [](std::initializer_list<int> values) {
+        Bytes out;
+        for (const int v : values) {
+            out.push_back(static_cast<std::byte>(v));
+        }
+        return out;
+    };
+    refused(MUTEX_FLOW_A_FAMILY, bytes({7}));                    // not AF_INET/AF_INET6
+    refused(MUTEX_FLOW_A_FAMILY, bytes({kAfInet6}));             // IPv4 addresses for IPv6
+    refused(MUTEX_FLOW_A_FAMILY, bytes({2, 0}));                 // u16
+    refused(MUTEX_FLOW_A_PROTO, bytes({1}));                     // ICMP
+    refused(MUTEX_FLOW_A_SRC_ADDR, bytes({10, 0, 0}));           // 3 bytes
+    refused(MUTEX_FLOW_A_DST_ADDR, Bytes(16));                   // IPv6-sized for IPv4
+    refused(MUTEX_FLOW_A_ORIG_DST_ADDR, Bytes(5));               // 5 bytes
+    refused(MUTEX_FLOW_A_SRC_PORT, bytes({1, 0, 0, 0}));         // u32
+    refused(MUTEX_FLOW_A_ACTION, bytes({MUTEX_ACTION_BYPASS}));  // never tracked
+    refused(MUTEX_FLOW_A_ACTION, bytes({MUTEX_ACTION_DROP}));    // never tracked
+    refused(MUTEX_FLOW_A_ACTION, bytes({200}));                  // unknown
+    refused(MUTEX_FLOW_A_PKTS_ORIG, bytes({1, 0, 0, 0}));        // u32
+    refused(MUTEX_FLOW_A_IDLE_MS, bytes({1, 0}));                // u16
+    // the flow is not a nest
+    MessageBuilder b(kFamily, NLM_F_MULTI, kSeq, kPort);
+    b.genl(MUTEX_CMD_GET_FLOWS).attr(MUTEX_A_FLOW, bytes({1}));
+    EXPECT_THROW(decode_flows(as_msg(b.build())), ProtocolError);
+    // a truncated message
+    Bytes cut = flows_message({nest_of(tcp4_flow())});
+    cut.resize(cut.size() - 8);
+    const auto len = static_cast<std::uint32_t>(cut.size());
+    std::memcpy(cut.data(), &len, sizeof(len));
+    EXPECT_THROW(decode_flows(as_msg(cut)), ProtocolError);
+}
+
+TEST(CodecFlows, DecodeOrigdst) {
+    const Bytes one = flows_message({nest_of(tcp4_flow())}, MUTEX_CMD_GET_ORIGDST);
+    EXPECT_EQ(decode_origdst(as_msg(one)), tcp4_flow());
+    const Bytes none = flows_message({}, MUTEX_CMD_GET_ORIGDST);
+    EXPECT_THROW(decode_origdst(as_msg(none)), ProtocolError);
+    const Bytes two =
+        flows_message({nest_of(tcp4_flow()), nest_of(tcp4_flow())}, MUTEX_CMD_GET_ORIGDST);
+    EXPECT_THROW(decode_origdst(as_msg(two)), ProtocolError);
+    FlowNest bad = nest_of(tcp4_flow());
+    bad.skip = MUTEX_FLOW_A_ORIG_DST_ADDR;
+    EXPECT_THROW(decode_origdst(as_msg(flows_message({bad}, MUTEX_CMD_GET_ORIGDST))),
+                 ProtocolError);
+}
+
+TEST(CodecFlows, DecodeFlushFlows) {
+    MessageBuilder b(kFamily, 0, kSeq, kPort);
+    b.genl(MUTEX_CMD_FLUSH_FLOWS).u32(MUTEX_A_PAD, 0).u64(MUTEX_A_FLOW_COUNT, 1ULL << 40U);
+    EXPECT_EQ(decode_flush_flows(as_msg(b.build())), 1ULL << 40U);
+    MessageBuilder none(kFamily, 0, kSeq, kPort);
+    none.genl(MUTEX_CMD_FLUSH_FLOWS);
+    EXPECT_THROW(decode_flush_flows(as_msg(none.build())), ProtocolError);
+    MessageBuilder narrow(kFamily, 0, kSeq, kPort);
+    narrow.genl(MUTEX_CMD_FLUSH_FLOWS).u32(MUTEX_A_FLOW_COUNT, 3);
+    EXPECT_THROW(decode_flush_flows(as_msg(narrow.build())), ProtocolError);
+}
+
+// ----- a GET_FLOWS dump through the exchange, and the client's retry policy ---------------------
+
+TEST(FlowDump, SeveralMessagesAndTheInterruptedFlag) {
+    std::vector<Flow> flows;
+    Exchange exchange(kSeq, kPort, [&flows](const nlmsghdr& msg) {
+        auto part = decode_flows(msg);
+        flows.insert(flows.end(), part.begin(), part.end());
+    });
+    const Bytes first = flows_message({nest_of(tcp4_flow()), nest_of(tcp4_flow())});
+    Bytes second = flows_message({nest_of(udp6_flow(), 17, MUTEX_ACTION_DNAT)});
+    const std::uint16_t intr = NLM_F_MULTI | NLM_F_DUMP_INTR;
+    std::memcpy(second.data() + 6, &intr, sizeof(intr));
+    EXPECT_FALSE(exchange.process(first));
+    EXPECT_TRUE(exchange.process(test::datagram({second, test::done_message(kSeq, kPort)})));
+    EXPECT_TRUE(exchange.interrupted());
+    EXPECT_EQ(flows, (std::vector<Flow>{tcp4_flow(), tcp4_flow(), udp6_flow()}));
+}
+
+TEST(FlowDump, AMalformedFlowEndsTheDumpWithAProtocolError) {
+    Exchange exchange(kSeq, kPort,
+                      [](const nlmsghdr& msg) { static_cast<void>(decode_flows(msg)); });
+    FlowNest bad = nest_of(tcp4_flow());
+    bad.skip = MUTEX_FLOW_A_FAMILY;
+    EXPECT_THROW(exchange.process(flows_message({bad})), ProtocolError);
+}
+
+TEST(FlowDumpRetry, FirstConsistentDumpWins) {
+    int calls = 0;
+    const FlowDump dump = collect_flows(3, [&calls] {
+        ++calls;
+        return FlowDumpAttempt{{tcp4_flow()}, false};
+    });
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(dump, (FlowDump{{tcp4_flow()}, true, 1}));
+}
+
+TEST(FlowDumpRetry, RetriesWhileInterrupted) {
+    int calls = 0;
+    const FlowDump dump = collect_flows(3, [&calls] {
+        ++calls;
+        if (calls < 3) {
+            return FlowDumpAttempt{std::vector<Flow>(static_cast<std::size_t>(calls), tcp4_flow()),
+                                   true};
+        }
+        return FlowDumpAttempt{{udp6_flow()}, false};
+    });
+    EXPECT_EQ(calls, 3);
+    EXPECT_EQ(dump, (FlowDump{{udp6_flow()}, true, 3}));
+}
+
+TEST(FlowDumpRetry, NeverSettlingReturnsTheLastDumpFlagged) {
+    int calls = 0;
+    const FlowDump dump = collect_flows(kFlowDumpAttempts, [&calls] {
+        ++calls;
+        return FlowDumpAttempt{std::vector<Flow>(static_cast<std::size_t>(calls), tcp4_flow()),
+                               true};
+    });
+    EXPECT_EQ(calls, static_cast<int>(kFlowDumpAttempts));
+    EXPECT_FALSE(dump.consistent);
+    EXPECT_EQ(dump.attempts, kFlowDumpAttempts);
+    EXPECT_EQ(dump.flows.size(), kFlowDumpAttempts);
+    // zero attempts still dumps once
+    calls = 0;
+    EXPECT_EQ(collect_flows(0,
+                            [&calls] {
+                                ++calls;
+                                return FlowDumpAttempt{{}, true};
+                            })
+                  .attempts,
+              1U);
+    EXPECT_EQ(calls, 1);
+}
+
+TEST(FlowDumpRetry, ErrorsPropagate) {
+    EXPECT_THROW(collect_flows(3, []() -> FlowDumpAttempt { throw NetlinkError(EPERM); }),
+                 NetlinkError);
 }
 
 }  // namespace

@@ -377,6 +377,7 @@ struct ConfigReply {
     std::uint32_t rule_pool = 0;
     std::uint8_t action = MUTEX_ACTION_DNAT;
     bool port_max = true;
+    bool traffic_as_u32 = false;  // MUTEX_BACKEND_A_PKTS of the wrong size
 
     [[nodiscard]] Bytes build() const {
         MessageBuilder b(kFamily, 0, kSeq, kPort);
@@ -404,6 +405,12 @@ struct ConfigReply {
         b.u32(MUTEX_BACKEND_A_PAD, 0);
         b.u64(MUTEX_BACKEND_A_ACTIVE_FLOWS, 5);
         b.u64(MUTEX_BACKEND_A_TOTAL_FLOWS, 77);
+        if (traffic_as_u32) {
+            b.u32(MUTEX_BACKEND_A_PKTS, 1000);
+        } else {
+            b.u64(MUTEX_BACKEND_A_PKTS, 1000);
+        }
+        b.u64(MUTEX_BACKEND_A_BYTES, 1ULL << 33U);
         b.end_nest();
         b.end_nest();
         b.begin_nest(MUTEX_A_RULE);
@@ -434,7 +441,8 @@ TEST(GetConfig, DecodesReplyWithCounters) {
     EXPECT_EQ(be.weight, 2U);
     EXPECT_EQ(be.priority, 4U);
     EXPECT_EQ(be.state, config::BackendState::up);
-    EXPECT_EQ(s.counters, (std::vector<std::vector<BackendCounters>>{{{5, 77}}}));
+    EXPECT_EQ(s.counters,
+              (std::vector<std::vector<BackendCounters>>{{{5, 77, 1000, 1ULL << 33U}}}));
     ASSERT_EQ(s.config.rules.size(), 1U);
     EXPECT_EQ(s.config.rules[0].destination_ports, (config::PortRange{80, 81}));
     EXPECT_EQ(s.config.rules[0].action, config::Action::dnat);
@@ -475,6 +483,9 @@ TEST(GetConfig, MalformedRepliesAreRefused) {
     refused(r);
     r = {};
     r.port_max = false;
+    refused(r);
+    r = {};
+    r.traffic_as_u32 = true;
     refused(r);
 }
 

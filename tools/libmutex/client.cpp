@@ -3,13 +3,26 @@
 
 #include <linux/mutex_proxy.h>
 
+#include <iterator>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libmutex/error.hpp"
 
 namespace mutex {
+
+FlowDump collect_flows(unsigned attempts, const std::function<FlowDumpAttempt()>& dump_once) {
+    FlowDump dump;
+    do {
+        FlowDumpAttempt attempt = dump_once();
+        ++dump.attempts;
+        dump.flows = std::move(attempt.flows);
+        dump.consistent = !attempt.interrupted;
+    } while (!dump.consistent && dump.attempts < attempts);
+    return dump;
+}
 
 Client::Client() : family_(resolve_family(channel_, MUTEX_PROXY_GENL_NAME)) {}
 
@@ -83,6 +96,46 @@ ConfigSnapshot Client::get_config(const InterfaceNames& names) {
             return encode_get_config(buf, family_.id, seq);
         },
         [&names](const nlmsghdr& msg) { return decode_config(msg, names); });
+}
+
+FlowDump Client::flows(unsigned attempts) {
+    FlowDump dump = collect_flows(attempts, [this] {
+        RequestBuffer request;
+        const std::uint32_t seq = channel_.next_seq();
+        const Message msg = encode_get_flows(request.bytes, family_.id, seq);
+        FlowDumpAttempt attempt;
+        const DumpResult result = run_dump(channel_, msg, seq, [&](const nlmsghdr& reply) {
+            if (reply.nlmsg_type != family_.id) {
+                throw ProtocolError("unexpected message type " + std::to_string(reply.nlmsg_type) +
+                                    " in GET_FLOWS reply");
+            }
+            auto part = decode_flows(reply);
+            attempt.flows.insert(attempt.flows.end(), std::make_move_iterator(part.begin()),
+                                 std::make_move_iterator(part.end()));
+        });
+        attempt.interrupted = result.interrupted;
+        return attempt;
+    });
+    warning_.clear();
+    return dump;
+}
+
+Flow Client::origdst(const FlowKey& key) {
+    return transact<Flow>(
+        "GET_ORIGDST",
+        [this, &key](MutableBuffer buf, std::uint32_t seq) {
+            return encode_get_origdst(buf, family_.id, seq, key);
+        },
+        [](const nlmsghdr& msg) { return decode_origdst(msg); });
+}
+
+std::uint64_t Client::flush_flows() {
+    return transact<std::uint64_t>(
+        "FLUSH_FLOWS",
+        [this](MutableBuffer buf, std::uint32_t seq) {
+            return encode_flush_flows(buf, family_.id, seq);
+        },
+        [](const nlmsghdr& msg) { return decode_flush_flows(msg); });
 }
 
 }  // namespace mutex

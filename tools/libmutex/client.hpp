@@ -4,12 +4,38 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "libmutex/codec.hpp"
 #include "libmutex/netlink.hpp"
 
 namespace mutex {
+
+/// What a GET_FLOWS dump collected: every flow of the last attempt, and whether that attempt
+/// was consistent (no NLM_F_DUMP_INTR: the table did not change while it was dumped).
+struct FlowDump {
+    std::vector<Flow> flows;
+    bool consistent = true;
+    unsigned attempts = 0;  // dumps made, 1 when the first was consistent
+
+    bool operator==(const FlowDump&) const = default;
+};
+
+/// How many dumps Client::flows() makes at most before it settles for an inconsistent one.
+inline constexpr unsigned kFlowDumpAttempts = 3;
+
+/// One dump: the flows it returned, and whether it carried NLM_F_DUMP_INTR.
+struct FlowDumpAttempt {
+    std::vector<Flow> flows;
+    bool interrupted = false;
+};
+
+/// Runs `dump_once` until one attempt is not interrupted, at most `attempts` times (at least
+/// once). Returns the last attempt's flows; consistent is false if every attempt was interrupted.
+/// Pure retry policy, unit-tested without a socket.
+FlowDump collect_flows(unsigned attempts, const std::function<FlowDumpAttempt()>& dump_once);
 
 class Client {
 public:
@@ -36,6 +62,19 @@ public:
     /// MUTEX_CMD_GET_CONFIG: generation, configuration and backend counters. Interface indexes
     /// are named through `names` (the decimal index when it has no name for one).
     ConfigSnapshot get_config(const InterfaceNames& names = {});
+
+    /// MUTEX_CMD_GET_FLOWS: every flow of the namespace's connection table, from a dump of as
+    /// many messages as it takes. A busy table may change during the dump (NLM_F_DUMP_INTR: a
+    /// flow missing or listed twice); then the dump is repeated, up to `attempts` times, and the
+    /// last one is returned with consistent == false if none was clean.
+    FlowDump flows(unsigned attempts = kFlowDumpAttempts);
+    /// MUTEX_CMD_GET_ORIGDST: the flow a proxy sees as `key` (post-NAT 5-tuple). Throws
+    /// NetlinkError(ENOENT) with the kernel's message when no steered flow has that 5-tuple,
+    /// std::invalid_argument for an unusable key (nothing is sent).
+    Flow origdst(const FlowKey& key);
+    /// MUTEX_CMD_FLUSH_FLOWS: empties the connection table; returns how many flows it held.
+    /// Throws NetlinkError(EPERM) without CAP_NET_ADMIN over the network namespace.
+    std::uint64_t flush_flows();
 
     /// The kernel's extended-ack warning on the last successful request, usually empty.
     [[nodiscard]] const std::string& warning() const noexcept { return warning_; }

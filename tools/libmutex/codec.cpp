@@ -27,7 +27,8 @@ const std::byte* bytes_of(const nlmsghdr& msg) noexcept {
 // ----- encoding --------------------------------------------------------------------------------
 
 nlmsghdr* start_message(MutableBuffer buffer, std::uint16_t type, std::uint32_t seq,
-                        std::uint8_t cmd, std::uint8_t version) {
+                        std::uint8_t cmd, std::uint8_t version,
+                        std::uint16_t flags = NLM_F_REQUEST | NLM_F_ACK) {
     if (reinterpret_cast<std::uintptr_t>(buffer.data()) % alignof(nlmsghdr) != 0) {
         throw std::invalid_argument("netlink request buffer is not aligned");
     }
@@ -36,7 +37,7 @@ nlmsghdr* start_message(MutableBuffer buffer, std::uint16_t type, std::uint32_t 
     }
     nlmsghdr* nlh = mnl_nlmsg_put_header(buffer.data());
     nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    nlh->nlmsg_flags = flags;
     nlh->nlmsg_seq = seq;
     auto* genl = static_cast<genlmsghdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
     genl->cmd = cmd;
@@ -456,6 +457,12 @@ void decode_backend(const nlattr& nest, cfg::Backend& backend, BackendCounters& 
             case MUTEX_BACKEND_A_TOTAL_FLOWS:
                 counters.total_flows = get_u64(attr, "MUTEX_BACKEND_A_TOTAL_FLOWS");
                 break;
+            case MUTEX_BACKEND_A_PKTS:
+                counters.pkts = get_u64(attr, "MUTEX_BACKEND_A_PKTS");
+                break;
+            case MUTEX_BACKEND_A_BYTES:
+                counters.bytes = get_u64(attr, "MUTEX_BACKEND_A_BYTES");
+                break;
             default:
                 break;  // MUTEX_BACKEND_A_PAD, or newer
         }
@@ -691,6 +698,131 @@ cfg::Rule decode_rule(const nlattr& nest, const cfg::Config& config, const Inter
     return rule;
 }
 
+// ----- connection table ------------------------------------------------------------------------
+
+std::uint8_t protocol_number(cfg::Protocol protocol) {
+    switch (protocol) {
+        case cfg::Protocol::tcp:
+            return IPPROTO_TCP;
+        case cfg::Protocol::udp:
+            return IPPROTO_UDP;
+        case cfg::Protocol::any:
+            break;
+    }
+    throw std::invalid_argument("a flow's protocol is tcp or udp");
+}
+
+/// A flow of a reply, attribute by attribute, before its addresses are checked against its
+/// family.
+struct RawFlow {
+    Flow flow;
+    std::optional<std::uint8_t> af;
+    const nlattr* src_addr = nullptr;
+    const nlattr* dst_addr = nullptr;
+    const nlattr* orig_dst_addr = nullptr;
+    std::optional<std::uint16_t> src_port, dst_port, orig_dst_port;
+    std::optional<std::uint8_t> proto, action;
+    std::optional<std::uint64_t> pkts_orig, bytes_orig, pkts_reply, bytes_reply, age_ms, idle_ms;
+};
+
+template <typename T>
+T required(const std::optional<T>& value, std::string_view name) {
+    require(value.has_value(), "MUTEX_A_FLOW", name);
+    return *value;
+}
+
+config::Address required_address(const nlattr* attr, cfg::Family family, std::string_view name) {
+    require(attr != nullptr, "MUTEX_A_FLOW", name);
+    return {family, get_address(*attr, family, name)};
+}
+
+Flow decode_flow(const nlattr& nest) {
+    constexpr std::string_view what = "MUTEX_A_FLOW";
+    RawFlow raw;
+    for_each_attr(nested_payload(nest, what), what, [&raw](const nlattr& attr) {
+        switch (mnl_attr_get_type(&attr)) {
+            case MUTEX_FLOW_A_FAMILY:
+                raw.af = get_u8(attr, "MUTEX_FLOW_A_FAMILY");
+                break;
+            case MUTEX_FLOW_A_PROTO:
+                raw.proto = get_u8(attr, "MUTEX_FLOW_A_PROTO");
+                break;
+            case MUTEX_FLOW_A_SRC_ADDR:
+                raw.src_addr = &attr;
+                break;
+            case MUTEX_FLOW_A_SRC_PORT:
+                raw.src_port = get_u16(attr, "MUTEX_FLOW_A_SRC_PORT");
+                break;
+            case MUTEX_FLOW_A_DST_ADDR:
+                raw.dst_addr = &attr;
+                break;
+            case MUTEX_FLOW_A_DST_PORT:
+                raw.dst_port = get_u16(attr, "MUTEX_FLOW_A_DST_PORT");
+                break;
+            case MUTEX_FLOW_A_ORIG_DST_ADDR:
+                raw.orig_dst_addr = &attr;
+                break;
+            case MUTEX_FLOW_A_ORIG_DST_PORT:
+                raw.orig_dst_port = get_u16(attr, "MUTEX_FLOW_A_ORIG_DST_PORT");
+                break;
+            case MUTEX_FLOW_A_ACTION:
+                raw.action = get_u8(attr, "MUTEX_FLOW_A_ACTION");
+                break;
+            case MUTEX_FLOW_A_PKTS_ORIG:
+                raw.pkts_orig = get_u64(attr, "MUTEX_FLOW_A_PKTS_ORIG");
+                break;
+            case MUTEX_FLOW_A_BYTES_ORIG:
+                raw.bytes_orig = get_u64(attr, "MUTEX_FLOW_A_BYTES_ORIG");
+                break;
+            case MUTEX_FLOW_A_PKTS_REPLY:
+                raw.pkts_reply = get_u64(attr, "MUTEX_FLOW_A_PKTS_REPLY");
+                break;
+            case MUTEX_FLOW_A_BYTES_REPLY:
+                raw.bytes_reply = get_u64(attr, "MUTEX_FLOW_A_BYTES_REPLY");
+                break;
+            case MUTEX_FLOW_A_AGE_MS:
+                raw.age_ms = get_u64(attr, "MUTEX_FLOW_A_AGE_MS");
+                break;
+            case MUTEX_FLOW_A_IDLE_MS:
+                raw.idle_ms = get_u64(attr, "MUTEX_FLOW_A_IDLE_MS");
+                break;
+            default:
+                break;  // MUTEX_FLOW_A_PAD, or newer
+        }
+    });
+    Flow& flow = raw.flow;
+    const cfg::Family family =
+        family_of(required(raw.af, "MUTEX_FLOW_A_FAMILY"), "MUTEX_FLOW_A_FAMILY");
+    const std::uint8_t proto = required(raw.proto, "MUTEX_FLOW_A_PROTO");
+    if (proto == IPPROTO_TCP) {
+        flow.protocol = cfg::Protocol::tcp;
+    } else if (proto == IPPROTO_UDP) {
+        flow.protocol = cfg::Protocol::udp;
+    } else {
+        throw ProtocolError("MUTEX_FLOW_A_PROTO: unknown protocol " + std::to_string(proto));
+    }
+    flow.source = {required_address(raw.src_addr, family, "MUTEX_FLOW_A_SRC_ADDR"),
+                   required(raw.src_port, "MUTEX_FLOW_A_SRC_PORT")};
+    flow.original_destination = {
+        required_address(raw.orig_dst_addr, family, "MUTEX_FLOW_A_ORIG_DST_ADDR"),
+        required(raw.orig_dst_port, "MUTEX_FLOW_A_ORIG_DST_PORT")};
+    flow.destination = {required_address(raw.dst_addr, family, "MUTEX_FLOW_A_DST_ADDR"),
+                        required(raw.dst_port, "MUTEX_FLOW_A_DST_PORT")};
+    const std::uint8_t action = required(raw.action, "MUTEX_FLOW_A_ACTION");
+    if (action != MUTEX_ACTION_REDIRECT && action != MUTEX_ACTION_DNAT) {
+        throw ProtocolError("MUTEX_FLOW_A_ACTION: " + std::to_string(action) +
+                            " is not redirect or dnat");
+    }
+    flow.action = enum_value(action, cfg::kActionNames, "MUTEX_FLOW_A_ACTION");
+    flow.pkts_orig = required(raw.pkts_orig, "MUTEX_FLOW_A_PKTS_ORIG");
+    flow.bytes_orig = required(raw.bytes_orig, "MUTEX_FLOW_A_BYTES_ORIG");
+    flow.pkts_reply = required(raw.pkts_reply, "MUTEX_FLOW_A_PKTS_REPLY");
+    flow.bytes_reply = required(raw.bytes_reply, "MUTEX_FLOW_A_BYTES_REPLY");
+    flow.age_ms = required(raw.age_ms, "MUTEX_FLOW_A_AGE_MS");
+    flow.idle_ms = required(raw.idle_ms, "MUTEX_FLOW_A_IDLE_MS");
+    return flow;
+}
+
 }  // namespace
 
 // ----- tables ----------------------------------------------------------------------------------
@@ -810,12 +942,22 @@ Info decode_info(const nlmsghdr& msg) {
 Stats decode_stats(const nlmsghdr& msg) {
     constexpr std::string_view what = "GET_STATS reply";
     std::optional<Stats> stats;
+    std::optional<std::uint64_t> flow_count;
     for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        if (mnl_attr_get_type(&attr) == MUTEX_A_STATS) {
-            stats = decode_stats_nest(attr);
+        switch (mnl_attr_get_type(&attr)) {
+            case MUTEX_A_STATS:
+                stats = decode_stats_nest(attr);
+                break;
+            case MUTEX_A_FLOW_COUNT:
+                flow_count = get_u64(attr, "MUTEX_A_FLOW_COUNT");
+                break;
+            default:
+                break;
         }
     });
     require(stats.has_value(), what, "MUTEX_A_STATS");
+    require(flow_count.has_value(), what, "MUTEX_A_FLOW_COUNT");
+    stats->flow_count = *flow_count;
     return *stats;
 }
 
@@ -907,6 +1049,80 @@ ConfigSnapshot decode_config(const nlmsghdr& msg, const InterfaceNames& names) {
         snapshot.config.rules.push_back(decode_rule(*rule, snapshot.config, names));
     }
     return snapshot;
+}
+
+// ----- connection table ------------------------------------------------------------------------
+
+Message encode_get_flows(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
+    return finish_message(start_message(buffer, family, seq, MUTEX_CMD_GET_FLOWS,
+                                        MUTEX_PROXY_GENL_VERSION, NLM_F_REQUEST | NLM_F_DUMP));
+}
+
+Message encode_get_origdst(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
+                           const FlowKey& key) {
+    const std::uint8_t proto = protocol_number(key.protocol);
+    if (key.source.address.family != key.destination.address.family) {
+        throw std::invalid_argument("source and destination addresses of different families");
+    }
+    if (key.source.port == 0 || key.destination.port == 0) {
+        throw std::invalid_argument("port 0 in a flow's 5-tuple");
+    }
+    const cfg::Family af = key.source.address.family;
+    nlmsghdr* nlh =
+        start_message(buffer, family, seq, MUTEX_CMD_GET_ORIGDST, MUTEX_PROXY_GENL_VERSION);
+    ConfigEncoder enc(nlh, buffer.size());
+    nlattr* nest = enc.nest(MUTEX_A_FLOW);
+    enc.u8(MUTEX_FLOW_A_FAMILY, af_of(af));
+    enc.u8(MUTEX_FLOW_A_PROTO, proto);
+    enc.bytes(MUTEX_FLOW_A_SRC_ADDR, key.source.address.bytes.data(), address_length(af));
+    enc.u16(MUTEX_FLOW_A_SRC_PORT, key.source.port);
+    enc.bytes(MUTEX_FLOW_A_DST_ADDR, key.destination.address.bytes.data(), address_length(af));
+    enc.u16(MUTEX_FLOW_A_DST_PORT, key.destination.port);
+    enc.end(nest);
+    return finish_message(nlh);
+}
+
+Message encode_flush_flows(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
+    return finish_message(
+        start_message(buffer, family, seq, MUTEX_CMD_FLUSH_FLOWS, MUTEX_PROXY_GENL_VERSION));
+}
+
+std::vector<Flow> decode_flows(const nlmsghdr& msg) {
+    constexpr std::string_view what = "GET_FLOWS reply";
+    std::vector<Flow> flows;
+    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
+        if (mnl_attr_get_type(&attr) == MUTEX_A_FLOW) {
+            flows.push_back(decode_flow(attr));
+        }
+    });
+    return flows;
+}
+
+Flow decode_origdst(const nlmsghdr& msg) {
+    constexpr std::string_view what = "GET_ORIGDST reply";
+    std::optional<Flow> flow;
+    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
+        if (mnl_attr_get_type(&attr) == MUTEX_A_FLOW) {
+            if (flow) {
+                throw ProtocolError(str(what) + ": more than one MUTEX_A_FLOW");
+            }
+            flow = decode_flow(attr);
+        }
+    });
+    require(flow.has_value(), what, "MUTEX_A_FLOW");
+    return *flow;
+}
+
+std::uint64_t decode_flush_flows(const nlmsghdr& msg) {
+    constexpr std::string_view what = "FLUSH_FLOWS reply";
+    std::optional<std::uint64_t> count;
+    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
+        if (mnl_attr_get_type(&attr) == MUTEX_A_FLOW_COUNT) {
+            count = get_u64(attr, "MUTEX_A_FLOW_COUNT");
+        }
+    });
+    require(count.has_value(), what, "MUTEX_A_FLOW_COUNT");
+    return *count;
 }
 
 // ----- generic netlink controller --------------------------------------------------------------

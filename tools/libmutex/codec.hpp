@@ -55,10 +55,11 @@ struct alignas(nlmsghdr) RequestBuffer {
 /// Module parameters (MUTEX_A_PARAMS). In a request only the fields that are set are sent; in
 /// a reply the module reports every parameter.
 struct Params {
-    std::optional<std::uint32_t> enable_batching;  // perf_enable_batching
-    std::optional<std::uint32_t> batch_size;       // perf_batch_size
-    std::optional<std::uint32_t> cache_size;       // perf_cache_size
-    std::optional<std::uint32_t> max_conns;        // max_conns
+    std::optional<std::uint32_t> enable_batching;    // perf_enable_batching
+    std::optional<std::uint32_t> batch_size;         // perf_batch_size
+    std::optional<std::uint32_t> cache_size;         // perf_cache_size
+    std::optional<std::uint32_t> max_conns;          // max_conns
+    std::optional<std::uint32_t> enable_accounting;  // perf_enable_accounting (API version 3)
 
     bool operator==(const Params&) const = default;
 };
@@ -75,6 +76,8 @@ inline constexpr std::array kParamFields{
     ParamField{"perf_batch_size", MUTEX_PARAM_A_BATCH_SIZE, &Params::batch_size},
     ParamField{"perf_cache_size", MUTEX_PARAM_A_CACHE_SIZE, &Params::cache_size},
     ParamField{"max_conns", MUTEX_PARAM_A_MAX_CONNS, &Params::max_conns},
+    ParamField{"perf_enable_accounting", MUTEX_PARAM_A_ENABLE_ACCOUNTING,
+               &Params::enable_accounting},
 };
 
 /// The parameter called `name` (sysfs name), or nullptr.
@@ -82,7 +85,8 @@ const ParamField* find_param(std::string_view name) noexcept;
 /// "perf_enable_batching, perf_batch_size, ..." for error messages.
 std::string param_names();
 
-/// One namespace's counters (MUTEX_A_STATS), in UAPI order.
+/// One namespace's counters (MUTEX_A_STATS), in UAPI order, and the number of flows in its
+/// connection table (MUTEX_A_FLOW_COUNT, beside the nest: a gauge, not a counter).
 struct Stats {
     std::uint64_t pkts_seen{};
     std::uint64_t pkts_steered{};
@@ -99,6 +103,8 @@ struct Stats {
     std::uint64_t batch_flushes{};
     std::uint64_t events_sent{};
     std::uint64_t events_lost{};
+    std::uint64_t bytes_steered{};  // API version 3
+    std::uint64_t flow_count{};     // MUTEX_A_FLOW_COUNT, API version 3
 
     bool operator==(const Stats&) const = default;
 };
@@ -126,7 +132,11 @@ inline constexpr std::array kStatFields{
     StatField{"batch_flushes", MUTEX_STATS_A_BATCH_FLUSHES, &Stats::batch_flushes},
     StatField{"events_sent", MUTEX_STATS_A_EVENTS_SENT, &Stats::events_sent},
     StatField{"events_lost", MUTEX_STATS_A_EVENTS_LOST, &Stats::events_lost},
+    StatField{"bytes_steered", MUTEX_STATS_A_BYTES_STEERED, &Stats::bytes_steered},
 };
+
+/// The name of Stats::flow_count in human and JSON output.
+inline constexpr std::string_view kFlowCountName = "flow_count";
 
 struct FeatureBit {
     std::string_view name;
@@ -142,6 +152,7 @@ inline constexpr std::array kFeatureBits{
     FeatureBit{"hooks_ipv6", MUTEX_FEATURE_HOOKS_IPV6},
     FeatureBit{"config", MUTEX_FEATURE_CONFIG},
     FeatureBit{"cgroup", MUTEX_FEATURE_CGROUP},
+    FeatureBit{"flows", MUTEX_FEATURE_FLOWS},
 };
 
 /// Names of the bits set in `features`, in bit order; an unknown bit N is named "bit<N>".
@@ -173,7 +184,8 @@ Message encode_set_params(MutableBuffer buffer, std::uint16_t family, std::uint3
 
 /// Decodes a GET_INFO reply. Every attribute the header lists for it is mandatory.
 Info decode_info(const nlmsghdr& msg);
-/// Decodes a GET_STATS reply. MUTEX_A_STATS and every counter of this API version are mandatory.
+/// Decodes a GET_STATS reply. MUTEX_A_STATS, every counter of this API version and
+/// MUTEX_A_FLOW_COUNT are mandatory.
 Stats decode_stats(const nlmsghdr& msg);
 /// Decodes a SET_PARAMS reply (MUTEX_A_PARAMS with every parameter).
 Params decode_params(const nlmsghdr& msg);
@@ -192,6 +204,8 @@ using InterfaceNames = std::function<std::optional<std::string>(std::uint32_t)>;
 struct BackendCounters {
     std::uint64_t active_flows{};  // MUTEX_BACKEND_A_ACTIVE_FLOWS
     std::uint64_t total_flows{};   // MUTEX_BACKEND_A_TOTAL_FLOWS
+    std::uint64_t pkts{};          // MUTEX_BACKEND_A_PKTS (API version 3), both directions
+    std::uint64_t bytes{};         // MUTEX_BACKEND_A_BYTES (API version 3)
 
     bool operator==(const BackendCounters&) const = default;
 };
@@ -228,6 +242,65 @@ std::uint64_t decode_set_config(const nlmsghdr& msg);
 /// backend's port and a rule's action; values outside the UAPI's ranges, an address of the wrong
 /// length, a rule pool index out of range are ProtocolErrors. Unknown attributes are ignored.
 ConfigSnapshot decode_config(const nlmsghdr& msg, const InterfaceNames& names);
+
+// ---------------------------------------------------------------------------------------------
+// Connection table (API version 3): GET_FLOWS, GET_ORIGDST, FLUSH_FLOWS
+// ---------------------------------------------------------------------------------------------
+
+/// An address and a port (host byte order).
+struct Endpoint {
+    config::Address address;
+    std::uint16_t port{};
+
+    bool operator==(const Endpoint&) const = default;
+};
+
+/// One steered flow of the connection table (MUTEX_A_FLOW in a reply).
+struct Flow {
+    config::Protocol protocol = config::Protocol::tcp;  // tcp or udp
+    Endpoint source;                                    // the client
+    Endpoint original_destination;                      // what the client asked for, before NAT
+    Endpoint destination;  // where it was steered: local port or backend (after NAT)
+    config::Action action = config::Action::redirect;  // redirect or dnat
+    std::uint64_t pkts_orig{};                         // client -> destination
+    std::uint64_t bytes_orig{};                        // (IP length)
+    std::uint64_t pkts_reply{};                        // destination -> client
+    std::uint64_t bytes_reply{};
+    std::uint64_t age_ms{};   // since the flow began
+    std::uint64_t idle_ms{};  // since its last accounted packet
+
+    bool operator==(const Flow&) const = default;
+};
+
+/// A connection as a proxy sees it, for GET_ORIGDST: its peer (source) and its own address and
+/// port (destination), i.e. after NAT. Both addresses of one family, both ports non-zero.
+struct FlowKey {
+    config::Protocol protocol = config::Protocol::tcp;  // tcp or udp
+    Endpoint source;
+    Endpoint destination;
+
+    bool operator==(const FlowKey&) const = default;
+};
+
+/// MUTEX_CMD_GET_FLOWS as a dump: NLM_F_REQUEST | NLM_F_DUMP (no NLM_F_ACK: a dump ends with
+/// NLMSG_DONE), no attributes.
+Message encode_get_flows(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq);
+/// MUTEX_CMD_GET_ORIGDST with `key` in a MUTEX_A_FLOW nest. Throws std::invalid_argument for a
+/// protocol other than tcp/udp, addresses of two families or a port 0.
+Message encode_get_origdst(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
+                           const FlowKey& key);
+/// MUTEX_CMD_FLUSH_FLOWS (no attributes).
+Message encode_flush_flows(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq);
+
+/// Decodes one message of a GET_FLOWS dump: every MUTEX_A_FLOW in it, in order (none is fine).
+/// In a flow every attribute the UAPI lists for replies is mandatory; a family other than
+/// AF_INET/AF_INET6, an address of the wrong length, a protocol other than TCP/UDP, an action
+/// other than redirect/dnat are ProtocolErrors. Ports may be 0 (UDP allows it).
+std::vector<Flow> decode_flows(const nlmsghdr& msg);
+/// Decodes a GET_ORIGDST reply: exactly one MUTEX_A_FLOW.
+Flow decode_origdst(const nlmsghdr& msg);
+/// Decodes a FLUSH_FLOWS reply: MUTEX_A_FLOW_COUNT (mandatory), the number of flows removed.
+std::uint64_t decode_flush_flows(const nlmsghdr& msg);
 
 // ---------------------------------------------------------------------------------------------
 // Generic netlink controller: family lookup

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "libmutex/config.hpp"
+
 namespace mutex::format {
 
 namespace {
@@ -28,6 +30,33 @@ std::vector<Row> param_rows(const Params& params) {
         }
     }
     return rows;
+}
+
+std::string two_digits(std::uint64_t n) {
+    return (n < 10 ? "0" : "") + std::to_string(n);
+}
+
+/// Rows of cells as columns aligned on the widest cell, two blanks apart; the last column is not
+/// padded.
+std::string grid(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> widths;
+    for (const auto& row : rows) {
+        widths.resize(std::max(widths.size(), row.size()));
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            out += row[i];
+            if (i + 1 < row.size()) {
+                out.append(widths[i] - row[i].size() + 2, ' ');
+            }
+        }
+        out += '\n';
+    }
+    return out;
 }
 
 }  // namespace
@@ -66,6 +95,35 @@ Json to_json(const Stats& stats) {
     Json json = Json::object();
     for (const auto& field : kStatFields) {
         json[std::string(field.name)] = stats.*field.member;
+    }
+    json[std::string(kFlowCountName)] = stats.flow_count;
+    return json;
+}
+
+Json to_json(const Flow& flow) {
+    Json json = Json::object();
+    json["family"] = flow.source.address.family == config::Family::ipv4 ? "ipv4" : "ipv6";
+    json["protocol"] = config::to_string(flow.protocol);
+    json["src_addr"] = config::to_string(flow.source.address);
+    json["src_port"] = flow.source.port;
+    json["orig_dst_addr"] = config::to_string(flow.original_destination.address);
+    json["orig_dst_port"] = flow.original_destination.port;
+    json["dst_addr"] = config::to_string(flow.destination.address);
+    json["dst_port"] = flow.destination.port;
+    json["action"] = config::to_string(flow.action);
+    json["pkts_orig"] = flow.pkts_orig;
+    json["bytes_orig"] = flow.bytes_orig;
+    json["pkts_reply"] = flow.pkts_reply;
+    json["bytes_reply"] = flow.bytes_reply;
+    json["age_ms"] = flow.age_ms;
+    json["idle_ms"] = flow.idle_ms;
+    return json;
+}
+
+Json to_json(const std::vector<Flow>& flows) {
+    Json json = Json::array();
+    for (const auto& flow : flows) {
+        json.push_back(to_json(flow));
     }
     return json;
 }
@@ -108,7 +166,53 @@ std::string human(const Stats& stats) {
     for (const auto& field : kStatFields) {
         rows.emplace_back(field.name, std::to_string(stats.*field.member));
     }
+    rows.emplace_back(kFlowCountName, std::to_string(stats.flow_count));
     return table(rows);
+}
+
+std::string endpoint(const Endpoint& endpoint) {
+    const std::string address = config::to_string(endpoint.address);
+    const std::string port = std::to_string(endpoint.port);
+    if (endpoint.address.family == config::Family::ipv6) {
+        return "[" + address + "]:" + port;
+    }
+    return address + ":" + port;
+}
+
+std::string duration(std::uint64_t ms) {
+    constexpr std::uint64_t kSecond = 1000;
+    constexpr std::uint64_t kMinute = 60 * kSecond;
+    constexpr std::uint64_t kHour = 60 * kMinute;
+    constexpr std::uint64_t kDay = 24 * kHour;
+    if (ms < 10 * kSecond) {
+        return std::to_string(ms / kSecond) + "." + std::to_string(ms % kSecond / 100) + "s";
+    }
+    if (ms < kMinute) {
+        return std::to_string(ms / kSecond) + "s";
+    }
+    if (ms < kHour) {
+        return std::to_string(ms / kMinute) + "m" + two_digits(ms % kMinute / kSecond) + "s";
+    }
+    if (ms < kDay) {
+        return std::to_string(ms / kHour) + "h" + two_digits(ms % kHour / kMinute) + "m";
+    }
+    return std::to_string(ms / kDay) + "d" + two_digits(ms % kDay / kHour) + "h";
+}
+
+std::string human(const std::vector<Flow>& flows) {
+    std::vector<std::vector<std::string>> rows{{"PROTO", "SOURCE", "ORIG-DST", "STEERED-TO",
+                                                "ACTION", "PKTS-ORIG", "BYTES-ORIG", "PKTS-REPLY",
+                                                "BYTES-REPLY", "AGE", "IDLE"}};
+    rows.reserve(flows.size() + 1);
+    for (const auto& flow : flows) {
+        rows.push_back({std::string(config::to_string(flow.protocol)), endpoint(flow.source),
+                        endpoint(flow.original_destination), endpoint(flow.destination),
+                        std::string(config::to_string(flow.action)), std::to_string(flow.pkts_orig),
+                        std::to_string(flow.bytes_orig), std::to_string(flow.pkts_reply),
+                        std::to_string(flow.bytes_reply), duration(flow.age_ms),
+                        duration(flow.idle_ms)});
+    }
+    return grid(rows);
 }
 
 std::string human(const Info& info) {

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,8 +31,15 @@ std::string json_line(const Json& json);
 
 /// {"perf_enable_batching": 1, ...}: the parameters that are set, in UAPI order.
 Json to_json(const Params& params);
-/// {"pkts_seen": 12, ...}: every counter, in UAPI order.
+/// {"pkts_seen": 12, ..., "flow_count": 3}: every counter, in UAPI order, then the flow count.
 Json to_json(const Stats& stats);
+/// {"family": "ipv4", "protocol": "tcp", "src_addr", "src_port", "orig_dst_addr",
+///  "orig_dst_port", "dst_addr", "dst_port", "action": "redirect", "pkts_orig", "bytes_orig",
+///  "pkts_reply", "bytes_reply", "age_ms", "idle_ms"}: the keys are the UAPI's MUTEX_FLOW_A_*
+/// names; addresses as text ("10.0.0.2", "2001:db8::1"), ports and counters as numbers.
+Json to_json(const Flow& flow);
+/// [{...}, ...]: every flow, in the order given.
+Json to_json(const std::vector<Flow>& flows);
 /// {"version": "0.1.0", "api_version": 1, "features": ["netns", ...], "netns_cookie": N,
 ///  "params": {...}}
 Json to_json(const Info& info);
@@ -42,8 +51,16 @@ Json version_to_json(std::string_view tool_version, const std::optional<Info>& m
 
 /// "perf_enable_batching  1\n..." (unset parameters are left out).
 std::string human(const Params& params);
-/// "pkts_seen  12\n..." with every counter.
+/// "pkts_seen  12\n..." with every counter, then "flow_count  N".
 std::string human(const Stats& stats);
+/// "10.0.0.2:40000", "[2001:db8::1]:26656".
+std::string endpoint(const Endpoint& endpoint);
+/// A duration for people: "0.3s" (under 10 s, one decimal), "42s", "5m03s", "2h05m", "3d04h".
+std::string duration(std::uint64_t ms);
+/// The flows as a table with a header line: PROTO SOURCE ORIG-DST STEERED-TO ACTION PKTS-ORIG
+/// BYTES-ORIG PKTS-REPLY BYTES-REPLY AGE IDLE (ORIG: client -> destination, REPLY: back),
+/// columns aligned, no trailing blanks; the header alone when there is no flow.
+std::string human(const std::vector<Flow>& flows);
 /// version, api_version, features (comma-separated, "none"), netns_cookie, then "params:" and
 /// the parameters indented by two.
 std::string human(const Info& info);

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "mutexctl/cli.hpp"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <exception>
 #include <sstream>
 #include <string>
@@ -25,12 +31,22 @@ Outcome usage_error(const std::string& message) {
     return {kExitUsage, {}, "mutexctl: " + message + "\nRun 'mutexctl --help' for usage.\n"};
 }
 
+bool uses_flows(Command command) {
+    return command == Command::flows || command == Command::flows_flush ||
+           command == Command::origdst;
+}
+
 std::string message_for(const mutex::NetlinkError& e, Command command) {
     if (command == Command::params_set && e.error() == EPERM && e.kernel_message().empty()) {
         return std::string(e.what()) + " (needs CAP_NET_ADMIN in the initial user namespace)";
     }
-    if (command == Command::config_apply && e.error() == EPERM && e.kernel_message().empty()) {
+    if ((command == Command::config_apply || command == Command::flows_flush) &&
+        e.error() == EPERM && e.kernel_message().empty()) {
         return std::string(e.what()) + " (needs CAP_NET_ADMIN over the network namespace)";
+    }
+    if (uses_flows(command) && e.error() == EOPNOTSUPP && e.kernel_message().empty()) {
+        return std::string(e.what()) +
+               " (the loaded module has no connection table commands: API version 3 needed)";
     }
     if (command == Command::config_apply && e.error() == ESTALE) {
         return "another writer changed the configuration while it was being applied (" +
@@ -57,6 +73,12 @@ std::string context_for(const Invocation& inv) {
             return "config apply";
         case Command::config_show:
             return "config show";
+        case Command::flows:
+            return "flows";
+        case Command::flows_flush:
+            return "flows flush";
+        case Command::origdst:
+            return "origdst";
     }
     return "mutexctl";
 }
@@ -168,13 +190,82 @@ std::string run(const Invocation& inv, const Connect& connect, std::string& warn
         case Command::config_show:
             out = show_config(backend->get_config(), inv.json);
             break;
+        case Command::flows: {
+            const mutex::FlowDump dump = backend->get_flows();
+            out = inv.json ? format::json_line(format::to_json(dump.flows))
+                           : format::human(dump.flows);
+            if (!dump.consistent) {
+                warning = "the connection table changed during each of " +
+                          std::to_string(dump.attempts) +
+                          " dumps: flows may be missing or listed twice";
+            }
+            break;
+        }
+        case Command::flows_flush: {
+            const std::uint64_t removed = backend->flush_flows();
+            if (inv.json) {
+                format::Json doc;
+                doc["removed"] = removed;
+                out = format::json_line(doc);
+            } else {
+                out =
+                    "removed " + std::to_string(removed) + (removed == 1 ? " flow\n" : " flows\n");
+            }
+            break;
+        }
+        case Command::origdst: {
+            const mutex::Flow flow = backend->origdst(inv.key);
+            out = inv.json ? format::json_line(format::to_json(flow))
+                           : mutex::config::to_string(flow.original_destination.address) + " " +
+                                 std::to_string(flow.original_destination.port) + "\n";
+            break;
+        }
         case Command::version:
         case Command::config_validate:
         case Command::config_apply:
             break;
     }
-    warning = backend->warning();
+    if (warning.empty()) {
+        warning = backend->warning();
+    }
     return out;
+}
+
+/// origdst's arguments into inv.key; on failure the usage error to exit with.
+std::optional<Outcome> parse_flow_key(const std::vector<std::string>& words, Invocation& inv) {
+    const std::string& proto = words.at(0);
+    std::string lower(proto);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == "tcp") {
+        inv.key.protocol = mutex::config::Protocol::tcp;
+    } else if (lower == "udp") {
+        inv.key.protocol = mutex::config::Protocol::udp;
+    } else {
+        return usage_error("origdst: invalid protocol '" + proto + "': expected tcp or udp");
+    }
+    const std::array<std::string_view, 2> roles{"source", "destination"};
+    const std::array<mutex::Endpoint*, 2> endpoints{&inv.key.source, &inv.key.destination};
+    for (std::size_t i = 0; i < 2; ++i) {
+        const std::string& addr = words.at(1 + 2 * i);
+        const std::string& port = words.at(2 + 2 * i);
+        const auto address = parse_address(addr);
+        if (!address) {
+            return usage_error("origdst: invalid " + std::string(roles.at(i)) + " address '" +
+                               addr + "': expected an IPv4 or IPv6 address");
+        }
+        const auto number = parse_port(port);
+        if (!number) {
+            return usage_error("origdst: invalid " + std::string(roles.at(i)) + " port '" + port +
+                               "': expected a decimal number from 1 to 65535");
+        }
+        *endpoints.at(i) = {*address, *number};
+    }
+    if (inv.key.source.address.family != inv.key.destination.address.family) {
+        return usage_error("origdst: source " + words.at(1) + " and destination " + words.at(3) +
+                           " are not of the same address family");
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -192,6 +283,31 @@ std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept {
     return value;
 }
 
+std::optional<std::uint16_t> parse_port(std::string_view text) noexcept {
+    const auto value = parse_u32(text);
+    if (!value || *value < 1 || *value > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(*value);
+}
+
+std::optional<mutex::config::Address> parse_address(std::string_view text) {
+    const std::string z(text);
+    if (z.size() != std::strlen(z.c_str())) {
+        return std::nullopt;  // an embedded NUL would cut the text short
+    }
+    mutex::config::Address address;
+    if (::inet_pton(AF_INET, z.c_str(), address.bytes.data()) == 1) {
+        address.family = mutex::config::Family::ipv4;
+        return address;
+    }
+    if (::inet_pton(AF_INET6, z.c_str(), address.bytes.data()) == 1) {
+        address.family = mutex::config::Family::ipv6;
+        return address;
+    }
+    return std::nullopt;
+}
+
 std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& args) {
     CLI::App app{
         "Control the mutex_proxy kernel module over generic netlink, and check its "
@@ -202,7 +318,7 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         "error.");
     bool json = false;
     app.add_flag("-j,--json", json,
-                 "JSON output: one object on stdout (give it before the command)");
+                 "JSON output: one document on stdout (give it before the command)");
     app.require_subcommand(1);
 
     auto* version = app.add_subcommand("version", "mutexctl's version and the module's");
@@ -235,6 +351,28 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     apply->add_option("FILE", config_file, "TOML configuration file (mutexd.toml)")->required();
     auto* show = config->add_subcommand(
         "show", "the configuration the module holds, as TOML, with its generation and counters");
+    auto* flows = app.add_subcommand(
+        "flows",
+        "the flows the module steered in this network namespace: PROTO SOURCE ORIG-DST "
+        "STEERED-TO ACTION, packets and bytes per direction (ORIG: client to destination, "
+        "REPLY: back), AGE and IDLE; with -j a JSON array. 'flows flush' empties the table");
+    flows->require_subcommand(0, 1);
+    auto* flush = flows->add_subcommand(
+        "flush",
+        "forget every tracked flow (the connections keep their NAT) and print how many; needs "
+        "CAP_NET_ADMIN");
+    auto* origdst = app.add_subcommand(
+        "origdst",
+        "original destination of a steered connection, given as its proxy sees it: PROTO, the "
+        "peer SRC SPORT and the proxy's own DST DPORT (after NAT); prints 'ADDR PORT' "
+        "(IPv6 without brackets), exit 1 if no steered flow matches");
+    std::vector<std::string> key_words(5);
+    origdst->add_option("PROTO", key_words[0], "tcp or udp")->required();
+    origdst->add_option("SRC", key_words[1], "the client's address (IPv4 or IPv6)")->required();
+    origdst->add_option("SPORT", key_words[2], "the client's port")->required();
+    origdst->add_option("DST", key_words[3], "the proxy's own address, same family as SRC")
+        ->required();
+    origdst->add_option("DPORT", key_words[4], "the proxy's own port")->required();
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -281,6 +419,15 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         inv.file = config_file;
     } else if (show->parsed()) {
         inv.command = Command::config_show;
+    } else if (flush->parsed()) {
+        inv.command = Command::flows_flush;
+    } else if (flows->parsed()) {
+        inv.command = Command::flows;
+    } else if (origdst->parsed()) {
+        inv.command = Command::origdst;
+        if (auto failed = parse_flow_key(key_words, inv)) {
+            return *failed;
+        }
     } else if (set->parsed()) {
         inv.command = Command::params_set;
         inv.param = mutex::find_param(set_name);
@@ -371,6 +518,8 @@ std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
                     : mutex::BackendCounters{};
             entry["active_flows"] = counters.active_flows;
             entry["total_flows"] = counters.total_flows;
+            entry["pkts"] = counters.pkts;
+            entry["bytes"] = counters.bytes;
             backends.push_back(std::move(entry));
         }
     }

@@ -5,6 +5,7 @@
 //
 //   mutexctl [-j|--json] version | status | stats | params [get [NAME] | set NAME VALUE]
 //                      | config validate FILE | config apply FILE | config show
+//                      | flows | flows flush | origdst PROTO SRC SPORT DST DPORT
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
 // error (also an invalid configuration file), 2 usage error. Errors go to stderr as
@@ -21,7 +22,9 @@
 #include <variant>
 #include <vector>
 
+#include "libmutex/client.hpp"
 #include "libmutex/codec.hpp"
+#include "libmutex/config.hpp"
 
 namespace mutexctl {
 
@@ -40,6 +43,9 @@ enum class Command {
     config_validate,
     config_apply,
     config_show,
+    flows,
+    flows_flush,
+    origdst,
 };
 
 /// A validated command line.
@@ -49,6 +55,7 @@ struct Invocation {
     const mutex::ParamField* param = nullptr;  // params get NAME / params set NAME VALUE
     std::uint32_t value = 0;                   // params set
     std::string file;                          // config validate|apply FILE
+    mutex::FlowKey key;                        // origdst PROTO SRC SPORT DST DPORT
 
     bool operator==(const Invocation&) const = default;
 };
@@ -63,6 +70,11 @@ struct Outcome {
 /// An unsigned 32-bit decimal integer: digits only (no sign, no blanks, no prefix), at most
 /// 4294967295. Ranges are the kernel's business.
 std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept;
+/// A port: decimal digits only, 1..65535.
+std::optional<std::uint16_t> parse_port(std::string_view text) noexcept;
+/// An IPv4 address in dotted-quad form or an IPv6 address (inet_pton), without brackets, port,
+/// prefix length or zone.
+std::optional<mutex::config::Address> parse_address(std::string_view text);
 
 /// Parses the arguments after argv[0]. Returns the Invocation to execute, or the Outcome to
 /// exit with (help: code 0 on stdout; usage error: code 2 on stderr).
@@ -87,6 +99,12 @@ public:
     virtual std::uint64_t set_config(const mutex::config::Config& config,
                                      std::uint64_t expected_generation,
                                      const mutex::InterfaceIndexes& interfaces) = 0;
+    /// MUTEX_CMD_GET_FLOWS (a dump, retried while the table changes under it).
+    virtual mutex::FlowDump get_flows() = 0;
+    /// MUTEX_CMD_FLUSH_FLOWS; returns the number of flows removed.
+    virtual std::uint64_t flush_flows() = 0;
+    /// MUTEX_CMD_GET_ORIGDST for the post-NAT 5-tuple `key`.
+    virtual mutex::Flow origdst(const mutex::FlowKey& key) = 0;
     /// The index of the interface called `name` (if_nametoindex), nullopt if there is none.
     [[nodiscard]] virtual std::optional<std::uint32_t> interface_index(
         const std::string& name) const = 0;
@@ -107,7 +125,7 @@ Outcome execute(const Invocation& invocation, const Connect& connect, const Read
 
 /// `config show`, pure: "# generation N" and the configuration as TOML (config::to_toml), or
 /// with `json` {"generation", "config", "backends": [{"pool", "address", "port", "state",
-/// "active_flows", "total_flows"}, ...]}.
+/// "active_flows", "total_flows", "pkts", "bytes"}, ...]}.
 std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json);
 
 /// `config validate`, pure: checks `text`, the content of `file`. Valid: exit 0 and

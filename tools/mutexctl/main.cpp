@@ -43,6 +43,9 @@ public:
                              const mutex::InterfaceIndexes& interfaces) override {
         return client_.apply(config, expected_generation, interfaces);
     }
+    mutex::FlowDump get_flows() override { return client_.flows(); }
+    std::uint64_t flush_flows() override { return client_.flush_flows(); }
+    mutex::Flow origdst(const mutex::FlowKey& key) override { return client_.origdst(key); }
     [[nodiscard]] std::optional<std::uint32_t> interface_index(
         const std::string& name) const override {
         const unsigned int index = ::if_nametoindex(name.c_str());
