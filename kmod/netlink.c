@@ -9,11 +9,48 @@
  * Validation is strict everywhere: resv_start_op is 0, so the core checks the
  * reserved header fields and nlmsg_flags of every command, parses with
  * NL_VALIDATE_STRICT, and refuses every attribute for commands without a
- * policy (GET_INFO, GET_STATS take none). parallel_ops: the handlers need no
- * genl_mutex; parameters have their own mutex, statistics are per-CPU.
+ * policy (GET_INFO, GET_STATS, GET_CONFIG, GET_FLOWS and FLUSH_FLOWS take
+ * none). parallel_ops: the handlers need no genl_mutex; parameters have their
+ * own mutex, statistics are per-CPU, the connection table is an rhashtable
+ * read under RCU.
+ *
+ * Readers of counters (GET_STATS, GET_CONFIG, GET_FLOWS) first fold every
+ * CPU's pending accounting batch (mutex_proxy_account_flush_all()), so what
+ * they report is at most the packets of the current call behind.
+ *
+ * GET_FLOWS is a dump: .start allocates a walker over the namespace's table
+ * and folds the batches, .dumpit fills one message per call, .done frees the
+ * walker (also when the socket is closed halfway). A flow that does not fit
+ * stays the walker's current entry and opens the next message. cb->seq is
+ * derived from mpn->flows_seq on every call and checked against the previous
+ * call's value (set in .start, so a change between .start and the first
+ * message counts too): a message, or the final NLMSG_DONE, built after the
+ * table changed carries NLM_F_DUMP_INTR. Dead flows (being removed) are
+ * skipped.
+ *
+ * GET_ORIGDST finds the conntrack entry whose reply direction is the 5-tuple
+ * the proxy sees (its peer and its own address, i.e. after NAT), default
+ * zone only, and answers with that entry's flow if the table holds a live
+ * one. Its packet counters are not folded first: a proxy may ask once per
+ * connection, so the answer stays cheap; they may lag by one batch per CPU.
+ * GET_FLOWS and GET_ORIGDST fill a flow with the same helper,
+ * mutex_proxy_put_flow().
+ *
+ * FLUSH_FLOWS empties the namespace's table (CAP_NET_ADMIN over its user
+ * namespace); conntrack and the NAT of the connections are not touched.
  */
 #include <linux/bits.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/jiffies.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
 #include <net/genetlink.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_tuple.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 #include <net/netlink.h>
 
 #include "mutex_proxy.h"
@@ -26,6 +63,7 @@ mutex_proxy_param_policy[MUTEX_PARAM_A_MAX + 1] = {
 	[MUTEX_PARAM_A_BATCH_SIZE]	= { .type = NLA_U32 },
 	[MUTEX_PARAM_A_CACHE_SIZE]	= { .type = NLA_U32 },
 	[MUTEX_PARAM_A_MAX_CONNS]	= { .type = NLA_U32 },
+	[MUTEX_PARAM_A_ENABLE_ACCOUNTING] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy mutex_proxy_set_params_policy[MUTEX_A_MAX + 1] = {
@@ -39,10 +77,68 @@ static const struct nla_policy mutex_proxy_set_config_policy[MUTEX_A_MAX + 1] = 
 	[MUTEX_A_RULE]		= { .type = NLA_NESTED },
 };
 
+/*
+ * GET_ORIGDST: the post-NAT 5-tuple. Values the policy cannot express
+ * (family and protocol sets, an address length that depends on the family,
+ * port 0) are checked by mutex_proxy_parse_tuple() with messages naming the
+ * attribute. The attributes that only replies carry are refused by name.
+ */
+static const struct nla_policy mutex_proxy_tuple_policy[MUTEX_FLOW_A_MAX + 1] = {
+	[MUTEX_FLOW_A_FAMILY]		= { .type = NLA_U8 },
+	[MUTEX_FLOW_A_PROTO]		= { .type = NLA_U8 },
+	[MUTEX_FLOW_A_SRC_ADDR]		= { .type = NLA_BINARY,
+					    .len = sizeof(struct in6_addr) },
+	[MUTEX_FLOW_A_SRC_PORT]		= { .type = NLA_U16 },
+	[MUTEX_FLOW_A_DST_ADDR]		= { .type = NLA_BINARY,
+					    .len = sizeof(struct in6_addr) },
+	[MUTEX_FLOW_A_DST_PORT]		= { .type = NLA_U16 },
+	[MUTEX_FLOW_A_ORIG_DST_ADDR]	= {
+		.type = NLA_REJECT,
+		.reject_message = "MUTEX_FLOW_A_ORIG_DST_ADDR is only in replies",
+	},
+	[MUTEX_FLOW_A_ORIG_DST_PORT]	= {
+		.type = NLA_REJECT,
+		.reject_message = "MUTEX_FLOW_A_ORIG_DST_PORT is only in replies",
+	},
+	[MUTEX_FLOW_A_ACTION]		= {
+		.type = NLA_REJECT,
+		.reject_message = "MUTEX_FLOW_A_ACTION is only in replies",
+	},
+	[MUTEX_FLOW_A_PKTS_ORIG]	= {
+		.type = NLA_REJECT,
+		.reject_message = "flow counters are only in replies",
+	},
+	[MUTEX_FLOW_A_BYTES_ORIG]	= {
+		.type = NLA_REJECT,
+		.reject_message = "flow counters are only in replies",
+	},
+	[MUTEX_FLOW_A_PKTS_REPLY]	= {
+		.type = NLA_REJECT,
+		.reject_message = "flow counters are only in replies",
+	},
+	[MUTEX_FLOW_A_BYTES_REPLY]	= {
+		.type = NLA_REJECT,
+		.reject_message = "flow counters are only in replies",
+	},
+	[MUTEX_FLOW_A_AGE_MS]		= {
+		.type = NLA_REJECT,
+		.reject_message = "flow times are only in replies",
+	},
+	[MUTEX_FLOW_A_IDLE_MS]		= {
+		.type = NLA_REJECT,
+		.reject_message = "flow times are only in replies",
+	},
+};
+
+static const struct nla_policy mutex_proxy_get_origdst_policy[MUTEX_A_MAX + 1] = {
+	[MUTEX_A_FLOW] = NLA_POLICY_NESTED(mutex_proxy_tuple_policy),
+};
+
 static u64 mutex_proxy_features(const struct mutex_proxy_net *mpn)
 {
 	u64 features = MUTEX_FEATURE_NETNS | MUTEX_FEATURE_STATS |
-		       MUTEX_FEATURE_PARAMS | MUTEX_FEATURE_CONFIG;
+		       MUTEX_FEATURE_PARAMS | MUTEX_FEATURE_CONFIG |
+		       MUTEX_FEATURE_FLOWS;
 
 	if (MUTEX_PROXY_HAVE_CGROUP)
 		features |= MUTEX_FEATURE_CGROUP;
@@ -89,6 +185,106 @@ static int mutex_proxy_put_stats(struct sk_buff *skb,
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/**
+ * mutex_proxy_put_addr() - put an address of a conntrack tuple
+ * @skb: the message
+ * @attr: the attribute (MUTEX_FLOW_A_*_ADDR)
+ * @family: AF_INET or AF_INET6
+ * @addr: the address, network byte order
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+static int mutex_proxy_put_addr(struct sk_buff *skb, int attr, u8 family,
+				const union nf_inet_addr *addr)
+{
+	if (family == AF_INET)
+		return nla_put_in_addr(skb, attr, addr->ip);
+	return nla_put_in6_addr(skb, attr, &addr->in6);
+}
+
+/**
+ * mutex_proxy_put_flow() - put one flow as a MUTEX_A_FLOW nest
+ * @skb: the message
+ * @flow: the flow; the caller holds rcu_read_lock() (or otherwise keeps it
+ *	and its conntrack entry alive)
+ *
+ * Addresses and ports come from the flow's conntrack entry: the client is
+ * the source of the original direction, the original destination is the
+ * destination of the original direction, and where the flow was steered is
+ * the source of the reply direction (after NAT). Nothing carries a kernel
+ * address.
+ *
+ * Return: 0, -EMSGSIZE (the nest was cancelled) or -EAFNOSUPPORT (never for
+ * a flow the module steered).
+ */
+static int mutex_proxy_put_flow(struct sk_buff *skb,
+				const struct mutex_proxy_flow *flow)
+{
+	const struct nf_conntrack_tuple *orig =
+		&flow->ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	const struct nf_conntrack_tuple *reply =
+		&flow->ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	unsigned long now = jiffies;
+	unsigned long last = READ_ONCE(flow->last);
+	struct nlattr *nest;
+	u8 family;
+
+	switch (orig->src.l3num) {
+	case NFPROTO_IPV4:
+		family = AF_INET;
+		break;
+	case NFPROTO_IPV6:
+		family = AF_INET6;
+		break;
+	default:
+		return -EAFNOSUPPORT;
+	}
+	/* Another CPU may account a packet after @now was read. */
+	if (time_after(last, now))
+		last = now;
+
+	nest = nla_nest_start(skb, MUTEX_A_FLOW);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, MUTEX_FLOW_A_FAMILY, family) ||
+	    nla_put_u8(skb, MUTEX_FLOW_A_PROTO, orig->dst.protonum) ||
+	    mutex_proxy_put_addr(skb, MUTEX_FLOW_A_SRC_ADDR, family,
+				 &orig->src.u3) ||
+	    nla_put_u16(skb, MUTEX_FLOW_A_SRC_PORT, ntohs(orig->src.u.all)) ||
+	    mutex_proxy_put_addr(skb, MUTEX_FLOW_A_DST_ADDR, family,
+				 &reply->src.u3) ||
+	    nla_put_u16(skb, MUTEX_FLOW_A_DST_PORT, ntohs(reply->src.u.all)) ||
+	    mutex_proxy_put_addr(skb, MUTEX_FLOW_A_ORIG_DST_ADDR, family,
+				 &orig->dst.u3) ||
+	    nla_put_u16(skb, MUTEX_FLOW_A_ORIG_DST_PORT,
+			ntohs(orig->dst.u.all)) ||
+	    nla_put_u8(skb, MUTEX_FLOW_A_ACTION, flow->action) ||
+	    nla_put_u64_64bit(skb, MUTEX_FLOW_A_PKTS_ORIG,
+			      atomic64_read(&flow->pkts[IP_CT_DIR_ORIGINAL]),
+			      MUTEX_FLOW_A_PAD) ||
+	    nla_put_u64_64bit(skb, MUTEX_FLOW_A_BYTES_ORIG,
+			      atomic64_read(&flow->bytes[IP_CT_DIR_ORIGINAL]),
+			      MUTEX_FLOW_A_PAD) ||
+	    nla_put_u64_64bit(skb, MUTEX_FLOW_A_PKTS_REPLY,
+			      atomic64_read(&flow->pkts[IP_CT_DIR_REPLY]),
+			      MUTEX_FLOW_A_PAD) ||
+	    nla_put_u64_64bit(skb, MUTEX_FLOW_A_BYTES_REPLY,
+			      atomic64_read(&flow->bytes[IP_CT_DIR_REPLY]),
+			      MUTEX_FLOW_A_PAD) ||
+	    /* u64 milliseconds: flows outlive the 49 days of a u32. */
+	    nla_put_u64_64bit(skb, MUTEX_FLOW_A_AGE_MS,
+			      jiffies64_to_msecs(now - flow->start),
+			      MUTEX_FLOW_A_PAD) ||
+	    nla_put_u64_64bit(skb, MUTEX_FLOW_A_IDLE_MS,
+			      jiffies64_to_msecs(now - last),
+			      MUTEX_FLOW_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
 	}
 	nla_nest_end(skb, nest);
 	return 0;
@@ -182,8 +378,13 @@ static int mutex_proxy_nl_get_stats(struct sk_buff *skb,
 	if (!msg)
 		return -ENOMEM;
 
+	mutex_proxy_account_flush_all();
 	mutex_proxy_stats_sum(mpn->stats, &sum);
 	err = mutex_proxy_put_stats(msg, &sum);
+	if (!err && nla_put_u64_64bit(msg, MUTEX_A_FLOW_COUNT,
+				      mutex_proxy_table_count(mpn),
+				      MUTEX_A_PAD))
+		err = -EMSGSIZE;
 
 	return mutex_proxy_reply_send(msg, hdr, info, err);
 }
@@ -309,6 +510,9 @@ static int mutex_proxy_nl_get_config(struct sk_buff *skb,
 	void *hdr;
 	int err;
 
+	/* Backend packet and byte counters include every folded batch. */
+	mutex_proxy_account_flush_all();
+
 	/* The lock keeps the snapshot alive while the reply is sized,
 	 * allocated (sleeping) and filled; readers of the data path are
 	 * not affected.
@@ -329,6 +533,301 @@ static int mutex_proxy_nl_get_config(struct sk_buff *skb,
 				      MUTEX_A_PAD))
 		err = mutex_proxy_config_put(msg, cfg);
 	mutex_unlock(&mpn->config_lock);
+	return mutex_proxy_reply_send(msg, hdr, info, err);
+}
+
+/**
+ * struct mutex_proxy_flows_dump - state of one GET_FLOWS dump, in cb->ctx
+ * @iter: walker over the namespace's table, from .start to .done
+ * @done: the walker reached the end of the table
+ */
+struct mutex_proxy_flows_dump {
+	struct rhashtable_iter *iter;
+	bool done;
+};
+
+static struct mutex_proxy_flows_dump *
+mutex_proxy_flows_dump_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct mutex_proxy_flows_dump) > sizeof(cb->ctx));
+	return (struct mutex_proxy_flows_dump *)cb->ctx;
+}
+
+/*
+ * The dump's consistency number: never 0 (nl_dump_check_consistent() takes
+ * a previous value of 0 for "none yet"), different for every value of
+ * flows_seq short of 2^31 changes during one dump.
+ */
+static unsigned int mutex_proxy_flows_dump_seq(struct mutex_proxy_net *mpn)
+{
+	return ((unsigned int)atomic_read(&mpn->flows_seq) << 1) | 1;
+}
+
+static int mutex_proxy_nl_get_flows_start(struct netlink_callback *cb)
+{
+	struct mutex_proxy_flows_dump *ctx = mutex_proxy_flows_dump_ctx(cb);
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(sock_net(cb->skb->sk));
+
+	ctx->iter = kmalloc(sizeof(*ctx->iter), GFP_KERNEL);
+	if (!ctx->iter) {
+		NL_SET_ERR_MSG(cb->extack, "out of memory for the dump");
+		return -ENOMEM;
+	}
+	ctx->done = false;
+
+	mutex_proxy_account_flush_all();
+	cb->seq = mutex_proxy_flows_dump_seq(mpn);
+	/* A change before the first message flags it as well. */
+	cb->prev_seq = cb->seq;
+	rhashtable_walk_enter(&mpn->flows, ctx->iter);
+	return 0;
+}
+
+static int mutex_proxy_nl_get_flows_dumpit(struct sk_buff *skb,
+					   struct netlink_callback *cb)
+{
+	struct mutex_proxy_flows_dump *ctx = mutex_proxy_flows_dump_ctx(cb);
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(sock_net(skb->sk));
+	struct mutex_proxy_flow *flow;
+	unsigned int put = 0;
+	void *hdr = NULL;
+	int err = 0;
+
+	cb->seq = mutex_proxy_flows_dump_seq(mpn);
+	if (ctx->done)
+		return 0;	/* NLMSG_DONE, checked against cb->seq too */
+
+	rhashtable_walk_start(ctx->iter);
+	/* The walker's current entry is the first one not sent yet. */
+	flow = rhashtable_walk_peek(ctx->iter);
+	for (;;) {
+		if (IS_ERR(flow)) {
+			if (PTR_ERR(flow) != -EAGAIN) {
+				err = PTR_ERR(flow);
+				break;
+			}
+			/* Resized: walk the new table from its start. */
+			flow = rhashtable_walk_next(ctx->iter);
+			continue;
+		}
+		if (!flow) {
+			ctx->done = true;
+			break;
+		}
+		if (!READ_ONCE(flow->dead)) {
+			if (!hdr) {
+				hdr = genlmsg_put(skb,
+						  NETLINK_CB(cb->skb).portid,
+						  cb->nlh->nlmsg_seq,
+						  &mutex_proxy_genl_family,
+						  NLM_F_MULTI,
+						  MUTEX_CMD_GET_FLOWS);
+				if (!hdr) {
+					err = -EMSGSIZE;
+					break;
+				}
+				genl_dump_check_consistent(cb, hdr);
+			}
+			/* Full: the flow stays current, the next message
+			 * starts with it.
+			 */
+			err = mutex_proxy_put_flow(skb, flow);
+			if (err == -EMSGSIZE)
+				break;
+			if (!err)
+				put++;
+			err = 0;
+		}
+		flow = rhashtable_walk_next(ctx->iter);
+	}
+	rhashtable_walk_stop(ctx->iter);
+
+	if (!put) {
+		/* Not even one flow fits in an empty message: give up
+		 * rather than send empty messages forever.
+		 */
+		if (hdr)
+			genlmsg_cancel(skb, hdr);
+		if (ctx->done)
+			return 0;
+		return err ?: -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return skb->len;
+}
+
+static int mutex_proxy_nl_get_flows_done(struct netlink_callback *cb)
+{
+	struct mutex_proxy_flows_dump *ctx = mutex_proxy_flows_dump_ctx(cb);
+
+	if (ctx->iter) {
+		rhashtable_walk_exit(ctx->iter);
+		kfree(ctx->iter);
+		ctx->iter = NULL;
+	}
+	return 0;
+}
+
+static const char * const mutex_proxy_tuple_missing[MUTEX_FLOW_A_MAX + 1] = {
+	[MUTEX_FLOW_A_FAMILY]	= "MUTEX_FLOW_A_FAMILY is required",
+	[MUTEX_FLOW_A_PROTO]	= "MUTEX_FLOW_A_PROTO is required",
+	[MUTEX_FLOW_A_SRC_ADDR]	= "MUTEX_FLOW_A_SRC_ADDR is required",
+	[MUTEX_FLOW_A_SRC_PORT]	= "MUTEX_FLOW_A_SRC_PORT is required",
+	[MUTEX_FLOW_A_DST_ADDR]	= "MUTEX_FLOW_A_DST_ADDR is required",
+	[MUTEX_FLOW_A_DST_PORT]	= "MUTEX_FLOW_A_DST_PORT is required",
+};
+
+/**
+ * mutex_proxy_parse_tuple() - the conntrack reply tuple of a GET_ORIGDST
+ * @nest: MUTEX_A_FLOW, already validated against mutex_proxy_tuple_policy
+ * @tuple: receives the reply-direction tuple: source the proxy's own
+ *	address and port (DST_*), destination its peer (SRC_*)
+ * @extack: for the refusal
+ *
+ * Return: 0 or -EINVAL with an extack message naming the attribute.
+ */
+static int mutex_proxy_parse_tuple(const struct nlattr *nest,
+				   struct nf_conntrack_tuple *tuple,
+				   struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[MUTEX_FLOW_A_MAX + 1];
+	unsigned int id, alen;
+	u8 family, proto;
+	int err;
+
+	err = nla_parse_nested(tb, MUTEX_FLOW_A_MAX, nest,
+			       mutex_proxy_tuple_policy, extack);
+	if (err)
+		return err;
+	for (id = 0; id <= MUTEX_FLOW_A_MAX; id++) {
+		if (mutex_proxy_tuple_missing[id] && !tb[id]) {
+			mutex_proxy_extack_attr(extack, NULL,
+						mutex_proxy_tuple_missing[id]);
+			NL_SET_ERR_ATTR_MISS(extack, nest, id);
+			return -EINVAL;
+		}
+	}
+
+	family = nla_get_u8(tb[MUTEX_FLOW_A_FAMILY]);
+	if (family == AF_INET) {
+		alen = sizeof(struct in_addr);
+	} else if (family == AF_INET6) {
+		alen = sizeof(struct in6_addr);
+	} else {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MUTEX_FLOW_A_FAMILY],
+				    "MUTEX_FLOW_A_FAMILY must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	proto = nla_get_u8(tb[MUTEX_FLOW_A_PROTO]);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MUTEX_FLOW_A_PROTO],
+				    "MUTEX_FLOW_A_PROTO must be IPPROTO_TCP or IPPROTO_UDP");
+		return -EINVAL;
+	}
+	if (nla_len(tb[MUTEX_FLOW_A_SRC_ADDR]) != alen) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MUTEX_FLOW_A_SRC_ADDR],
+				    "MUTEX_FLOW_A_SRC_ADDR must be 4 bytes for AF_INET, 16 for AF_INET6");
+		return -EINVAL;
+	}
+	if (nla_len(tb[MUTEX_FLOW_A_DST_ADDR]) != alen) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MUTEX_FLOW_A_DST_ADDR],
+				    "MUTEX_FLOW_A_DST_ADDR must be 4 bytes for AF_INET, 16 for AF_INET6");
+		return -EINVAL;
+	}
+	if (!nla_get_u16(tb[MUTEX_FLOW_A_SRC_PORT])) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MUTEX_FLOW_A_SRC_PORT],
+				    "MUTEX_FLOW_A_SRC_PORT must not be 0");
+		return -EINVAL;
+	}
+	if (!nla_get_u16(tb[MUTEX_FLOW_A_DST_PORT])) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[MUTEX_FLOW_A_DST_PORT],
+				    "MUTEX_FLOW_A_DST_PORT must not be 0");
+		return -EINVAL;
+	}
+
+	memset(tuple, 0, sizeof(*tuple));
+	tuple->src.l3num = family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	nla_memcpy(&tuple->src.u3, tb[MUTEX_FLOW_A_DST_ADDR], alen);
+	tuple->src.u.all = htons(nla_get_u16(tb[MUTEX_FLOW_A_DST_PORT]));
+	nla_memcpy(&tuple->dst.u3, tb[MUTEX_FLOW_A_SRC_ADDR], alen);
+	tuple->dst.u.all = htons(nla_get_u16(tb[MUTEX_FLOW_A_SRC_PORT]));
+	tuple->dst.protonum = proto;
+	tuple->dst.dir = IP_CT_DIR_REPLY;
+	return 0;
+}
+
+static int mutex_proxy_nl_get_origdst(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conntrack_tuple tuple;
+	struct mutex_proxy_flow *flow;
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	struct nf_conn *ct;
+	void *hdr;
+	int err;
+
+	nest = info->attrs[MUTEX_A_FLOW];
+	if (!nest) {
+		NL_SET_ERR_MSG(info->extack, "MUTEX_A_FLOW is required");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, MUTEX_A_FLOW);
+		return -EINVAL;
+	}
+	err = mutex_proxy_parse_tuple(nest, &tuple, info->extack);
+	if (err)
+		return err;
+
+	msg = mutex_proxy_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+
+	h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
+	if (!h)
+		goto unknown;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (NF_CT_DIRECTION(h) != IP_CT_DIR_REPLY) {
+		/* The 5-tuple is a connection's original direction. */
+		nf_ct_put(ct);
+		goto unknown;
+	}
+
+	rcu_read_lock();
+	flow = mutex_proxy_table_lookup(mpn, ct);
+	if (flow && !READ_ONCE(flow->dead))
+		err = mutex_proxy_put_flow(msg, flow);
+	else
+		err = -ENOENT;
+	rcu_read_unlock();
+	nf_ct_put(ct);
+	if (err == -ENOENT)
+		goto unknown;
+	return mutex_proxy_reply_send(msg, hdr, info, err);
+
+unknown:
+	nlmsg_free(msg);
+	NL_SET_ERR_MSG(info->extack, "no steered flow with this 5-tuple");
+	return -ENOENT;
+}
+
+static int mutex_proxy_nl_flush_flows(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(genl_info_net(info));
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+	u64 n;
+
+	/* Allocate before changing anything: a change is always answered. */
+	msg = mutex_proxy_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+
+	n = mutex_proxy_table_flush(mpn);
+	err = nla_put_u64_64bit(msg, MUTEX_A_FLOW_COUNT, n, MUTEX_A_PAD);
 	return mutex_proxy_reply_send(msg, hdr, info, err);
 }
 
@@ -360,6 +859,24 @@ static const struct genl_ops mutex_proxy_genl_ops[] = {
 	{
 		.cmd		= MUTEX_CMD_GET_CONFIG,
 		.doit		= mutex_proxy_nl_get_config,
+	},
+	{
+		.cmd		= MUTEX_CMD_GET_FLOWS,
+		.start		= mutex_proxy_nl_get_flows_start,
+		.dumpit		= mutex_proxy_nl_get_flows_dumpit,
+		.done		= mutex_proxy_nl_get_flows_done,
+	},
+	{
+		.cmd		= MUTEX_CMD_GET_ORIGDST,
+		.doit		= mutex_proxy_nl_get_origdst,
+		.policy		= mutex_proxy_get_origdst_policy,
+		.maxattr	= MUTEX_A_MAX,
+	},
+	{
+		.cmd		= MUTEX_CMD_FLUSH_FLOWS,
+		.doit		= mutex_proxy_nl_flush_flows,
+		/* One namespace: CAP_NET_ADMIN over its user namespace. */
+		.flags		= GENL_UNS_ADMIN_PERM,
 	},
 };
 

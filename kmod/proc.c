@@ -7,9 +7,12 @@
  *	...
  *	pkts_seen 1234
  *	...
+ *	flow_count 12
  *
  * The version line, then every module parameter, then every counter of the
- * reader's namespace (summed over CPUs), one "name value" per line.
+ * reader's namespace (summed over CPUs, pending accounting batches folded
+ * first), then the number of flows in its connection table, one
+ * "name value" per line.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -28,6 +31,7 @@ static int mutex_proxy_proc_show(struct seq_file *seq, void *v)
 	enum mutex_param_attr id;
 
 	mutex_proxy_params_get(&params);
+	mutex_proxy_account_flush_all();
 	mutex_proxy_stats_sum(mpn->stats, &sum);
 
 	seq_puts(seq, "mutex_proxy " MUTEX_PROXY_VERSION "\n");
@@ -37,6 +41,7 @@ static int mutex_proxy_proc_show(struct seq_file *seq, void *v)
 	for (attr = MUTEX_PROXY_STAT_FIRST; attr <= MUTEX_STATS_A_MAX; attr++)
 		seq_printf(seq, "%s %llu\n", mutex_proxy_stat_name(attr),
 			   sum.cnt[attr - MUTEX_PROXY_STAT_FIRST]);
+	seq_printf(seq, "flow_count %u\n", mutex_proxy_table_count(mpn));
 	return 0;
 }
 
