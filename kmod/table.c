@@ -18,10 +18,11 @@
  * reused by another connection while the flow exists. Flows leave the table
  * when their conntrack entry dies: a per-namespace worker (mutex_proxy_gc,
  * every MUTEX_PROXY_GC_INTERVAL while the table is not empty) removes flows
- * whose entry is dying (deleted from conntrack: timed out, closed, flushed
- * with conntrack -F) and flows whose entry was never confirmed (its first
- * packet was dropped after the NAT decision). Then its reference is
- * dropped, and conntrack frees the entry.
+ * whose entry is dying (deleted from conntrack: conntrack -D/-F, reaped)
+ * or expired (its timeout passed: closed and timed out, or idle), and flows
+ * whose entry was never confirmed (its first packet was dropped after the
+ * NAT decision). Then its reference is dropped, and conntrack frees the
+ * entry.
  *
  * Removal (worker, FLUSH_FLOWS, namespace exit) is serialized by
  * mutex_proxy_net.flows_lock: the remover marks the flow dead, unlinks it,
@@ -239,13 +240,19 @@ static u64 mutex_proxy_table_sweep(struct mutex_proxy_net *mpn,
 		}
 		if (!flow)
 			break;
-		if ((!pred || pred(flow)) && mutex_proxy_table_remove(mpn, flow))
-			removed++;
 		if (++n % MUTEX_PROXY_WALK_BATCH == 0) {
+			/* Pause while @flow is still linked: the walk then
+			 * resumes right after it. (Resuming after an entry
+			 * that was removed would skip the entries behind it
+			 * in its bucket.) Only removers free flows, and this
+			 * one holds flows_lock: @flow stays valid.
+			 */
 			rhashtable_walk_stop(&iter);
 			cond_resched();
 			rhashtable_walk_start(&iter);
 		}
+		if ((!pred || pred(flow)) && mutex_proxy_table_remove(mpn, flow))
+			removed++;
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
@@ -268,14 +275,21 @@ u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn)
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_flush);
 
+/*
+ * The flow's conntrack entry is gone or as good as gone: deleted (dying),
+ * timed out (conntrack reaps expired entries lazily, and a packet of the
+ * same tuple would start a new entry), or never confirmed.
+ */
 static bool mutex_proxy_flow_gone(const struct mutex_proxy_flow *flow)
 {
 	const struct nf_conn *ct = flow->ct;
 
 	if (nf_ct_is_dying(ct))
 		return true;
-	return !nf_ct_is_confirmed(ct) &&
-	       time_after(jiffies, flow->start + MUTEX_PROXY_UNCONFIRMED_MAX);
+	/* An unconfirmed entry's timeout is not a point in time yet. */
+	if (nf_ct_is_confirmed(ct))
+		return nf_ct_is_expired(ct);
+	return time_after(jiffies, flow->start + MUTEX_PROXY_UNCONFIRMED_MAX);
 }
 
 /**

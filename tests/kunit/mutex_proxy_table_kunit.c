@@ -196,6 +196,7 @@ static void mutex_proxy_kunit_table_gc(struct kunit *test)
 {
 	struct nf_conn *dying = kt_ct(test, 1010), *fresh = kt_ct(test, 1011);
 	struct nf_conn *stale = kt_ct(test, 1012), *live = kt_ct(test, 1013);
+	struct nf_conn *expired = kt_ct(test, 1014);
 	struct mutex_proxy_net *mpn = kt_net();
 	struct mutex_proxy_flow *flow;
 
@@ -203,25 +204,62 @@ static void mutex_proxy_kunit_table_gc(struct kunit *test)
 	kt_add(test, fresh);
 	flow = kt_add(test, stale);
 	kt_add(test, live);
+	kt_add(test, expired);
 	set_bit(IPS_DYING_BIT, &dying->status);
 	/* Unconfirmed long after its first packet: that packet was lost. */
 	flow->start = jiffies - 10 * HZ;
+	/* Confirmed entries: one with time left, one whose time is up. */
+	WRITE_ONCE(live->timeout, nfct_time_stamp + 100 * HZ);
 	set_bit(IPS_CONFIRMED_BIT, &live->status);
+	WRITE_ONCE(expired->timeout, nfct_time_stamp - 1);
+	set_bit(IPS_CONFIRMED_BIT, &expired->status);
 
 	mutex_proxy_table_gc(mpn);
 	rcu_read_lock();
 	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, dying));
 	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, stale));
+	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, expired));
 	KUNIT_EXPECT_NOT_NULL(test, mutex_proxy_table_lookup(mpn, fresh));
 	KUNIT_EXPECT_NOT_NULL(test, mutex_proxy_table_lookup(mpn, live));
 	rcu_read_unlock();
 
 	/* Never in conntrack's hash: let it be freed as unconfirmed. */
 	clear_bit(IPS_CONFIRMED_BIT, &live->status);
+	clear_bit(IPS_CONFIRMED_BIT, &expired->status);
+	kt_done(test, expired);
 	kt_done(test, dying);
 	kt_done(test, fresh);
 	kt_done(test, stale);
 	kt_done(test, live);
+}
+
+/*
+ * A flush removes every flow, however many: the walk pauses every few
+ * hundred entries, and the resumed walk must not skip any.
+ */
+static void mutex_proxy_kunit_table_flush_many(struct kunit *test)
+{
+	const unsigned int n = 1500;
+	struct mutex_proxy_net *mpn = kt_net();
+	struct nf_conn **cts;
+	unsigned int i;
+	u32 before;
+
+	cts = kunit_kcalloc(test, n, sizeof(*cts), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cts);
+	before = mutex_proxy_table_count(mpn);
+	for (i = 0; i < n; i++) {
+		cts[i] = kt_ct(test, 2000 + i);
+		kt_add(test, cts[i]);
+	}
+	KUNIT_EXPECT_EQ(test, mutex_proxy_table_count(mpn), before + n);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_table_flush(mpn), (u64)before + n);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_table_count(mpn), 0u);
+	rcu_barrier();
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ(test, refcount_read(&cts[i]->ct_general.use), 1u);
+		nf_ct_put(cts[i]);
+	}
 }
 
 static void mutex_proxy_kunit_cache(struct kunit *test)
@@ -443,6 +481,7 @@ static struct kunit_case mutex_proxy_kunit_table_cases[] = {
 	KUNIT_CASE(mutex_proxy_kunit_table_basic),
 	KUNIT_CASE(mutex_proxy_kunit_table_full),
 	KUNIT_CASE(mutex_proxy_kunit_table_gc),
+	KUNIT_CASE(mutex_proxy_kunit_table_flush_many),
 	KUNIT_CASE(mutex_proxy_kunit_cache),
 	KUNIT_CASE(mutex_proxy_kunit_cache_resize),
 	KUNIT_CASE(mutex_proxy_kunit_batch),
