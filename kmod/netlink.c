@@ -536,6 +536,71 @@ static int mutex_proxy_nl_get_config(struct sk_buff *skb,
 	return mutex_proxy_reply_send(msg, hdr, info, err);
 }
 
+/* cb->args of a GET_CONFIG dump */
+enum {
+	MUTEX_PROXY_CFG_DUMP_POS,	/* next pool or rule to put */
+	MUTEX_PROXY_CFG_DUMP_STARTED,	/* batches folded */
+	MUTEX_PROXY_CFG_DUMP_END,	/* every item put */
+};
+
+/*
+ * GET_CONFIG as a dump (NLM_F_DUMP), for configurations of any size: every
+ * message carries MUTEX_A_GENERATION and then as many whole pools and rules
+ * as fit, pools first, in order. cb->seq is the generation: a message built
+ * after a replacement carries NLM_F_DUMP_INTR (and the parts do not belong
+ * together; dump again).
+ */
+static int mutex_proxy_nl_get_config_dumpit(struct sk_buff *skb,
+					    struct netlink_callback *cb)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(sock_net(skb->sk));
+	const struct mutex_proxy_config *cfg;
+	u32 pos = cb->args[MUTEX_PROXY_CFG_DUMP_POS];
+	void *hdr;
+	int err;
+
+	if (cb->args[MUTEX_PROXY_CFG_DUMP_END])
+		return 0;
+	if (!cb->args[MUTEX_PROXY_CFG_DUMP_STARTED]) {
+		mutex_proxy_account_flush_all();
+		cb->args[MUTEX_PROXY_CFG_DUMP_STARTED] = 1;
+	}
+
+	mutex_lock(&mpn->config_lock);
+	cfg = rcu_dereference_protected(mpn->config,
+					lockdep_is_held(&mpn->config_lock));
+	/* Never 0: 0 means "no previous message" to the consistency check. */
+	cb->seq = (unsigned int)mpn->generation + 1;
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &mutex_proxy_genl_family, NLM_F_MULTI,
+			  MUTEX_CMD_GET_CONFIG);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto unlock;
+	}
+	nl_dump_check_consistent(cb, genlmsg_nlhdr(hdr));
+	if (nla_put_u64_64bit(skb, MUTEX_A_GENERATION, mpn->generation,
+			      MUTEX_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		err = -EMSGSIZE;
+		goto unlock;
+	}
+	err = mutex_proxy_config_put_from(skb, cfg, &pos);
+	if (err && pos == cb->args[MUTEX_PROXY_CFG_DUMP_POS]) {
+		/* Not even one item fits in an empty message. */
+		genlmsg_cancel(skb, hdr);
+		goto unlock;
+	}
+	genlmsg_end(skb, hdr);
+	cb->args[MUTEX_PROXY_CFG_DUMP_POS] = pos;
+	if (!err)
+		cb->args[MUTEX_PROXY_CFG_DUMP_END] = 1;
+	err = skb->len;
+unlock:
+	mutex_unlock(&mpn->config_lock);
+	return err;
+}
+
 /**
  * struct mutex_proxy_flows_dump - state of one GET_FLOWS dump, in cb->ctx
  * @iter: walker over the namespace's table, from .start to .done
@@ -859,6 +924,7 @@ static const struct genl_ops mutex_proxy_genl_ops[] = {
 	{
 		.cmd		= MUTEX_CMD_GET_CONFIG,
 		.doit		= mutex_proxy_nl_get_config,
+		.dumpit		= mutex_proxy_nl_get_config_dumpit,
 	},
 	{
 		.cmd		= MUTEX_CMD_GET_FLOWS,

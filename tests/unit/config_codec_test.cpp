@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "libmutex/codec.hpp"
@@ -359,6 +361,7 @@ TEST(GetConfig, Request) {
     const Message msg = encode_get_config(buffer.bytes, kFamily, kSeq);
     ASSERT_EQ(msg.size(), kFirstAttr);
     EXPECT_EQ(read_u32(msg, 0), kFirstAttr);
+    EXPECT_EQ(read_u16(msg, 6), NLM_F_REQUEST | NLM_F_DUMP);
     EXPECT_EQ(static_cast<std::uint8_t>(msg[16]), MUTEX_CMD_GET_CONFIG);
 }
 
@@ -447,6 +450,66 @@ TEST(GetConfig, DecodesReplyWithCounters) {
     EXPECT_EQ(s.config.rules[0].destination_ports, (config::PortRange{80, 81}));
     EXPECT_EQ(s.config.rules[0].action, config::Action::dnat);
     EXPECT_EQ(s.config.rules[0].pool, "remote");
+}
+
+/// A GET_CONFIG dump as the kernel may send it: `msg` (a message of kFirstAttr header bytes and
+/// top-level attributes, one of them MUTEX_A_GENERATION) cut into one message per pool or rule,
+/// each with the header and a generation (`generations[i]`, or the original one).
+std::vector<Bytes> split_dump(const std::vector<std::byte>& msg,
+                              const std::vector<std::uint64_t>& generations = {}) {
+    std::span<const std::byte> data = std::span(msg).subspan(kFirstAttr);
+    std::vector<std::span<const std::byte>> items;
+    std::uint64_t generation = 0;
+    while (data.size() >= 4) {
+        const std::size_t len = read_u16(data, 0);
+        const std::size_t aligned =
+            std::min<std::size_t>((len + 3U) & ~std::size_t{3}, data.size());
+        if ((read_u16(data, 2) & NLA_TYPE_MASK) == MUTEX_A_GENERATION) {
+            std::memcpy(&generation, data.subspan(4, 8).data(), 8);
+        } else {
+            items.push_back(data.first(aligned));
+        }
+        data = data.subspan(aligned);
+    }
+    std::vector<Bytes> parts;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        MessageBuilder b(kFamily, NLM_F_MULTI, kSeq, kPort);
+        b.genl(MUTEX_CMD_GET_CONFIG);
+        b.u64(MUTEX_A_GENERATION, i < generations.size() ? generations[i] : generation);
+        Bytes part = b.build();
+        part.insert(part.end(), items[i].begin(), items[i].end());
+        const auto len = static_cast<std::uint32_t>(part.size());
+        std::memcpy(part.data(), &len, sizeof(len));
+        parts.push_back(std::move(part));
+    }
+    return parts;
+}
+
+std::vector<const nlmsghdr*> headers(const std::vector<Bytes>& parts) {
+    std::vector<const nlmsghdr*> out;
+    out.reserve(parts.size());
+    for (const auto& part : parts) {
+        out.push_back(&as_msg(part));
+    }
+    return out;
+}
+
+TEST(GetConfig, DumpOverManyMessagesIsOneConfiguration) {
+    const config::Config config = sample();
+    const auto msg = encode_set_config(kFamily, kSeq, config, 9, kInterfaces);
+    const std::vector<Bytes> parts = split_dump(msg);
+    ASSERT_EQ(parts.size(), config.pools.size() + config.rules.size());
+    const ConfigSnapshot snapshot = decode_config(headers(parts), name_of);
+    EXPECT_EQ(snapshot.generation, 9U);
+    EXPECT_EQ(snapshot.config, config);
+}
+
+TEST(GetConfig, DumpWithTwoGenerationsIsRefused) {
+    const auto msg = encode_set_config(kFamily, kSeq, sample(), 9, kInterfaces);
+    const std::vector<Bytes> parts = split_dump(msg, {9, 9, 10});
+    EXPECT_THROW(static_cast<void>(decode_config(headers(parts), name_of)), ProtocolError);
+    EXPECT_THROW(static_cast<void>(decode_config(std::vector<const nlmsghdr*>{}, name_of)),
+                 ProtocolError);
 }
 
 TEST(GetConfig, MalformedRepliesAreRefused) {

@@ -3,6 +3,7 @@
 
 #include <linux/mutex_proxy.h>
 
+#include <cstddef>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -90,12 +91,37 @@ std::uint64_t Client::apply(const config::Config& config, std::uint64_t expected
 }
 
 ConfigSnapshot Client::get_config(const InterfaceNames& names) {
-    return transact<ConfigSnapshot>(
-        "GET_CONFIG",
-        [this](MutableBuffer buf, std::uint32_t seq) {
-            return encode_get_config(buf, family_.id, seq);
-        },
-        [&names](const nlmsghdr& msg) { return decode_config(msg, names); });
+    // A configuration replaced during the dump gives parts that do not belong together: the
+    // kernel flags it, and the dump is read again.
+    constexpr unsigned kAttempts = 5;
+    for (unsigned attempt = 1;; ++attempt) {
+        RequestBuffer request;
+        const std::uint32_t seq = channel_.next_seq();
+        const Message msg = encode_get_config(request.bytes, family_.id, seq);
+        // The handler's message lives in the receive buffer: keep a copy of each.
+        std::vector<std::vector<std::byte>> copies;
+        const DumpResult result = run_dump(channel_, msg, seq, [&](const nlmsghdr& reply) {
+            if (reply.nlmsg_type != family_.id) {
+                throw ProtocolError("unexpected message type " + std::to_string(reply.nlmsg_type) +
+                                    " in GET_CONFIG reply");
+            }
+            const auto* first = reinterpret_cast<const std::byte*>(&reply);
+            copies.emplace_back(first, first + reply.nlmsg_len);
+        });
+        if (result.interrupted && attempt < kAttempts) {
+            continue;
+        }
+        if (result.interrupted) {
+            throw ProtocolError("the configuration kept changing while GET_CONFIG read it");
+        }
+        std::vector<const nlmsghdr*> parts;
+        parts.reserve(copies.size());
+        for (const auto& copy : copies) {
+            parts.push_back(reinterpret_cast<const nlmsghdr*>(copy.data()));
+        }
+        warning_.clear();
+        return decode_config(parts, names);
+    }
 }
 
 FlowDump Client::flows(unsigned attempts) {

@@ -7,10 +7,13 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <bitset>
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -976,8 +979,8 @@ Params decode_params(const nlmsghdr& msg) {
 // ----- configuration ---------------------------------------------------------------------------
 
 Message encode_get_config(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
-    return finish_message(
-        start_message(buffer, family, seq, MUTEX_CMD_GET_CONFIG, MUTEX_PROXY_GENL_VERSION));
+    return finish_message(start_message(buffer, family, seq, MUTEX_CMD_GET_CONFIG,
+                                        MUTEX_PROXY_GENL_VERSION, NLM_F_REQUEST | NLM_F_DUMP));
 }
 
 std::vector<std::byte> encode_set_config(std::uint16_t family, std::uint32_t seq,
@@ -1024,27 +1027,45 @@ std::uint64_t decode_set_config(const nlmsghdr& msg) {
 }
 
 ConfigSnapshot decode_config(const nlmsghdr& msg, const InterfaceNames& names) {
+    const std::array<const nlmsghdr*, 1> parts{&msg};
+    return decode_config(parts, names);
+}
+
+ConfigSnapshot decode_config(std::span<const nlmsghdr* const> parts, const InterfaceNames& names) {
     constexpr std::string_view what = "GET_CONFIG reply";
     ConfigSnapshot snapshot;
-    bool have_generation = false;
+    std::optional<std::uint64_t> generation;
     std::vector<const nlattr*> rules;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        switch (mnl_attr_get_type(&attr)) {
-            case MUTEX_A_GENERATION:
-                snapshot.generation = get_u64(attr, "MUTEX_A_GENERATION");
-                have_generation = true;
-                break;
-            case MUTEX_A_POOL:
-                decode_pool(attr, snapshot);
-                break;
-            case MUTEX_A_RULE:
-                rules.push_back(&attr);  // decoded after every pool: a rule names a pool by index
-                break;
-            default:
-                break;
-        }
-    });
-    require(have_generation, what, "MUTEX_A_GENERATION");
+    require(!parts.empty(), what, "a message");
+    for (const nlmsghdr* msg : parts) {
+        bool have_generation = false;
+        for_each_attr(payload_after(*msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
+            switch (mnl_attr_get_type(&attr)) {
+                case MUTEX_A_GENERATION: {
+                    const std::uint64_t g = get_u64(attr, "MUTEX_A_GENERATION");
+                    if (generation && *generation != g) {
+                        throw ProtocolError(
+                            "GET_CONFIG reply: the generation changed between its "
+                            "messages");
+                    }
+                    generation = g;
+                    have_generation = true;
+                    break;
+                }
+                case MUTEX_A_POOL:
+                    decode_pool(attr, snapshot);
+                    break;
+                case MUTEX_A_RULE:
+                    // Decoded after every pool: a rule names a pool by index.
+                    rules.push_back(&attr);
+                    break;
+                default:
+                    break;
+            }
+        });
+        require(have_generation, what, "MUTEX_A_GENERATION");
+    }
+    snapshot.generation = *generation;
     for (const nlattr* rule : rules) {
         snapshot.config.rules.push_back(decode_rule(*rule, snapshot.config, names));
     }

@@ -220,7 +220,8 @@ struct ConfigSnapshot {
     bool operator==(const ConfigSnapshot&) const = default;
 };
 
-/// MUTEX_CMD_GET_CONFIG (no attributes).
+/// MUTEX_CMD_GET_CONFIG as a dump: NLM_F_REQUEST | NLM_F_DUMP, no attributes (a configuration of
+/// any size comes back over as many messages as it needs).
 Message encode_get_config(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq);
 
 /// MUTEX_CMD_SET_CONFIG: MUTEX_A_GENERATION `expected_generation`, then one MUTEX_A_POOL per pool
@@ -242,6 +243,11 @@ std::uint64_t decode_set_config(const nlmsghdr& msg);
 /// backend's port and a rule's action; values outside the UAPI's ranges, an address of the wrong
 /// length, a rule pool index out of range are ProtocolErrors. Unknown attributes are ignored.
 ConfigSnapshot decode_config(const nlmsghdr& msg, const InterfaceNames& names);
+
+/// Decodes the messages of a GET_CONFIG dump as one configuration: pools and rules in message
+/// order (a rule's pool index counts the pools of every message). Every message must carry
+/// MUTEX_A_GENERATION, the same in all; a ProtocolError otherwise, as for one message.
+ConfigSnapshot decode_config(std::span<const nlmsghdr* const> parts, const InterfaceNames& names);
 
 // ---------------------------------------------------------------------------------------------
 // Connection table (API version 3): GET_FLOWS, GET_ORIGDST, FLUSH_FLOWS

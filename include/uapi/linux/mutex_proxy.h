@@ -102,7 +102,8 @@
  *       backend of the rule's family if it has one); bypass and drop take
  *       neither.
  *
- *   MUTEX_CMD_GET_CONFIG  doit, open. Since API version 2.
+ *   MUTEX_CMD_GET_CONFIG  doit and dumpit, open. Since API version 2 (dump:
+ *       since API version 3).
  *       request: none
  *       reply:   MUTEX_A_GENERATION, MUTEX_A_POOL..., MUTEX_A_RULE...: the
  *                configuration as set (attributes that were not given are not returned,
@@ -115,6 +116,14 @@
  *                and the ack (SO_RCVBUF/SO_RCVBUFFORCE), else the read
  *                fails with ENOBUFS; one too large to allocate fails with
  *                -ENOMEM.
+ *       dump (NLM_F_DUMP): the same attributes over as many messages as
+ *                needed, for configurations of any size: every message
+ *                carries MUTEX_A_GENERATION followed by whole pools and
+ *                rules, pools first, in order (a rule's MUTEX_RULE_A_POOL
+ *                indexes the pools of the whole dump). A message built
+ *                after the configuration was replaced is flagged
+ *                NLM_F_DUMP_INTR: its parts do not belong together, dump
+ *                again.
  *
  *   MUTEX_CMD_GET_FLOWS   dumpit (NLM_F_DUMP), open. Since API version 3.
  *       request: none (nlmsg_flags NLM_F_REQUEST | NLM_F_DUMP; the dump
