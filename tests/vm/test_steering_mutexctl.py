@@ -441,15 +441,12 @@ def test_mutexctl_large_config(env):
         {"address": a, "port": RELAY_PORT, "weight": w, "priority": 0, "state": "up"}
         for a, w in zip(RELAYS, [1, 2, 3])]}
     check_eq(shown.get("pool"), [want_pool], "pools in config show")
-    # Reading is open to every user. Unprivileged, the socket's receive buffer is capped by
-    # net.core.rmem_max: too small for the one-message reply, mutexctl says what to raise.
+    # Reading is open to every user, and the size of the configuration does not matter: the
+    # reply comes as a dump of many messages, so even a receive buffer capped at 64 KiB
+    # (net.core.rmem_max, which binds a user without CAP_NET_ADMIN) reads all of it.
     saved = sysctl("net/core/rmem_max")
     try:
         sysctl("net/core/rmem_max", 65536)
-        r = env.mutexctl("config", "show", netns=BIG, user=65534, check_rc=1)
-        check("net.core.rmem_max" in r.err and "CAP_NET_ADMIN" in r.err,
-              f"unprivileged show over rmem_max: {r.err!r}")
-        sysctl("net/core/rmem_max", 8 << 20)
         r = env.mutexctl("config", "show", netns=BIG, user=65534)
         check(r.out == text, "unprivileged config show differs from root's")
     finally:
