@@ -172,11 +172,29 @@ static int mutex_proxy_cls_where(const struct mutex_proxy_cls_part *pt,
 	return MUTEX_CLS_IN_REST;
 }
 
+/*
+ * Whether rule @i of partition @p goes into the port index; if so, the
+ * elementary intervals it covers are *@a..*@b.
+ */
+static bool mutex_proxy_cls_port_span(const struct mutex_proxy_config *cfg,
+				      unsigned int p, u32 i, u32 *a, u32 *b)
+{
+	const struct mutex_proxy_cls_part *pt = &cfg->parts[p];
+	const struct mutex_proxy_rule *r = &cfg->rules[i];
+
+	if (!mutex_proxy_rule_in_part(r, p) ||
+	    mutex_proxy_cls_where(pt, r) != MUTEX_CLS_IN_PORT)
+		return false;
+	*a = mutex_proxy_cls_interval(pt, r->dport_min);
+	*b = mutex_proxy_cls_interval(pt, r->dport_max);
+	return true;
+}
+
 static int mutex_proxy_cls_build_ports(struct mutex_proxy_config *cfg,
 				       unsigned int p)
 {
 	struct mutex_proxy_cls_part *pt = &cfg->parts[p];
-	u32 n = 0, i, j, total = 0, *fill;
+	u32 n = 0, i, j, a, b, total = 0, *fill;
 
 	for (i = 0; i < cfg->n_rules; i++)
 		if (mutex_proxy_rule_in_part(&cfg->rules[i], p) &&
@@ -210,14 +228,8 @@ static int mutex_proxy_cls_build_ports(struct mutex_proxy_config *cfg,
 		return -ENOMEM;
 	/* Count the rules of each interval, then turn counts into offsets. */
 	for (i = 0; i < cfg->n_rules; i++) {
-		const struct mutex_proxy_rule *r = &cfg->rules[i];
-		u32 a, b;
-
-		if (!mutex_proxy_rule_in_part(r, p) ||
-		    mutex_proxy_cls_where(pt, r) != MUTEX_CLS_IN_PORT)
+		if (!mutex_proxy_cls_port_span(cfg, p, i, &a, &b))
 			continue;
-		a = mutex_proxy_cls_interval(pt, r->dport_min);
-		b = mutex_proxy_cls_interval(pt, r->dport_max);
 		for (j = a; j <= b; j++)
 			pt->port_off[j + 1]++;
 		total += b - a + 1;
@@ -236,14 +248,8 @@ static int mutex_proxy_cls_build_ports(struct mutex_proxy_config *cfg,
 	memcpy(fill, pt->port_off, pt->n_bounds * sizeof(u32));
 	/* Rules in ascending order: every interval's list is ascending. */
 	for (i = 0; i < cfg->n_rules; i++) {
-		const struct mutex_proxy_rule *r = &cfg->rules[i];
-		u32 a, b;
-
-		if (!mutex_proxy_rule_in_part(r, p) ||
-		    mutex_proxy_cls_where(pt, r) != MUTEX_CLS_IN_PORT)
+		if (!mutex_proxy_cls_port_span(cfg, p, i, &a, &b))
 			continue;
-		a = mutex_proxy_cls_interval(pt, r->dport_min);
-		b = mutex_proxy_cls_interval(pt, r->dport_max);
 		for (j = a; j <= b; j++)
 			pt->port_idx[fill[j]++] = i;
 	}
