@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace mutex::config {
 namespace {
@@ -70,6 +72,47 @@ std::string quote(std::string_view s) {
 void line(std::ostringstream& out, std::string_view indent, std::string_view key,
           std::string_view value) {
     out << indent << key << " = " << value << '\n';
+}
+
+/// One field of a rule that is set, as the file writes it: `text`, or the number `number` for
+/// the one numeric field (to_port).
+struct RuleField {
+    std::string_view key;
+    std::string text;
+    std::optional<std::uint32_t> number;
+};
+
+/// The fields a rule has, in file order; shared by the TOML and the JSON writer.
+std::vector<RuleField> rule_fields(const Rule& rule) {
+    std::vector<RuleField> fields;
+    const auto opt = [&fields](std::string_view key, const auto& value) {
+        if (value) {
+            fields.push_back({key, to_string(*value), std::nullopt});
+        }
+    };
+    const auto opt_str = [&fields](std::string_view key, const std::optional<std::string>& value) {
+        if (value) {
+            fields.push_back({key, *value, std::nullopt});
+        }
+    };
+    opt_str("name", rule.name);
+    fields.push_back({"protocol", std::string(to_string(rule.protocol)), std::nullopt});
+    opt("destination", rule.destination);
+    opt("destination_ports", rule.destination_ports);
+    opt("source", rule.source);
+    opt("source_ports", rule.source_ports);
+    opt("uid", rule.uid);
+    opt("gid", rule.gid);
+    opt_str("cgroup", rule.cgroup);
+    opt("mark", rule.mark);
+    opt_str("out_interface", rule.out_interface);
+    opt_str("in_interface", rule.in_interface);
+    fields.push_back({"action", std::string(to_string(rule.action)), std::nullopt});
+    if (rule.to_port) {
+        fields.push_back({"to_port", std::to_string(*rule.to_port), *rule.to_port});
+    }
+    opt_str("pool", rule.pool);
+    return fields;
 }
 
 }  // namespace
@@ -179,33 +222,9 @@ std::string to_toml(const Config& config) {
     for (const auto& rule : config.rules) {
         separate();
         out << "[[rule]]\n";
-        const auto opt = [&out](std::string_view key, const auto& value) {
-            if (value) {
-                line(out, "", key, quote(to_string(*value)));
-            }
-        };
-        const auto opt_str = [&out](std::string_view key, const std::optional<std::string>& v) {
-            if (v) {
-                line(out, "", key, quote(*v));
-            }
-        };
-        opt_str("name", rule.name);
-        line(out, "", "protocol", quote(to_string(rule.protocol)));
-        opt("destination", rule.destination);
-        opt("destination_ports", rule.destination_ports);
-        opt("source", rule.source);
-        opt("source_ports", rule.source_ports);
-        opt("uid", rule.uid);
-        opt("gid", rule.gid);
-        opt_str("cgroup", rule.cgroup);
-        opt("mark", rule.mark);
-        opt_str("out_interface", rule.out_interface);
-        opt_str("in_interface", rule.in_interface);
-        line(out, "", "action", quote(to_string(rule.action)));
-        if (rule.to_port) {
-            line(out, "", "to_port", std::to_string(*rule.to_port));
+        for (const auto& field : rule_fields(rule)) {
+            line(out, "", field.key, field.number ? field.text : quote(field.text));
         }
-        opt_str("pool", rule.pool);
     }
     return out.str();
 }
@@ -236,33 +255,9 @@ nlohmann::ordered_json to_json(const Config& config) {
     Json rules = Json::array();
     for (const auto& rule : config.rules) {
         Json r = Json::object();
-        const auto opt = [&r](const char* key, const auto& value) {
-            if (value) {
-                r[key] = to_string(*value);
-            }
-        };
-        const auto opt_str = [&r](const char* key, const std::optional<std::string>& value) {
-            if (value) {
-                r[key] = *value;
-            }
-        };
-        opt_str("name", rule.name);
-        r["protocol"] = to_string(rule.protocol);
-        opt("destination", rule.destination);
-        opt("destination_ports", rule.destination_ports);
-        opt("source", rule.source);
-        opt("source_ports", rule.source_ports);
-        opt("uid", rule.uid);
-        opt("gid", rule.gid);
-        opt_str("cgroup", rule.cgroup);
-        opt("mark", rule.mark);
-        opt_str("out_interface", rule.out_interface);
-        opt_str("in_interface", rule.in_interface);
-        r["action"] = to_string(rule.action);
-        if (rule.to_port) {
-            r["to_port"] = *rule.to_port;
+        for (const auto& field : rule_fields(rule)) {
+            r[std::string(field.key)] = field.number ? Json(*field.number) : Json(field.text);
         }
-        opt_str("pool", rule.pool);
         rules.push_back(std::move(r));
     }
     Json out = Json::object();
