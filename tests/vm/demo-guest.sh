@@ -89,6 +89,10 @@ backend() { # the backend at ADDRESS (or port PORT) as config show -j gives it, 
 }
 
 # ---------------------------------------------------------------------------------------------
+# Loading and unloading the module must not flip netfilter's static keys under qemu's TCG while
+# traffic runs (see ../pin-hooks.nft); not part of what an operator does.
+nft -f "$demo/../pin-hooks.nft"
+
 say "Load mutex_proxy into the VM's kernel ($(uname -r))"
 deps=$(modinfo -F depends "$moddir/mutex_proxy.ko" | tr , ' ')
 if [ -n "$deps" ]; then # none where the kernel has conntrack and NAT built in (debug lane)

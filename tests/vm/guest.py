@@ -133,6 +133,10 @@ def main():
     env = Env(args)
 
     run(["ip", "link", "set", "lo", "up"], check_rc=0)
+    # Tests load and unload the module while traffic runs: see pin-hooks.nft for why the
+    # netfilter hooks stay pinned for the whole run.
+    run(["nft", "-f", os.path.join(os.path.dirname(os.path.abspath(__file__)), "pin-hooks.nft")],
+        check_rc=0)
     cases = [c for t in args.tests for c in sorted(load_tests(t), key=lambda c: c[1].__code__.co_firstlineno)]
     passed = failed = 0
     for name, fn in cases:
