@@ -14,9 +14,10 @@
  * own mutex, statistics are per-CPU, the connection table is an rhashtable
  * read under RCU.
  *
- * Readers of counters (GET_STATS, GET_CONFIG, GET_FLOWS) first fold every
- * CPU's pending accounting batch (mutex_proxy_account_flush_all()), so what
- * they report is at most the packets of the current call behind.
+ * Readers of counters (GET_STATS, GET_CONFIG, GET_FLOWS, GET_ORIGDST) first
+ * fold every CPU's pending accounting batch (mutex_proxy_account_flush_all():
+ * one lock per CPU, a few additions), so what they report is at most the
+ * packets of the current call behind.
  *
  * GET_FLOWS is a dump: .start allocates a walker over the namespace's table
  * and folds the batches, .dumpit fills one message per call, .done frees the
@@ -31,9 +32,7 @@
  * GET_ORIGDST finds the conntrack entry whose reply direction is the 5-tuple
  * the proxy sees (its peer and its own address, i.e. after NAT), default
  * zone only, and answers with that entry's flow if the table holds a live
- * one. Its packet counters are not folded first: a proxy may ask once per
- * connection, so the answer stays cheap; they may lag by one batch per CPU.
- * GET_FLOWS and GET_ORIGDST fill a flow with the same helper,
+ * one. GET_FLOWS and GET_ORIGDST fill a flow with the same helper,
  * mutex_proxy_put_flow().
  *
  * FLUSH_FLOWS empties the namespace's table (CAP_NET_ADMIN over its user
@@ -859,6 +858,7 @@ static int mutex_proxy_nl_get_origdst(struct sk_buff *skb,
 		goto unknown;
 	}
 
+	mutex_proxy_account_flush_all();
 	rcu_read_lock();
 	flow = mutex_proxy_table_lookup(mpn, ct);
 	if (flow && !READ_ONCE(flow->dead))

@@ -144,10 +144,8 @@
  *       reply:   MUTEX_A_FLOW, the whole flow; MUTEX_FLOW_A_ORIG_DST_ADDR
  *                and MUTEX_FLOW_A_ORIG_DST_PORT are the destination the
  *                client asked for. The connection is looked up in
- *                conntrack's default zone. Its packet counters are not
- *                folded first (the lookup stays cheap for a proxy asking
- *                once per connection): they may lag by one accounting
- *                batch per CPU.
+ *                conntrack's default zone. Pending accounting batches are
+ *                folded first, as for GET_FLOWS.
  *       errors:  -ENOENT (extack "no steered flow with this 5-tuple") if
  *                no flow steered by the module and tracked in its table has
  *                that post-NAT 5-tuple; -EINVAL for a missing or malformed
