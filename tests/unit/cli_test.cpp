@@ -60,33 +60,47 @@ TEST(ParseU32, AcceptsDecimalDigitsOnly) {
     }
 }
 
+TEST(ParseU64, AcceptsDecimalDigitsOnly) {
+    EXPECT_EQ(parse_u64("0"), 0U);
+    EXPECT_EQ(parse_u64("4294967296"), 4294967296U);
+    EXPECT_EQ(parse_u64("18446744073709551615"), 18446744073709551615U);
+    EXPECT_EQ(parse_u64("007"), 7U);
+    for (const char* bad :
+         {"-1", "abc", "", "18446744073709551616", " 5", "5 ", "+5", "0x10", "1e3"}) {
+        EXPECT_EQ(parse_u64(bad), std::nullopt) << '"' << bad << '"';
+    }
+}
+
 // ----- command line ----------------------------------------------------------------------------
 
 TEST(ParseArgs, Commands) {
-    EXPECT_EQ(parse_ok({"version"}), (Invocation{Command::version, false, nullptr, 0, {}, {}}));
-    EXPECT_EQ(parse_ok({"status"}), (Invocation{Command::status, false, nullptr, 0, {}, {}}));
-    EXPECT_EQ(parse_ok({"-j", "stats"}), (Invocation{Command::stats, true, nullptr, 0, {}, {}}));
+    EXPECT_EQ(parse_ok({"version"}), (Invocation{Command::version, false, nullptr, 0, {}, {}, {}}));
+    EXPECT_EQ(parse_ok({"status"}), (Invocation{Command::status, false, nullptr, 0, {}, {}, {}}));
+    EXPECT_EQ(parse_ok({"-j", "stats"}),
+              (Invocation{Command::stats, true, nullptr, 0, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"--json", "status"}),
-              (Invocation{Command::status, true, nullptr, 0, {}, {}}));
-    EXPECT_EQ(parse_ok({"params"}), (Invocation{Command::params_get, false, nullptr, 0, {}, {}}));
+              (Invocation{Command::status, true, nullptr, 0, {}, {}, {}}));
+    EXPECT_EQ(parse_ok({"params"}),
+              (Invocation{Command::params_get, false, nullptr, 0, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"params", "get"}),
-              (Invocation{Command::params_get, false, nullptr, 0, {}, {}}));
-    EXPECT_EQ(
-        parse_ok({"-j", "params", "get", "perf_batch_size"}),
-        (Invocation{Command::params_get, true, mutex::find_param("perf_batch_size"), 0, {}, {}}));
+              (Invocation{Command::params_get, false, nullptr, 0, {}, {}, {}}));
+    EXPECT_EQ(parse_ok({"-j", "params", "get", "perf_batch_size"}),
+              (Invocation{
+                  Command::params_get, true, mutex::find_param("perf_batch_size"), 0, {}, {}, {}}));
     EXPECT_EQ(
         parse_ok({"params", "set", "max_conns", "4294967295"}),
         (Invocation{
-            Command::params_set, false, mutex::find_param("max_conns"), 4294967295U, {}, {}}));
+            Command::params_set, false, mutex::find_param("max_conns"), 4294967295U, {}, {}, {}}));
     EXPECT_EQ(
         parse_ok({"params", "set", "perf_batch_size", "32"}),
-        (Invocation{Command::params_set, false, mutex::find_param("perf_batch_size"), 32, {}, {}}));
+        (Invocation{
+            Command::params_set, false, mutex::find_param("perf_batch_size"), 32, {}, {}, {}}));
     EXPECT_EQ(
         parse_ok({"config", "validate", "/etc/mutex_proxy/mutexd.toml"}),
         (Invocation{
-            Command::config_validate, false, nullptr, 0, "/etc/mutex_proxy/mutexd.toml", {}}));
+            Command::config_validate, false, nullptr, 0, "/etc/mutex_proxy/mutexd.toml", {}, {}}));
     EXPECT_EQ(parse_ok({"-j", "config", "validate", "-"}),
-              (Invocation{Command::config_validate, true, nullptr, 0, "-", {}}));
+              (Invocation{Command::config_validate, true, nullptr, 0, "-", {}, {}}));
 }
 
 TEST(ParseArgs, MalformedValuesAreUsageErrors) {
@@ -593,11 +607,26 @@ action = "bypass"
 
 TEST(ParseArgs, ConfigApplyAndShow) {
     EXPECT_EQ(parse_ok({"config", "apply", "a.toml"}),
-              (Invocation{Command::config_apply, false, nullptr, 0, "a.toml", {}}));
+              (Invocation{Command::config_apply, false, nullptr, 0, "a.toml", {}, {}}));
     EXPECT_EQ(parse_ok({"-j", "config", "show"}),
-              (Invocation{Command::config_show, true, nullptr, 0, {}, {}}));
+              (Invocation{Command::config_show, true, nullptr, 0, {}, {}, {}}));
     EXPECT_EQ(parse_exit({"config", "apply"}).code, kExitUsage);
     EXPECT_EQ(parse_exit({"config", "show", "extra"}).code, kExitUsage);
+    EXPECT_EQ(parse_ok({"config", "apply", "--generation", "7", "a.toml"}),
+              (Invocation{Command::config_apply, false, nullptr, 0, "a.toml", {}, 7U}));
+    EXPECT_EQ(parse_ok({"config", "apply", "a.toml", "--generation=0"}).generation, 0U);
+    EXPECT_EQ(
+        parse_ok({"config", "apply", "--generation", "18446744073709551615", "a.toml"}).generation,
+        18446744073709551615U);
+    for (const char* bad : {"-1", "x", "18446744073709551616", "0x2", " 1"}) {
+        const Outcome o = parse_exit({"config", "apply", std::string("--generation=") + bad, "a"});
+        EXPECT_EQ(o.code, kExitUsage) << bad;
+        EXPECT_NE(o.err.find("invalid generation '" + std::string(bad) + "'"), std::string::npos)
+            << o.err;
+    }
+    EXPECT_EQ(parse_exit({"config", "apply", "a.toml", "--generation"}).code, kExitUsage);
+    EXPECT_EQ(parse_exit({"config", "apply", "--generation=", "a.toml"}).code, kExitUsage);
+    EXPECT_EQ(parse_exit({"config", "show", "--generation", "3"}).code, kExitUsage);
 }
 
 TEST_F(Execute, ConfigApplySendsTheCurrentGeneration) {
@@ -614,6 +643,28 @@ TEST_F(Execute, ConfigApplySendsTheCurrentGeneration) {
     const Outcome json = run({"-j", "config", "apply", "good.toml"});
     EXPECT_EQ(json.code, kExitOk);
     EXPECT_EQ(json.out, "{\"generation\":42}\n");
+}
+
+TEST_F(Execute, ConfigApplyWithGenerationSendsThatOne) {
+    files_["good.toml"] = kGoodConfig;
+    fake_->snapshot.generation = 99;
+    const Outcome o = run({"config", "apply", "--generation", "41", "good.toml"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(o.out, "applied generation 42\n");
+    EXPECT_EQ(fake_->get_configs, 0);  // the caller's generation, not one read now
+    EXPECT_EQ(fake_->applied_expected, 41U);
+}
+
+TEST_F(Execute, ConfigApplyWithStaleGenerationSaysWhich) {
+    files_["good.toml"] = kGoodConfig;
+    fake_->set_fail = std::make_exception_ptr(
+        mutex::NetlinkError(ESTALE, "configuration changed since generation 3 (now 4)"));
+    const Outcome o = run({"config", "apply", "--generation", "3", "good.toml"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_EQ(o.err,
+              "mutexctl: config apply: the module no longer holds generation 3 (configuration "
+              "changed since generation 3 (now 4)); nothing was changed\n");
+    EXPECT_TRUE(o.out.empty());
 }
 
 TEST_F(Execute, ConfigApplyResolvesInterfaces) {
@@ -768,7 +819,8 @@ TEST(ParseAddress, Ipv4AndIpv6Only) {
 
 TEST(ParseArgs, FlowsCommands) {
     EXPECT_EQ(parse_ok({"flows"}).command, Command::flows);
-    EXPECT_EQ(parse_ok({"-j", "flows"}), (Invocation{Command::flows, true, nullptr, 0, {}, {}}));
+    EXPECT_EQ(parse_ok({"-j", "flows"}),
+              (Invocation{Command::flows, true, nullptr, 0, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"flows", "flush"}).command, Command::flows_flush);
     EXPECT_TRUE(parse_ok({"-j", "flows", "flush"}).json);
     for (const auto& args : std::vector<std::vector<std::string>>{

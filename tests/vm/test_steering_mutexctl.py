@@ -607,8 +607,9 @@ def test_mutexctl_failure_modes(env):
 
 
 def test_mutexctl_stale_generation(env):
-    """A writer that read an older generation is refused; nothing changes. (mutexctl always
-    applies over the generation it just read, so the stale writer speaks netlink itself.)"""
+    """A writer that read an older generation is refused and nothing changes: over netlink
+    (the kernel's own message) and with `mutexctl config apply --generation N`, which then
+    applies when N is still current."""
     gen = steer_through(env, "stale", relay_pool("current", "rr"))
     before = show(env, RTR)
     with netns(RTR):
@@ -620,9 +621,16 @@ def test_mutexctl_stale_generation(env):
         check("changed since" in msg(ext), f"stale message: {msg(ext)!r}")
     finally:
         nl.s.close()
+    path = write("stale-next", toml([relay_pool("next", "rr")], [p2p_rule("next")]))
+    r = env.mutexctl("config", "apply", "--generation", gen - 1, path, netns=RTR, check_rc=1)
+    check(f"no longer holds generation {gen - 1}" in r.err and "nothing was changed" in r.err,
+          f"mutexctl config apply --generation {gen - 1}: {r!r}")
     after = show(env, RTR)
-    check_eq(after["generation"], gen, "generation after the refused write")
-    check_eq(after["config"], before["config"], "configuration after the refused write")
+    check_eq(after["generation"], gen, "generation after the refused writes")
+    check_eq(after["config"], before["config"], "configuration after the refused writes")
+    r = env.mutexctl("-j", "config", "apply", f"--generation={gen}", path, netns=RTR).json()
+    check_eq(r["generation"], gen + 1, "config apply --generation with the current one")
+    check_eq([p["name"] for p in show(env, RTR)["config"]["pool"]], ["next"], "pools applied")
 
 
 def test_mutexctl_replace_under_traffic(env):

@@ -36,7 +36,8 @@ bool uses_flows(Command command) {
            command == Command::origdst;
 }
 
-std::string message_for(const mutex::NetlinkError& e, Command command) {
+std::string message_for(const mutex::NetlinkError& e, const Invocation& inv) {
+    const Command command = inv.command;
     if (command == Command::params_set && e.error() == EPERM && e.kernel_message().empty()) {
         return std::string(e.what()) + " (needs CAP_NET_ADMIN in the initial user namespace)";
     }
@@ -47,6 +48,10 @@ std::string message_for(const mutex::NetlinkError& e, Command command) {
     if (uses_flows(command) && e.error() == EOPNOTSUPP && e.kernel_message().empty()) {
         return std::string(e.what()) +
                " (the loaded module has no connection table commands: API version 3 needed)";
+    }
+    if (command == Command::config_apply && e.error() == ESTALE && inv.generation) {
+        return "the module no longer holds generation " + std::to_string(*inv.generation) + " (" +
+               std::string(e.what()) + "); nothing was changed";
     }
     if (command == Command::config_apply && e.error() == ESTALE) {
         return "another writer changed the configuration while it was being applied (" +
@@ -132,8 +137,9 @@ std::string apply_config(const Invocation& inv, const mutex::config::Config& con
             interfaces.emplace(*name, *index);
         }
     }
-    const std::uint64_t current = backend.get_config().generation;
-    const std::uint64_t generation = backend.set_config(config, current, interfaces);
+    const std::uint64_t expected =
+        inv.generation ? *inv.generation : backend.get_config().generation;
+    const std::uint64_t generation = backend.set_config(config, expected, interfaces);
     if (inv.json) {
         format::Json doc;
         doc["generation"] = generation;
@@ -268,19 +274,28 @@ std::optional<Outcome> parse_flow_key(const std::vector<std::string>& words, Inv
     return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept {
+template <typename Unsigned>
+std::optional<Unsigned> parse_unsigned(std::string_view text) noexcept {
     if (text.empty() ||
         !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return std::nullopt;
     }
-    std::uint32_t value = 0;
+    Unsigned value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
     if (ec != std::errc{} || end != text.data() + text.size()) {
         return std::nullopt;
     }
     return value;
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept {
+    return parse_unsigned<std::uint32_t>(text);
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept {
+    return parse_unsigned<std::uint64_t>(text);
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view text) noexcept {
@@ -349,6 +364,10 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         "validate FILE and make it this network namespace's configuration (SET_CONFIG); "
         "needs CAP_NET_ADMIN");
     apply->add_option("FILE", config_file, "TOML configuration file (mutexd.toml)")->required();
+    std::string generation;
+    apply->add_option("--generation", generation,
+                      "apply only if the module still holds generation N (as config show "
+                      "printed it); otherwise change nothing and exit 1");
     auto* show = config->add_subcommand(
         "show", "the configuration the module holds, as TOML, with its generation and counters");
     auto* flows = app.add_subcommand(
@@ -417,6 +436,13 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     } else if (apply->parsed()) {
         inv.command = Command::config_apply;
         inv.file = config_file;
+        if (apply->count("--generation") > 0) {
+            inv.generation = parse_u64(generation);
+            if (!inv.generation) {
+                return usage_error("config apply: invalid generation '" + generation +
+                                   "': expected an unsigned 64-bit decimal integer");
+            }
+        }
     } else if (show->parsed()) {
         inv.command = Command::config_show;
     } else if (flush->parsed()) {
@@ -558,8 +584,8 @@ Outcome execute(const Invocation& invocation, const Connect& connect, const Read
         }
     } catch (const mutex::NetlinkError& e) {
         outcome.code = kExitFailure;
-        outcome.err = "mutexctl: " + context_for(invocation) + ": " +
-                      message_for(e, invocation.command) + "\n";
+        outcome.err =
+            "mutexctl: " + context_for(invocation) + ": " + message_for(e, invocation) + "\n";
     } catch (const std::exception& e) {
         outcome.code = kExitFailure;
         outcome.err = "mutexctl: " + context_for(invocation) + ": " + e.what() + "\n";

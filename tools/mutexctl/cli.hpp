@@ -56,6 +56,7 @@ struct Invocation {
     std::uint32_t value = 0;                   // params set
     std::string file;                          // config validate|apply FILE
     mutex::FlowKey key;                        // origdst PROTO SRC SPORT DST DPORT
+    std::optional<std::uint64_t> generation;   // config apply --generation N
 
     bool operator==(const Invocation&) const = default;
 };
@@ -70,6 +71,8 @@ struct Outcome {
 /// An unsigned 32-bit decimal integer: digits only (no sign, no blanks, no prefix), at most
 /// 4294967295. Ranges are the kernel's business.
 std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept;
+/// The same for unsigned 64-bit (at most 18446744073709551615).
+std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept;
 /// A port: decimal digits only, 1..65535.
 std::optional<std::uint16_t> parse_port(std::string_view text) noexcept;
 /// An IPv4 address in dotted-quad form or an IPv6 address (inet_pton), without brackets, port,
