@@ -290,6 +290,23 @@ static int mutex_proxy_put_flow(struct sk_buff *skb,
 }
 
 /**
+ * mutex_proxy_missing() - refuse a request without a required attribute
+ * @info: the request
+ * @attr: the top-level attribute it needs
+ * @why: the extack message naming it
+ *
+ * Return: true (extack set: @why, and the missing type) if @attr is absent.
+ */
+static bool mutex_proxy_missing(struct genl_info *info, int attr,
+				const char *why)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, attr))
+		return false;
+	mutex_proxy_extack_attr(info->extack, NULL, why);
+	return true;
+}
+
+/**
  * mutex_proxy_reply_new() - allocate a reply to a request
  * @info: the request
  * @hdr: receives the start of the genetlink header, for genlmsg_end()
@@ -402,12 +419,9 @@ static int mutex_proxy_nl_set_params(struct sk_buff *skb,
 	void *hdr;
 	int err;
 
-	nest = info->attrs[MUTEX_A_PARAMS];
-	if (!nest) {
-		NL_SET_ERR_MSG(info->extack, "MUTEX_A_PARAMS is required");
-		NL_SET_ERR_ATTR_MISS(info->extack, NULL, MUTEX_A_PARAMS);
+	if (mutex_proxy_missing(info, MUTEX_A_PARAMS, "MUTEX_A_PARAMS is required"))
 		return -EINVAL;
-	}
+	nest = info->attrs[MUTEX_A_PARAMS];
 
 	/* Already validated against the policy by the core; cannot fail. */
 	err = nla_parse_nested(tb, MUTEX_PARAM_A_MAX, nest,
@@ -456,11 +470,9 @@ static int mutex_proxy_nl_set_config(struct sk_buff *skb,
 	void *hdr;
 	int err;
 
-	if (!info->attrs[MUTEX_A_GENERATION]) {
-		NL_SET_ERR_MSG(info->extack, "MUTEX_A_GENERATION is required");
-		NL_SET_ERR_ATTR_MISS(info->extack, NULL, MUTEX_A_GENERATION);
+	if (mutex_proxy_missing(info, MUTEX_A_GENERATION,
+				"MUTEX_A_GENERATION is required"))
 		return -EINVAL;
-	}
 	had = nla_get_u64(info->attrs[MUTEX_A_GENERATION]);
 
 	/* Allocate before changing anything: a change is always answered. */
@@ -764,10 +776,10 @@ static int mutex_proxy_parse_tuple(const struct nlattr *nest,
 	if (err)
 		return err;
 	for (id = 0; id <= MUTEX_FLOW_A_MAX; id++) {
-		if (mutex_proxy_tuple_missing[id] && !tb[id]) {
+		if (mutex_proxy_tuple_missing[id] &&
+		    NL_REQ_ATTR_CHECK(extack, nest, tb, id)) {
 			mutex_proxy_extack_attr(extack, NULL,
 						mutex_proxy_tuple_missing[id]);
-			NL_SET_ERR_ATTR_MISS(extack, nest, id);
 			return -EINVAL;
 		}
 	}
@@ -834,12 +846,9 @@ static int mutex_proxy_nl_get_origdst(struct sk_buff *skb,
 	void *hdr;
 	int err;
 
-	nest = info->attrs[MUTEX_A_FLOW];
-	if (!nest) {
-		NL_SET_ERR_MSG(info->extack, "MUTEX_A_FLOW is required");
-		NL_SET_ERR_ATTR_MISS(info->extack, NULL, MUTEX_A_FLOW);
+	if (mutex_proxy_missing(info, MUTEX_A_FLOW, "MUTEX_A_FLOW is required"))
 		return -EINVAL;
-	}
+	nest = info->attrs[MUTEX_A_FLOW];
 	err = mutex_proxy_parse_tuple(nest, &tuple, info->extack);
 	if (err)
 		return err;

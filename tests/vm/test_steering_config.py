@@ -32,8 +32,13 @@ ACT_REDIRECT, ACT_DNAT, ACT_BYPASS, ACT_DROP = range(4)
 SCHED_WRR, FAIL_OPEN = 1, 1
 FEATURE_CONFIG = 1 << 5
 
+CMD_SET_PARAMS, CMD_GET_ORIGDST = 3, 7
+A_PARAMS, A_FLOW = 6, 11
+FLOW_A_FAMILY, FLOW_A_PROTO = 2, 3
+
 NLA_F_NESTED = 0x8000
 NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS = 1, 2
+NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MISS_NEST = 5, 6
 
 
 def attr(t, data):
@@ -271,6 +276,27 @@ def test_config_invalid_refused(env):
     gen, cfg = get_config(nl)
     check_eq(gen, 1, "generation after refused configurations")
     check_eq(len(cfg), 7, "configuration after refused configurations")
+
+
+def test_required_attributes_named(env):
+    """A request without an attribute it needs: EINVAL, a message naming the attribute,
+    NLMSGERR_ATTR_MISS_TYPE (and MISS_NEST inside a nest), and nothing changes."""
+    nl = NL()
+    before = get_config(nl)
+    for cmd, payload, name, missing, in_nest in (
+            (CMD_SET_PARAMS, b"", "MUTEX_A_PARAMS", A_PARAMS, False),
+            (CMD_SET_CONFIG, b"", "MUTEX_A_GENERATION", A_GENERATION, False),
+            (CMD_GET_ORIGDST, b"", "MUTEX_A_FLOW", A_FLOW, False),
+            (CMD_GET_ORIGDST, nest(A_FLOW, u8(FLOW_A_PROTO, socket.IPPROTO_UDP)),
+             "MUTEX_FLOW_A_FAMILY", FLOW_A_FAMILY, True)):
+        err, _, ext = nl.cmd(cmd, payload)
+        check_eq(err, errno.EINVAL, f"without {name}: errno")
+        check_eq(msg(ext), f"{name} is required", f"without {name}: message")
+        check_eq(struct.unpack("I", ext.get(NLMSGERR_ATTR_MISS_TYPE, b"\xff" * 4)[:4])[0],
+                 missing, f"without {name}: NLMSGERR_ATTR_MISS_TYPE")
+        check_eq(NLMSGERR_ATTR_MISS_NEST in ext, in_nest, f"without {name}: NLMSGERR_ATTR_MISS_NEST")
+    check_eq(get_config(nl), before, "configuration after the refusals")
+    nl.s.close()
 
 
 def test_config_permissions_and_namespaces(env):
