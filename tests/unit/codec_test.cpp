@@ -30,6 +30,7 @@ using test::Bytes;
 using test::MessageBuilder;
 using test::read_u16;
 using test::read_u32;
+using test::sample_tcp4_flow;
 
 constexpr std::uint16_t kFamily = 0x1234;
 constexpr std::uint32_t kSeq = 77;
@@ -46,11 +47,12 @@ constexpr std::size_t kVersion = 17;
 constexpr std::size_t kReserved = 18;
 constexpr std::size_t kFirstAttr = 20;
 
-void expect_genl_header(Message msg, std::uint16_t type, std::uint8_t cmd, std::uint8_t version) {
+void expect_genl_header(Message msg, std::uint16_t type, std::uint8_t cmd, std::uint8_t version,
+                        std::uint16_t flags = NLM_F_REQUEST | NLM_F_ACK) {
     ASSERT_GE(msg.size(), kFirstAttr);
     EXPECT_EQ(read_u32(msg, kLen), msg.size());
     EXPECT_EQ(read_u16(msg, kType), type);
-    EXPECT_EQ(read_u16(msg, kFlags), NLM_F_REQUEST | NLM_F_ACK);
+    EXPECT_EQ(read_u16(msg, kFlags), flags);
     EXPECT_EQ(read_u32(msg, kSeqOff), kSeq);
     EXPECT_EQ(read_u32(msg, kPid), 0U);
     EXPECT_EQ(static_cast<std::uint8_t>(msg[kCmd]), cmd);
@@ -635,22 +637,6 @@ FlowNest nest_of(const Flow& flow, std::uint8_t proto = 6,
     return nest;
 }
 
-Flow tcp4_flow() {
-    Flow flow;
-    flow.protocol = config::Protocol::tcp;
-    flow.source = {v4(10, 0, 0, 2), 40000};
-    flow.original_destination = {v4(203, 0, 113, 7), 26656};
-    flow.destination = {v4(127, 0, 0, 1), 12345};
-    flow.action = config::Action::redirect;
-    flow.pkts_orig = 10;
-    flow.bytes_orig = 5000000000ULL;  // > 2^32
-    flow.pkts_reply = 8;
-    flow.bytes_reply = 900;
-    flow.age_ms = 65000;
-    flow.idle_ms = 300;
-    return flow;
-}
-
 Flow udp6_flow() {
     Flow flow;
     flow.protocol = config::Protocol::udp;
@@ -676,12 +662,8 @@ TEST(CodecFlows, EncodeGetFlowsIsADumpRequest) {
     RequestBuffer buf;
     const Message msg = encode_get_flows(buf.bytes, kFamily, kSeq);
     ASSERT_EQ(msg.size(), 20U);
-    EXPECT_EQ(read_u32(msg, kLen), 20U);
-    EXPECT_EQ(read_u16(msg, kType), kFamily);
-    EXPECT_EQ(read_u16(msg, kFlags), NLM_F_REQUEST | NLM_F_DUMP);
-    EXPECT_EQ(read_u32(msg, kSeqOff), kSeq);
-    EXPECT_EQ(static_cast<std::uint8_t>(msg[kCmd]), MUTEX_CMD_GET_FLOWS);
-    EXPECT_EQ(static_cast<std::uint8_t>(msg[kVersion]), MUTEX_PROXY_GENL_VERSION);
+    expect_genl_header(msg, kFamily, MUTEX_CMD_GET_FLOWS, MUTEX_PROXY_GENL_VERSION,
+                       NLM_F_REQUEST | NLM_F_DUMP);
 }
 
 TEST(CodecFlows, EncodeFlushFlows) {
@@ -749,18 +731,18 @@ TEST(CodecFlows, EncodeGetOrigdstRefusesUnusableKeys) {
 
 TEST(CodecFlows, DecodeFlowsOfOneDumpMessage) {
     const Bytes msg =
-        flows_message({nest_of(tcp4_flow()), nest_of(udp6_flow(), 17, MUTEX_ACTION_DNAT)});
-    EXPECT_EQ(decode_flows(as_msg(msg)), (std::vector<Flow>{tcp4_flow(), udp6_flow()}));
+        flows_message({nest_of(sample_tcp4_flow()), nest_of(udp6_flow(), 17, MUTEX_ACTION_DNAT)});
+    EXPECT_EQ(decode_flows(as_msg(msg)), (std::vector<Flow>{sample_tcp4_flow(), udp6_flow()}));
     EXPECT_TRUE(decode_flows(as_msg(flows_message({}))).empty());
 }
 
 TEST(CodecFlows, DecodeFlowsIgnoresUnknownAttributes) {
     MessageBuilder b(kFamily, NLM_F_MULTI, kSeq, kPort);
     b.genl(MUTEX_CMD_GET_FLOWS).u64(MUTEX_A_MAX + 5, 1);
-    FlowNest nest = nest_of(tcp4_flow());
+    FlowNest nest = nest_of(sample_tcp4_flow());
     nest.unknown_inside = true;
     nest.add(b);
-    EXPECT_EQ(decode_flows(as_msg(b.build())), std::vector<Flow>{tcp4_flow()});
+    EXPECT_EQ(decode_flows(as_msg(b.build())), std::vector<Flow>{sample_tcp4_flow()});
     // a nest holding only an unknown attribute lacks everything
     MessageBuilder c(kFamily, NLM_F_MULTI, kSeq, kPort);
     c.genl(MUTEX_CMD_GET_FLOWS).begin_nest(MUTEX_A_FLOW).u64(MUTEX_FLOW_A_MAX + 1, 9).end_nest();
@@ -769,11 +751,11 @@ TEST(CodecFlows, DecodeFlowsIgnoresUnknownAttributes) {
 
 TEST(CodecFlows, DecodeFlowLackingAnAttributeIsRefused) {
     for (std::uint16_t attr = MUTEX_FLOW_A_FAMILY; attr <= MUTEX_FLOW_A_MAX; ++attr) {
-        FlowNest nest = nest_of(tcp4_flow());
+        FlowNest nest = nest_of(sample_tcp4_flow());
         nest.skip = attr;
         EXPECT_THROW(decode_flows(as_msg(flows_message({nest}))), ProtocolError) << attr;
     }
-    FlowNest nest = nest_of(tcp4_flow());
+    FlowNest nest = nest_of(sample_tcp4_flow());
     nest.skip = MUTEX_FLOW_A_ORIG_DST_PORT;
     try {
         decode_flows(as_msg(flows_message({nest})));
@@ -784,7 +766,7 @@ TEST(CodecFlows, DecodeFlowLackingAnAttributeIsRefused) {
 
 TEST(CodecFlows, DecodeFlowWithWrongTypesOrValuesIsRefused) {
     const auto refused = [](std::uint16_t attr, Bytes payload) {
-        FlowNest nest = nest_of(tcp4_flow());
+        FlowNest nest = nest_of(sample_tcp4_flow());
         nest.replace = attr;
         nest.replacement = std::move(payload);
         EXPECT_THROW(decode_flows(as_msg(flows_message({nest}))), ProtocolError) << attr;
@@ -814,7 +796,7 @@ TEST(CodecFlows, DecodeFlowWithWrongTypesOrValuesIsRefused) {
     b.genl(MUTEX_CMD_GET_FLOWS).attr(MUTEX_A_FLOW, bytes({1}));
     EXPECT_THROW(decode_flows(as_msg(b.build())), ProtocolError);
     // a truncated message
-    Bytes cut = flows_message({nest_of(tcp4_flow())});
+    Bytes cut = flows_message({nest_of(sample_tcp4_flow())});
     cut.resize(cut.size() - 8);
     const auto len = static_cast<std::uint32_t>(cut.size());
     std::memcpy(cut.data(), &len, sizeof(len));
@@ -822,14 +804,14 @@ TEST(CodecFlows, DecodeFlowWithWrongTypesOrValuesIsRefused) {
 }
 
 TEST(CodecFlows, DecodeOrigdst) {
-    const Bytes one = flows_message({nest_of(tcp4_flow())}, MUTEX_CMD_GET_ORIGDST);
-    EXPECT_EQ(decode_origdst(as_msg(one)), tcp4_flow());
+    const Bytes one = flows_message({nest_of(sample_tcp4_flow())}, MUTEX_CMD_GET_ORIGDST);
+    EXPECT_EQ(decode_origdst(as_msg(one)), sample_tcp4_flow());
     const Bytes none = flows_message({}, MUTEX_CMD_GET_ORIGDST);
     EXPECT_THROW(decode_origdst(as_msg(none)), ProtocolError);
-    const Bytes two =
-        flows_message({nest_of(tcp4_flow()), nest_of(tcp4_flow())}, MUTEX_CMD_GET_ORIGDST);
+    const Bytes two = flows_message({nest_of(sample_tcp4_flow()), nest_of(sample_tcp4_flow())},
+                                    MUTEX_CMD_GET_ORIGDST);
     EXPECT_THROW(decode_origdst(as_msg(two)), ProtocolError);
-    FlowNest bad = nest_of(tcp4_flow());
+    FlowNest bad = nest_of(sample_tcp4_flow());
     bad.skip = MUTEX_FLOW_A_ORIG_DST_ADDR;
     EXPECT_THROW(decode_origdst(as_msg(flows_message({bad}, MUTEX_CMD_GET_ORIGDST))),
                  ProtocolError);
@@ -855,20 +837,20 @@ TEST(FlowDump, SeveralMessagesAndTheInterruptedFlag) {
         auto part = decode_flows(msg);
         flows.insert(flows.end(), part.begin(), part.end());
     });
-    const Bytes first = flows_message({nest_of(tcp4_flow()), nest_of(tcp4_flow())});
+    const Bytes first = flows_message({nest_of(sample_tcp4_flow()), nest_of(sample_tcp4_flow())});
     Bytes second = flows_message({nest_of(udp6_flow(), 17, MUTEX_ACTION_DNAT)});
     const std::uint16_t intr = NLM_F_MULTI | NLM_F_DUMP_INTR;
     std::memcpy(second.data() + 6, &intr, sizeof(intr));
     EXPECT_FALSE(exchange.process(first));
     EXPECT_TRUE(exchange.process(test::datagram({second, test::done_message(kSeq, kPort)})));
     EXPECT_TRUE(exchange.interrupted());
-    EXPECT_EQ(flows, (std::vector<Flow>{tcp4_flow(), tcp4_flow(), udp6_flow()}));
+    EXPECT_EQ(flows, (std::vector<Flow>{sample_tcp4_flow(), sample_tcp4_flow(), udp6_flow()}));
 }
 
 TEST(FlowDump, AMalformedFlowEndsTheDumpWithAProtocolError) {
     Exchange exchange(kSeq, kPort,
                       [](const nlmsghdr& msg) { static_cast<void>(decode_flows(msg)); });
-    FlowNest bad = nest_of(tcp4_flow());
+    FlowNest bad = nest_of(sample_tcp4_flow());
     bad.skip = MUTEX_FLOW_A_FAMILY;
     EXPECT_THROW(exchange.process(flows_message({bad})), ProtocolError);
 }
@@ -877,10 +859,10 @@ TEST(FlowDumpRetry, FirstConsistentDumpWins) {
     int calls = 0;
     const FlowDump dump = collect_flows(3, [&calls] {
         ++calls;
-        return FlowDumpAttempt{{tcp4_flow()}, false};
+        return FlowDumpAttempt{{sample_tcp4_flow()}, false};
     });
     EXPECT_EQ(calls, 1);
-    EXPECT_EQ(dump, (FlowDump{{tcp4_flow()}, true, 1}));
+    EXPECT_EQ(dump, (FlowDump{{sample_tcp4_flow()}, true, 1}));
 }
 
 TEST(FlowDumpRetry, RetriesWhileInterrupted) {
@@ -888,8 +870,8 @@ TEST(FlowDumpRetry, RetriesWhileInterrupted) {
     const FlowDump dump = collect_flows(3, [&calls] {
         ++calls;
         if (calls < 3) {
-            return FlowDumpAttempt{std::vector<Flow>(static_cast<std::size_t>(calls), tcp4_flow()),
-                                   true};
+            return FlowDumpAttempt{
+                std::vector<Flow>(static_cast<std::size_t>(calls), sample_tcp4_flow()), true};
         }
         return FlowDumpAttempt{{udp6_flow()}, false};
     });
@@ -901,8 +883,8 @@ TEST(FlowDumpRetry, NeverSettlingReturnsTheLastDumpFlagged) {
     int calls = 0;
     const FlowDump dump = collect_flows(kFlowDumpAttempts, [&calls] {
         ++calls;
-        return FlowDumpAttempt{std::vector<Flow>(static_cast<std::size_t>(calls), tcp4_flow()),
-                               true};
+        return FlowDumpAttempt{
+            std::vector<Flow>(static_cast<std::size_t>(calls), sample_tcp4_flow()), true};
     });
     EXPECT_EQ(calls, static_cast<int>(kFlowDumpAttempts));
     EXPECT_FALSE(dump.consistent);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,22 @@ std::string with_rule(std::string_view body) {
 }
 
 // --- accepted files ----------------------------------------------------------------------------
+
+TEST(ParseAddress, Ipv4AndIpv6Only) {
+    EXPECT_EQ(parse_address("10.0.0.2"),
+              (mutex::config::Address{mutex::config::Family::ipv4, {10, 0, 0, 2}}));
+    const auto v6 = parse_address("2001:db8::1");
+    ASSERT_TRUE(v6.has_value());
+    EXPECT_EQ(v6->family, mutex::config::Family::ipv6);
+    EXPECT_EQ(v6->bytes[0], 0x20U);
+    EXPECT_EQ(v6->bytes[15], 1U);
+    EXPECT_TRUE(parse_address("::ffff:10.0.0.1").has_value());
+    for (const char* bad : {"", "10.0.0", "10.0.0.256", "10.0.0.2:80", "[::1]", "::1/128",
+                            "fe80::1%eth0", "010.0.0.2 ", "localhost", "1.2.3.4.5"}) {
+        EXPECT_EQ(parse_address(bad), std::nullopt) << '"' << bad << '"';
+    }
+    EXPECT_EQ(parse_address(std::string_view("10.0.0.2\0x", 10)), std::nullopt);
+}
 
 TEST(ConfigExample, ShippedFileValidates) {
     const Config config = load_file(MUTEX_EXAMPLE_CONFIG);

@@ -2,10 +2,8 @@
 // Output formats are an interface: scripts parse them. These tests pin them down exactly.
 #include "libmutex/format.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <linux/mutex_proxy.h>
-#include <sys/socket.h>
 
 #include <optional>
 #include <string>
@@ -14,6 +12,7 @@
 
 #include "libmutex/codec.hpp"
 #include "libmutex/config.hpp"
+#include "test_helpers.hpp"
 
 namespace mutex::format {
 namespace {
@@ -158,39 +157,12 @@ TEST(Format, Version) {
               "\n");
 }
 
-config::Address address(std::string_view text) {
-    config::Address a;
-    const bool ok = text.find(':') == std::string_view::npos
-                        ? ::inet_pton(AF_INET, std::string(text).c_str(), a.bytes.data()) == 1
-                        : ::inet_pton(AF_INET6, std::string(text).c_str(), a.bytes.data()) == 1;
-    EXPECT_TRUE(ok) << text;
-    a.family =
-        text.find(':') == std::string_view::npos ? config::Family::ipv4 : config::Family::ipv6;
-    return a;
-}
-
-Flow sample_flow() {
-    Flow f;
-    f.protocol = config::Protocol::tcp;
-    f.source = {address("10.0.0.2"), 40000};
-    f.original_destination = {address("203.0.113.7"), 26656};
-    f.destination = {address("127.0.0.1"), 12345};
-    f.action = config::Action::redirect;
-    f.pkts_orig = 10;
-    f.bytes_orig = 5000000000ULL;
-    f.pkts_reply = 8;
-    f.bytes_reply = 900;
-    f.age_ms = 65000;
-    f.idle_ms = 300;
-    return f;
-}
-
 Flow sample_flow6() {
     Flow f;
     f.protocol = config::Protocol::udp;
-    f.source = {address("2001:db8::2"), 5353};
-    f.original_destination = {address("2001:db8::7"), 8001};
-    f.destination = {address("2001:db8::9"), 8001};
+    f.source = {test::address("2001:db8::2"), 5353};
+    f.original_destination = {test::address("2001:db8::7"), 8001};
+    f.destination = {test::address("2001:db8::9"), 8001};
     f.action = config::Action::dnat;
     f.age_ms = 90061000;  // 1d 01h 01m 01s
     f.idle_ms = 3723000;  // 1h 02m 03s
@@ -198,9 +170,9 @@ Flow sample_flow6() {
 }
 
 TEST(Format, Endpoint) {
-    EXPECT_EQ(endpoint({address("10.0.0.2"), 40000}), "10.0.0.2:40000");
-    EXPECT_EQ(endpoint({address("2001:db8::1"), 443}), "[2001:db8::1]:443");
-    EXPECT_EQ(endpoint({address("::ffff:10.0.0.1"), 1}), "[::ffff:10.0.0.1]:1");
+    EXPECT_EQ(endpoint({test::address("10.0.0.2"), 40000}), "10.0.0.2:40000");
+    EXPECT_EQ(endpoint({test::address("2001:db8::1"), 443}), "[2001:db8::1]:443");
+    EXPECT_EQ(endpoint({test::address("::ffff:10.0.0.1"), 1}), "[::ffff:10.0.0.1]:1");
 }
 
 TEST(Format, Duration) {
@@ -220,7 +192,7 @@ TEST(Format, Duration) {
 }
 
 TEST(Format, FlowsHuman) {
-    EXPECT_EQ(human(std::vector<Flow>{sample_flow(), sample_flow6()}),
+    EXPECT_EQ(human(std::vector<Flow>{test::sample_tcp4_flow(), sample_flow6()}),
               "PROTO  SOURCE              ORIG-DST            STEERED-TO          ACTION    "
               "PKTS-ORIG  BYTES-ORIG  PKTS-REPLY  BYTES-REPLY  AGE    IDLE\n"
               "tcp    10.0.0.2:40000      203.0.113.7:26656   127.0.0.1:12345     redirect  "
@@ -233,13 +205,13 @@ TEST(Format, FlowsHuman) {
 }
 
 TEST(Format, FlowsJson) {
-    EXPECT_EQ(json_line(to_json(sample_flow())),
+    EXPECT_EQ(json_line(to_json(test::sample_tcp4_flow())),
               R"({"family":"ipv4","protocol":"tcp","src_addr":"10.0.0.2","src_port":40000,)"
               R"("orig_dst_addr":"203.0.113.7","orig_dst_port":26656,"dst_addr":"127.0.0.1",)"
               R"("dst_port":12345,"action":"redirect","pkts_orig":10,"bytes_orig":5000000000,)"
               R"("pkts_reply":8,"bytes_reply":900,"age_ms":65000,"idle_ms":300})"
               "\n");
-    const Json array = to_json(std::vector<Flow>{sample_flow(), sample_flow6()});
+    const Json array = to_json(std::vector<Flow>{test::sample_tcp4_flow(), sample_flow6()});
     ASSERT_TRUE(array.is_array());
     ASSERT_EQ(array.size(), 2U);
     EXPECT_EQ(array[1]["family"], "ipv6");

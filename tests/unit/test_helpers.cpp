@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "test_helpers.hpp"
 
+#include <gtest/gtest.h>
 #include <linux/genetlink.h>
 
 #include <cstring>
@@ -162,6 +163,28 @@ std::uint32_t read_u32(std::span<const std::byte> bytes, std::size_t offset) {
     std::uint32_t value = 0;
     std::memcpy(&value, bytes.subspan(offset, sizeof(value)).data(), sizeof(value));
     return value;
+}
+
+config::Address address(std::string_view text) {
+    const auto parsed = config::parse_address(text);
+    EXPECT_TRUE(parsed.has_value()) << text;
+    return parsed.value_or(config::Address{});
+}
+
+Flow sample_tcp4_flow() {
+    Flow f;
+    f.protocol = config::Protocol::tcp;
+    f.source = {address("10.0.0.2"), 40000};
+    f.original_destination = {address("203.0.113.7"), 26656};
+    f.destination = {address("127.0.0.1"), 12345};
+    f.action = config::Action::redirect;
+    f.pkts_orig = 10;
+    f.bytes_orig = 5000000000ULL;  // > 2^32
+    f.pkts_reply = 8;
+    f.bytes_reply = 900;
+    f.age_ms = 65000;
+    f.idle_ms = 300;
+    return f;
 }
 
 }  // namespace mutex::test

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // Hand-built netlink messages for the unit tests, written byte by byte without libmnl so the
-// codec is checked against an independent encoder.
+// codec is checked against an independent encoder; and the sample values several test files share.
 #pragma once
 
 #include <linux/netlink.h>
@@ -10,6 +10,9 @@
 #include <span>
 #include <string_view>
 #include <vector>
+
+#include "libmutex/codec.hpp"
+#include "libmutex/config.hpp"
 
 namespace mutex::test {
 
@@ -63,5 +66,13 @@ const nlmsghdr& as_msg(const Bytes& bytes);
 /// Field readers for checking encoded requests.
 std::uint16_t read_u16(std::span<const std::byte> bytes, std::size_t offset);
 std::uint32_t read_u32(std::span<const std::byte> bytes, std::size_t offset);
+
+/// An address the test writes as valid text ("10.0.0.2", "2001:db8::1"); a failed expectation
+/// if it is not.
+config::Address address(std::string_view text);
+
+/// A TCP flow from 10.0.0.2:40000 to 203.0.113.7:26656, redirected to 127.0.0.1:12345, with
+/// more than 2^32 bytes in the original direction.
+Flow sample_tcp4_flow();
 
 }  // namespace mutex::test

@@ -171,6 +171,23 @@ std::string to_string(const Address& address) {
     return buf.data();
 }
 
+std::optional<Address> parse_address(std::string_view text) {
+    const std::string z(text);
+    if (z.size() != std::strlen(z.c_str())) {
+        return std::nullopt;  // an embedded NUL would cut the text short
+    }
+    Address address;
+    if (inet_pton(AF_INET, z.c_str(), address.bytes.data()) == 1) {
+        address.family = Family::ipv4;
+        return address;
+    }
+    if (inet_pton(AF_INET6, z.c_str(), address.bytes.data()) == 1) {
+        address.family = Family::ipv6;
+        return address;
+    }
+    return std::nullopt;
+}
+
 std::string to_string(const Prefix& prefix) {
     return to_string(Address{prefix.family, prefix.address}) + '/' + std::to_string(prefix.length);
 }

@@ -226,6 +226,9 @@ std::string_view to_string(Protocol value) noexcept;
 std::string_view to_string(Family value) noexcept;
 /// "10.0.0.2", "2001:db8::1".
 std::string to_string(const Address& address);
+/// The address in text as inet_pton reads it (no brackets, port, prefix length or zone), or
+/// nullopt; text with an embedded NUL is refused rather than cut short.
+std::optional<Address> parse_address(std::string_view text);
 /// "10.0.0.0/8", "::1/128" (always with the length).
 std::string to_string(const Prefix& prefix);
 /// "26656" or "1024-65535".

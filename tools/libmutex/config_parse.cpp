@@ -2,7 +2,6 @@
 // Parser and validator of the configuration file: TOML (toml++) to the model in config.hpp.
 // Every problem is collected with the position of the offending value (or of the table that
 // lacks a key), so one run names them all.
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <charconv>
@@ -120,19 +119,6 @@ std::optional<std::uint32_t> parse_u32(std::string_view s) {
         return std::nullopt;
     }
     return value;
-}
-
-std::optional<Address> parse_address(const std::string& s) {
-    Address a;
-    if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
-        a.family = Family::ipv4;
-        return a;
-    }
-    if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) {
-        a.family = Family::ipv6;
-        return a;
-    }
-    return std::nullopt;
 }
 
 std::size_t address_bits(Family family) noexcept {

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "mutexctl/cli.hpp"
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <exception>
 #include <sstream>
 #include <string>
@@ -255,7 +251,7 @@ std::optional<Outcome> parse_flow_key(const std::vector<std::string>& words, Inv
     for (std::size_t i = 0; i < 2; ++i) {
         const std::string& addr = words.at(1 + 2 * i);
         const std::string& port = words.at(2 + 2 * i);
-        const auto address = parse_address(addr);
+        const auto address = mutex::config::parse_address(addr);
         if (!address) {
             return usage_error("origdst: invalid " + std::string(roles.at(i)) + " address '" +
                                addr + "': expected an IPv4 or IPv6 address");
@@ -304,23 +300,6 @@ std::optional<std::uint16_t> parse_port(std::string_view text) noexcept {
         return std::nullopt;
     }
     return static_cast<std::uint16_t>(*value);
-}
-
-std::optional<mutex::config::Address> parse_address(std::string_view text) {
-    const std::string z(text);
-    if (z.size() != std::strlen(z.c_str())) {
-        return std::nullopt;  // an embedded NUL would cut the text short
-    }
-    mutex::config::Address address;
-    if (::inet_pton(AF_INET, z.c_str(), address.bytes.data()) == 1) {
-        address.family = mutex::config::Family::ipv4;
-        return address;
-    }
-    if (::inet_pton(AF_INET6, z.c_str(), address.bytes.data()) == 1) {
-        address.family = mutex::config::Family::ipv6;
-        return address;
-    }
-    return std::nullopt;
 }
 
 std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& args) {

@@ -75,9 +75,6 @@ std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept;
 std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept;
 /// A port: decimal digits only, 1..65535.
 std::optional<std::uint16_t> parse_port(std::string_view text) noexcept;
-/// An IPv4 address in dotted-quad form or an IPv6 address (inet_pton), without brackets, port,
-/// prefix length or zone.
-std::optional<mutex::config::Address> parse_address(std::string_view text);
 
 /// Parses the arguments after argv[0]. Returns the Invocation to execute, or the Outcome to
 /// exit with (help: code 0 on stdout; usage error: code 2 on stderr).
