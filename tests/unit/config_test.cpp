@@ -328,6 +328,10 @@ TEST(ConfigErrors, BadAddresses) {
                   4, 11, "address: '10.0.0' is not an IPv4 or IPv6 address"));
     EXPECT_TRUE(one_error("[[pool]]\nname = \"p\"\n[[pool.backend]]\naddress = \"::\"\nport = 1\n",
                           4, 11, "is the unspecified address"));
+    // An escaped NUL must not cut the address short.
+    EXPECT_TRUE(one_error(
+        "[[pool]]\nname = \"p\"\n[[pool.backend]]\naddress = \"10.0.0.1\\u0000x\"\nport = 1\n", 4,
+        11, "is not an IPv4 or IPv6 address"));
     EXPECT_TRUE(one_error("[[rule]]\ndestination = \"example.com\"\naction = \"drop\"\n", 2, 15,
                           "destination: 'example.com' is not an IPv4 or IPv6 address"));
     EXPECT_TRUE(one_error("[[rule]]\nsource = \"fe80::1%eth0\"\naction = \"drop\"\n", 2, 10,
