@@ -27,7 +27,6 @@ host to time sections, and the report between "@@report-begin" and
 "@@report-end".
 """
 import argparse
-import ctypes
 import json
 import os
 import re
@@ -41,10 +40,9 @@ SYSFS = "/sys/module/mutex_proxy/parameters"
 CLIENT, SERVER = "bc", "bs"
 CLIENT_IP, SERVER_IP, STEERED_IP = "10.99.0.1", "10.99.0.2", "198.51.100.1"
 IPERF_PORT, RATE_PORT, HOLD_PORT = 5201, 7000, 7100
-CLONE_NEWNET = 0x40000000
 
-libc = ctypes.CDLL(None, use_errno=True)
 tsc = None  # tests/vm/test_steering_config.py, imported in main()
+tsm = None  # tests/vm/test_steering_mutexctl.py (its netns()), imported in main()
 
 
 def log(*a):
@@ -68,28 +66,6 @@ def ns(name, *argv, **kw):
     return run(["ip", "netns", "exec", name, *argv], **kw)
 
 
-class InNetns:
-    """Switches this (single-threaded) process into a namespace; sockets made
-    inside stay in it after leaving."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        self.back = os.open("/proc/self/ns/net", os.O_RDONLY)
-        fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
-        try:
-            if libc.setns(fd, CLONE_NEWNET):
-                raise OSError(ctypes.get_errno(), f"setns {self.name}")
-        finally:
-            os.close(fd)
-
-    def __exit__(self, *exc):
-        if libc.setns(self.back, CLONE_NEWNET):
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(self.back)
-
-
 # ---- module, parameters, configuration --------------------------------------------------
 
 class Module:
@@ -108,13 +84,7 @@ class Module:
             run(["insmod", self.ko])
 
     def unload(self):
-        """Unloads an idle module: the conntrack entries (and with them the module's
-        flows) go first. Unloading with flows in the table made the module leak flow
-        objects (SLUB "Objects remaining in mutex_proxy_flow" at kmem_cache_destroy, a
-        WARN that ends the VM) at 0f58d31 and 2ae102b; the benchmark measures speed,
-        not unloading."""
         if self.loaded():
-            quiesce()
             run(["rmmod", "mutex_proxy"])
 
 
@@ -142,7 +112,7 @@ def set_params(values):
 
 
 def apply_config(netns, items):
-    with InNetns(netns):
+    with tsm.netns(netns):
         nl = tsc.NL()
     nl.big()
     gen, _ = tsc.get_config(nl)
@@ -153,7 +123,7 @@ def apply_config(netns, items):
 
 def get_stats(netns):
     """The namespace's counters {attr number: value}, and the flow count (or None)."""
-    with InNetns(netns):
+    with tsm.netns(netns):
         nl = tsc.NL()
     err, reply, _ = nl.cmd(2)  # MUTEX_CMD_GET_STATS
     if err:
@@ -636,7 +606,7 @@ def section_d(mod, rep, args, tool):
 
 
 def main():
-    global tsc
+    global tsc, tsm
     ap = argparse.ArgumentParser()
     ap.add_argument("--module", required=True, help="directory with mutex_proxy.ko")
     ap.add_argument("--vmtests", required=True, help="tests/vm of the source measured (genl helpers)")
@@ -655,7 +625,8 @@ def main():
     args = ap.parse_args()
     sys.path.insert(0, os.path.abspath(args.vmtests))
     import test_steering_config
-    tsc = test_steering_config
+    import test_steering_mutexctl
+    tsc, tsm = test_steering_config, test_steering_mutexctl
 
     t0 = time.monotonic()
     mod = Module(args.module)
