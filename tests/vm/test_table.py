@@ -10,27 +10,20 @@ conntrack accounting (net.netfilter.nf_conntrack_acct=1).
 Runs last of the VM test files: the first case loads the module, the last unloads it while
 traffic still runs.
 """
-import os
 import re
 import socket
-import struct
-import tempfile
 import threading
 import time
 
 from guest import check, check_eq, run
+from test_steering_mutexctl import apply_file, original_dst, write
 
 V4, V6 = "192.0.2.1", "2001:db8::1"
-SO_ORIGINAL_DST = 80
 
 
 def apply_toml(env, text):
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-        f.write(text)
-    try:
-        env.mutexctl("config", "apply", f.name)
-    finally:
-        os.unlink(f.name)
+    """`mutexctl config apply` of a configuration text in the root namespace."""
+    apply_file(env, None, write("table", text))
 
 
 def redirect_rule(proto, dst, port, to_port, name="r"):
@@ -167,8 +160,7 @@ def test_table_tcp_counters_equal_conntrack(env):
     apply_toml(env, redirect_rule("tcp", V4, 7777, port))
     c = socket.create_connection((V4, 7777), timeout=5)
     s, peer = lst.accept()
-    raw = s.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
-    so = (socket.inet_ntoa(raw[4:8]), struct.unpack("!H", raw[2:4])[0])
+    so = original_dst(s)
     check_eq(so, (V4, 7777), "SO_ORIGINAL_DST")
     r = env.mutexctl("-j", "origdst", "tcp", peer[0], peer[1], "127.0.0.1", port).json()
     check_eq((r["orig_dst_addr"], r["orig_dst_port"]), so, "origdst agrees with SO_ORIGINAL_DST")
