@@ -102,7 +102,7 @@ bool mutex_proxy_rule_match(const struct mutex_proxy_rule *r,
 		    (key->gid < r->gid_min || key->gid > r->gid_max))
 			return false;
 		if ((m & MUTEX_M_CGROUP) &&
-		    (!key->sk || !mutex_proxy_sk_in_cgroup(key->sk, r->cgrp)))
+		    (!key->sk || !mutex_proxy_cgroup_match_sk(r->cgm, key->sk)))
 			return false;
 	}
 	return true;

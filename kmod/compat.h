@@ -102,48 +102,10 @@ static inline void mutex_proxy_extack_stale(struct netlink_ext_ack *extack,
 
 /*
  * cgroup v2 matching needs the socket's cgroup (CONFIG_SOCK_CGROUP_DATA,
- * which every distribution kernel has; the minimal debug kernel does not).
+ * which every distribution kernel has; cgroup.c refuses cgroup rules
+ * without it).
  */
-#if IS_ENABLED(CONFIG_SOCK_CGROUP_DATA)
-#define MUTEX_PROXY_HAVE_CGROUP true
-
-/* Return: a reference to the cgroup at @path, or an ERR_PTR(). */
-static inline struct cgroup *mutex_proxy_cgroup_get(const char *path)
-{
-	struct cgroup *cgrp = cgroup_get_from_path(path);
-
-	return cgrp ? cgrp : ERR_PTR(-ENOENT);
-}
-
-static inline void mutex_proxy_cgroup_put(struct cgroup *cgrp)
-{
-	cgroup_put(cgrp);
-}
-
-/* Return: whether @sk belongs to @cgrp or a descendant (caller holds RCU). */
-static inline bool mutex_proxy_sk_in_cgroup(struct sock *sk,
-					    struct cgroup *cgrp)
-{
-	return cgroup_is_descendant(sock_cgroup_ptr(&sk->sk_cgrp_data), cgrp);
-}
-#else
-#define MUTEX_PROXY_HAVE_CGROUP false
-
-static inline struct cgroup *mutex_proxy_cgroup_get(const char *path)
-{
-	return ERR_PTR(-EOPNOTSUPP);
-}
-
-static inline void mutex_proxy_cgroup_put(struct cgroup *cgrp)
-{
-}
-
-static inline bool mutex_proxy_sk_in_cgroup(struct sock *sk,
-					    struct cgroup *cgrp)
-{
-	return false;
-}
-#endif
+#define MUTEX_PROXY_HAVE_CGROUP IS_ENABLED(CONFIG_SOCK_CGROUP_DATA)
 
 /*
  * The flows' kmem_cache must keep its own line in /proc/slabinfo: SLUB

@@ -222,8 +222,7 @@ void mutex_proxy_config_free(struct mutex_proxy_config *cfg)
 	}
 	kfree(cfg->pools);
 	for (i = 0; i < cfg->n_rules; i++) {
-		if (cfg->rules[i].cgrp)
-			mutex_proxy_cgroup_put(cfg->rules[i].cgrp);
+		mutex_proxy_cgroup_match_free(cfg->rules[i].cgm);
 		kfree(cfg->rules[i].cgroup_path);
 	}
 	kvfree(cfg->rules);
@@ -539,24 +538,22 @@ static int mutex_proxy_parse_rule(struct mutex_proxy_rule *r,
 		r->match |= MUTEX_M_IIF;
 	}
 	if (tb[MUTEX_RULE_A_CGROUP]) {
-		struct cgroup *cgrp;
+		struct mutex_proxy_cgroup_match *cgm;
+		const char *msg = NULL;
 
-		if (!MUTEX_PROXY_HAVE_CGROUP) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[MUTEX_RULE_A_CGROUP],
-					    "this kernel cannot match cgroups");
-			return -EOPNOTSUPP;
-		}
 		r->cgroup_path = nla_strdup(tb[MUTEX_RULE_A_CGROUP],
-					    GFP_KERNEL);
+					    GFP_KERNEL_ACCOUNT);
 		if (!r->cgroup_path)
 			return -ENOMEM;
-		cgrp = mutex_proxy_cgroup_get(r->cgroup_path);
-		if (IS_ERR(cgrp)) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[MUTEX_RULE_A_CGROUP],
-					    "no cgroup v2 at this path");
-			return PTR_ERR(cgrp);
+		cgm = mutex_proxy_cgroup_match_new(r->cgroup_path, &msg);
+		if (IS_ERR(cgm)) {
+			if (msg)
+				mutex_proxy_extack_attr(extack,
+							tb[MUTEX_RULE_A_CGROUP],
+							msg);
+			return PTR_ERR(cgm);
 		}
-		r->cgrp = cgrp;
+		r->cgm = cgm;
 		r->match |= MUTEX_M_CGROUP;
 	}
 	if ((r->match & MUTEX_M_OWNER) && (r->match & MUTEX_M_IIF))

@@ -123,6 +123,17 @@ mutex_proxy_stats_add(struct mutex_proxy_pcpu_stats __percpu *stats,
 	put_cpu_ptr(stats);
 }
 
+/* ---- cgroup v2 path matches (cgroup.c) ---- */
+
+struct mutex_proxy_cgroup_match;
+struct sock;
+
+struct mutex_proxy_cgroup_match *
+mutex_proxy_cgroup_match_new(const char *path, const char **msg);
+void mutex_proxy_cgroup_match_free(struct mutex_proxy_cgroup_match *m);
+bool mutex_proxy_cgroup_match_sk(struct mutex_proxy_cgroup_match *m,
+				 struct sock *sk);
+
 /* ---- configuration snapshot (config.c, classify.c, sched.c) ---- */
 
 /**
@@ -246,7 +257,7 @@ struct mutex_proxy_pool {
  * @oif: output interface index
  * @iif: input interface index
  * @pool: index into the snapshot's pools
- * @cgrp: cgroup (a reference), or NULL
+ * @cgm: cgroup path to match (cgroup.c), or NULL
  * @cgroup_path: the path as given (for GET_CONFIG), or NULL
  * @name: label
  */
@@ -275,7 +286,7 @@ struct mutex_proxy_rule {
 	u32 oif;
 	u32 iif;
 	u32 pool;
-	struct cgroup *cgrp;
+	struct mutex_proxy_cgroup_match *cgm;
 	char *cgroup_path;
 	char name[MUTEX_NAME_MAX];
 };

@@ -14,10 +14,21 @@ import argparse
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import traceback
+
+# How long to wait for something that should happen (a connection arriving, a process
+# answering). Tests wait for the event itself: this is only the limit after which a broken run
+# gives up, so it is wide. Measured: such waits take well under 1 s on the stock lanes and up to
+# about 5 s on the debug lane (KASAN) on a slow day; machines of this kind differ by 2x or more
+# from day to day. MUTEX_TIME_SCALE overrides the lane's factor.
+TIME_SCALE = float(os.environ.get("MUTEX_TIME_SCALE") or (5 if os.environ.get("VM_LANE") == "debug" else 1))
+PATIENCE = 30 * TIME_SCALE
+# A case that runs longer than this is stopped and reported by name (the lane goes on).
+CASE_LIMIT = 600 * TIME_SCALE
 
 PARAMS = ("perf_enable_batching", "perf_batch_size", "perf_cache_size", "max_conns",
           "perf_enable_accounting")
@@ -52,9 +63,14 @@ class Result:
         return f"rc={self.rc} out={self.out!r} err={self.err!r}"
 
 
-def run(argv, check_rc=None, input=None, timeout=60):
+def run(argv, check_rc=None, input=None, timeout=None):
     """Runs argv; if check_rc is given, fails unless the exit status equals it."""
-    p = subprocess.run(argv, capture_output=True, text=True, input=input, timeout=timeout)
+    if timeout is None:
+        timeout = 4 * PATIENCE
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, input=input, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise Failure(f"{' '.join(map(str, argv))}: still running after {timeout:.0f} s") from e
     r = Result(argv, p.returncode, p.stdout, p.stderr)
     if check_rc is not None and r.rc != check_rc:
         raise Failure(f"{' '.join(argv)}: exit {r.rc}, want {check_rc}: {r!r}")
@@ -115,6 +131,14 @@ class Env:
         return os.path.exists("/sys/module/mutex_proxy")
 
 
+class CaseTimeout(Failure):
+    pass
+
+
+def _case_timeout(signum, frame):
+    raise CaseTimeout(f"still running after {CASE_LIMIT:.0f} s (the case's limit); stopped")
+
+
 def load_tests(path):
     spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
     mod = importlib.util.module_from_spec(spec)
@@ -139,10 +163,18 @@ def main():
         check_rc=0)
     cases = [c for t in args.tests for c in sorted(load_tests(t), key=lambda c: c[1].__code__.co_firstlineno)]
     passed = failed = 0
+    signal.signal(signal.SIGALRM, _case_timeout)
     for name, fn in cases:
         t0 = time.monotonic()
+        # Named before it runs: if the VM's own timeout ends the run, the log says which case
+        # was running.
+        print(f"... {name}", flush=True)
         try:
-            fn(env)
+            signal.setitimer(signal.ITIMER_REAL, CASE_LIMIT)
+            try:
+                fn(env)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             passed += 1
             print(f"ok {name} ({time.monotonic() - t0:.1f}s)", flush=True)
         except Exception as e:  # a failing case must not stop the others

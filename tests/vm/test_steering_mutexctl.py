@@ -32,7 +32,7 @@ import subprocess
 import time
 import tomllib
 
-from guest import Failure, check, check_eq, run, sh
+from guest import PATIENCE, Failure, check, check_eq, run, sh
 from test_steering_config import NL, backend, get_config, msg, pool, set_config
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -89,7 +89,7 @@ def listener(ns, addr, port):
     return s
 
 
-def dial(ns, addr, port, src=None, timeout=5.0):
+def dial(ns, addr, port, src=None, timeout=PATIENCE):
     c = tcp(ns)
     c.settimeout(timeout)
     if src:
@@ -107,14 +107,14 @@ def refused_or_silent(ns, addr, port, timeout=1.0, src=None):
         return True
 
 
-def accept_one(listeners, timeout=5.0):
+def accept_one(listeners, timeout=PATIENCE):
     """(index, accepted socket) of the listener a connection arrived at, or (None, None)."""
     ready, _, _ = select.select(listeners, [], [], timeout)
     if not ready:
         return None, None
     s, _ = ready[0].accept()
     s.setblocking(True)
-    s.settimeout(5)
+    s.settimeout(PATIENCE)
     return listeners.index(ready[0]), s
 
 
@@ -281,7 +281,8 @@ def sysctl(name, value=None):
 
 
 def remove_cgroup(path):
-    for _ in range(50):  # the exited child leaves it a moment later
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:  # the exited child leaves it a moment later
         try:
             os.rmdir(path)
             return
@@ -354,12 +355,11 @@ def test_mutexctl_example_config(env):
     check_eq((len(expected["pool"]), len(expected["rule"])), (2, 8), "pools and rules in the example")
     cgroup = CGROUP_ROOT + COMETBFT_CGROUP
     remove_cgroup(cgroup)
-    # The file names a systemd unit's cgroup: without it the module refuses the whole file.
-    r = env.mutexctl("config", "apply", EXAMPLE, netns=EX, check_rc=1)
-    check("cgroup" in r.err, f"refusal does not name the cgroup: {r.err!r}")
-    # The VM has no systemd: make the cgroup systemd would have made. The file is not changed.
-    os.makedirs(cgroup)
+    # The file names a systemd unit's cgroup, and the unit has not started yet (as at boot,
+    # before the validator): the file is accepted all the same.
     check_eq(apply_file(env, EX, EXAMPLE), 1, "generation after applying the example")
+    # The VM has no systemd: make the cgroup systemd would make when the unit starts.
+    os.makedirs(cgroup)
     # config show prints TOML that is itself a valid configuration file: the same one.
     text = env.mutexctl("config", "show", netns=EX).out
     check(text.startswith("# generation 1\n"), f"config show header: {text[:40]!r}")
@@ -407,9 +407,17 @@ def test_mutexctl_example_config(env):
                  "socat -u /dev/null TCP:198.51.100.7:26656,connect-timeout=1"])
         check(r.rc != 0, f"dial from cometbft.service: {r!r}")
         check(silent(*lst.values()), "the dropped dial reached a listener")
+        # The unit restarts: systemd removes its cgroup and makes a new one at the same path.
+        # The guard holds for the new processes.
+        remove_cgroup(cgroup)
+        os.makedirs(cgroup)
+        r = run(["sh", "-c", f"echo $$ >{cgroup}/cgroup.procs && exec ip netns exec {EX} "
+                 "socat -u /dev/null TCP:198.51.100.7:26656,connect-timeout=1"])
+        check(r.rc != 0, f"dial from the restarted cometbft.service: {r!r}")
+        check(silent(*lst.values()), "the restarted unit's dial reached a listener")
         stats = env.stats(netns=EX)  # a new namespace: its counters started at 0
         check_eq(stats["flows_steered"], 5, "flows_steered")
-        check(stats["flows_dropped"] >= 1, f"flows_dropped: {stats}")
+        check(stats["flows_dropped"] >= 2, f"flows_dropped: {stats}")
         totals = [(b["port"], b["total_flows"]) for b in show(env, EX)["backends"]]
         check_eq(totals, [(26656, 1), (26656, 0), (12345, 3), (12346, 1)], "total_flows per backend")
     finally:
@@ -475,13 +483,14 @@ def test_mutexctl_uid_match(env):
             argv = ["ip", "netns", "exec", LOC]
             if uid:
                 argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-            argv += ["socat", "-t", "5", "-", "TCP:192.0.2.1:7000,connect-timeout=3"]
+            argv += ["socat", "-t", f"{PATIENCE:.0f}", "-",
+                     f"TCP:192.0.2.1:7000,connect-timeout={PATIENCE:.0f}"]
             child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
             try:
                 child.stdin.write(b"hello")
                 child.stdin.close()
-                i, s = accept_one([proxy, orig], timeout=5)
+                i, s = accept_one([proxy, orig])
                 check(i is not None, f"uid {uid}: no connection arrived")
                 check_eq(["proxy", "orig"][i], want, f"where uid {uid}'s connection went")
                 check_eq(s.recv(16), b"hello", f"uid {uid}: data")
@@ -490,7 +499,7 @@ def test_mutexctl_uid_match(env):
                 s.sendall(b"uid%d" % uid)
                 s.close()
                 out = child.stdout.read()
-                check_eq((child.wait(timeout=5), out), (0, b"uid%d" % uid), f"uid {uid} client")
+                check_eq((child.wait(timeout=PATIENCE), out), (0, b"uid%d" % uid), f"uid {uid} client")
             finally:
                 if child.poll() is None:
                     child.kill()
@@ -501,6 +510,73 @@ def test_mutexctl_uid_match(env):
         check(stats["flows_new"] >= 4, f"flows_new: {stats}")
     finally:
         orig.close(), proxy.close()
+
+
+def dial_from_cgroup(cgroup, ns, addr, port, listeners):
+    """Index of the listener that a connection from a process in cgroup (a directory under
+    /sys/fs/cgroup, or None for the root) reached, or None. The process says hello and
+    waits for the answer, so the connection carries data both ways."""
+    enter = f"echo $$ >{cgroup}/cgroup.procs && " if cgroup else ""
+    child = subprocess.Popen(
+        ["sh", "-c", f"{enter}exec ip netns exec {ns} socat -t {PATIENCE:.0f} - "
+         f"TCP:{addr}:{port},connect-timeout={PATIENCE:.0f}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        child.stdin.write(b"hello")
+        child.stdin.close()
+        i, s = accept_one(listeners)
+        if i is None:
+            return None
+        check_eq(s.recv(16), b"hello", "data over the connection")
+        s.sendall(b"bye")
+        s.close()
+        check_eq((child.wait(timeout=PATIENCE), child.stdout.read()), (0, b"bye"), "client")
+        return i
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close(), child.stderr.close()
+
+
+def test_mutexctl_cgroup_follows_path(env):
+    """A cgroup rule matches whatever cgroup lives at its path now: accepted before the unit
+    exists, matching once it appears, after a restart (rmdir + mkdir) and in sub-cgroups,
+    and never in a sibling whose name merely starts the same."""
+    unit = CGROUP_ROOT + "/system.slice/relay-client.service"
+    sibling = unit[:-len(".service")] + "2.service"
+    os.makedirs(CGROUP_ROOT + "/system.slice", exist_ok=True)
+    for cg in (unit + "/worker", unit, sibling):
+        remove_cgroup(cg)
+    apply(env, LOC, "cgroup", rules=[
+        {"name": "unit-redirect", "protocol": "tcp", "destination": "192.0.2.1",
+         "destination_ports": "7000", "cgroup": "/system.slice/relay-client.service",
+         "action": "redirect", "to_port": 7100}])
+    orig = listener(LOC, "192.0.2.1", 7000)
+    proxy = listener(LOC, "127.0.0.1", 7100)
+    where = ["proxy", "orig"]
+    try:
+        def dial_from(cg):
+            i = dial_from_cgroup(cg, LOC, "192.0.2.1", 7000, [proxy, orig])
+            check(i is not None, f"from {cg}: no connection arrived")
+            return where[i]
+
+        check_eq(dial_from(None), "orig", "before the unit exists, from the root cgroup")
+        os.makedirs(unit)
+        check_eq(dial_from(unit), "proxy", "the unit, once started")
+        for n in range(2):
+            remove_cgroup(unit)
+            os.makedirs(unit)
+            check_eq(dial_from(unit), "proxy", f"the unit after restart {n + 1}")
+        os.makedirs(unit + "/worker")
+        check_eq(dial_from(unit + "/worker"), "proxy", "a sub-cgroup of the unit")
+        os.makedirs(sibling)
+        check_eq(dial_from(sibling), "orig", "a sibling named like the unit")
+        check_eq(dial_from(None), "orig", "the root cgroup")
+    finally:
+        orig.close(), proxy.close()
+        for cg in (unit + "/worker", unit, sibling):
+            remove_cgroup(cg)
 
 
 def test_mutexctl_forwarded_dnat(env):

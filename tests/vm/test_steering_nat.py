@@ -9,7 +9,7 @@ the first case loads the module, the last unloads it.
 import socket
 import struct
 
-from guest import check, check_eq, run
+from guest import PATIENCE, check, check_eq, run
 from test_steering_config import (ACT_BYPASS, ACT_DNAT, ACT_DROP, ACT_REDIRECT, FAIL_OPEN, NL,
                                   R_ACTION, R_DPORT_MAX, R_DPORT_MIN, R_DST_ADDR, R_DST_PLEN,
                                   R_FAMILY, R_POOL, R_PROTO, R_TO_PORT, BE_A_TOTAL, POOL_A_BACKEND,
@@ -40,11 +40,11 @@ def listener(family=socket.AF_INET, addr="0.0.0.0"):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, 0))
     s.listen(16)
-    s.settimeout(5)
+    s.settimeout(PATIENCE)
     return s
 
 
-def connect(family, addr, port, timeout=5):
+def connect(family, addr, port, timeout=PATIENCE):
     c = socket.socket(family, socket.SOCK_STREAM)
     c.settimeout(timeout)
     c.connect((addr, port))

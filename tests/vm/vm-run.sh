@@ -213,6 +213,9 @@ wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
 rc=
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	msg "TIMEOUT: the VM ($lane, $release) did not finish within $timeout s; qemu killed"
+	# guest.py names each case before it runs it ("... NAME")
+	running=$(grep -a '^\.\.\. ' "$share/stdout" | tail -1 | cut -c5- || true)
+	[ -z "$running" ] || msg "the case running then: $running"
 	[ -z "$reports" ] || { msg "kernel reports before the timeout:"; echo "$reports" | head -40 >&2; }
 	rc=$EXIT_TIMEOUT
 elif [ -n "$reports" ] || [ "${leaks:-0}" != 0 ] || [ -e "$share/kmemleak-missing" ]; then

@@ -544,7 +544,12 @@ enum mutex_action {
  * @MUTEX_RULE_A_GID_MAX: u32
  * @MUTEX_RULE_A_CGROUP: NUL-terminated string, cgroup v2 path such as
  *	"/system.slice/x.service": the local socket's cgroup is it or one of
- *	its descendants. Resolved once, by SET_CONFIG (-ENOENT if absent)
+ *	its descendants. The path, not the cgroup found there, is what
+ *	matches: a cgroup removed and created again at the path (a systemd
+ *	unit restarting) is matched, and a path that does not exist yet is
+ *	accepted and matches nothing until a cgroup appears there. Relative
+ *	to the cgroup namespace of the process that sets the configuration;
+ *	absolute, without empty, "." or ".." components (-EINVAL)
  * @MUTEX_RULE_A_MARK_VALUE: u32, with MUTEX_RULE_A_MARK_MASK: the packet
  *	matches if (mark & mask) == value; value must have no bit outside mask
  * @MUTEX_RULE_A_MARK_MASK: u32, non-zero
