@@ -24,6 +24,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_redirect.h>
@@ -103,13 +104,26 @@ static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
 	unsigned int ret;
 
 	ct = nf_ct_get(skb, &ctinfo);
-	if (!ct || ctinfo != IP_CT_NEW)
+	/* The NAT core also asks for confirmed entries that have no NAT
+	 * binding yet (flows that began before its hooks were registered in
+	 * this namespace); nf_nat_setup_info() does nothing for those, so
+	 * they are left alone, not counted.
+	 */
+	if (!ct || ctinfo != IP_CT_NEW || nf_ct_is_confirmed(ct))
 		return NF_ACCEPT;
 	cfg = rcu_dereference(mpn->config);
 	if (!cfg || !cfg->n_rules)
 		return NF_ACCEPT;
 	t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	if (t->dst.protonum != IPPROTO_TCP && t->dst.protonum != IPPROTO_UDP)
+		return NF_ACCEPT;
+	/* TCP only from its SYN: with nf_conntrack_tcp_loose a mid-stream
+	 * segment (after conntrack -F, an entry's timeout or a module load)
+	 * opens a NEW entry in state ESTABLISHED; sending that to a proxy
+	 * would only reset a connection that was going elsewhere.
+	 */
+	if (t->dst.protonum == IPPROTO_TCP &&
+	    READ_ONCE(ct->proto.tcp.state) != TCP_CONNTRACK_SYN_SENT)
 		return NF_ACCEPT;
 
 	key.family = t->src.l3num == NFPROTO_IPV6 ? AF_INET6 : AF_INET;

@@ -24,6 +24,9 @@
 #   --no-kmemleak     debug lane: skip the kmemleak scans after the command (they take about
 #                     2 x 11 s with 2048 MB; use only where leaks are checked otherwise)
 #   --quiet           no summary line on stderr
+#   --mttcg           one host thread per vCPU (qemu's multi-threaded TCG); the default is one
+#                     thread for all vCPUs, which a kernel's text patching cannot race (see
+#                     README.md, "Netfilter hooks stay pinned")
 #
 # Exit status: the command's own status when the kernel reported nothing; otherwise
 #   124  the VM did not finish within --timeout
@@ -43,7 +46,7 @@ usage() { awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' 
 msg() { echo "vm-run: $*" >&2; }
 
 lane='' timeout=${VM_TIMEOUT:-300} smp=2 mem=2048 append='' outdir='' logfile=${VM_LOG:-}
-keep=${VM_KEEP:-0} quiet=0 envs=() kmemleak=1 qemu_extra=()
+keep=${VM_KEEP:-0} quiet=0 envs=() kmemleak=1 qemu_extra=() tcg_thread=single
 while (($#)); do
 	case "$1" in
 	--lane) lane=$2; shift 2 ;;
@@ -58,6 +61,7 @@ while (($#)); do
 	--keep) keep=1; shift ;;
 	--quiet) quiet=1; shift ;;
 	--no-kmemleak) kmemleak=0; shift ;;
+	--mttcg) tcg_thread=multi; shift ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) msg "unknown option $1"; usage ;;
@@ -176,7 +180,7 @@ cmdline="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic printk.devkmsg=on log
 # --- boot ------------------------------------------------------------------------------------
 t0=$(date +%s.%N)
 timeout -k 5 "$timeout" qemu-system-x86_64 \
-	-machine pc -accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot -nic none \
+	-machine pc -accel "tcg,thread=$tcg_thread" -m "$mem" -smp "$smp" -nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initramfs" -append "$cmdline" \
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
 	-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot" \
