@@ -16,6 +16,7 @@
 #include <linux/version.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <net/udp.h>
 
 /*
  * Symbol namespace of the internals exported to the KUnit module. Up to 6.12
@@ -106,6 +107,19 @@ static inline void mutex_proxy_extack_stale(struct netlink_ext_ack *extack,
  * without it).
  */
 #define MUTEX_PROXY_HAVE_CGROUP IS_ENABLED(CONFIG_SOCK_CGROUP_DATA)
+
+/*
+ * UDP sockets: one global table until 6.1; from 6.2 each namespace points
+ * to its table (the global one unless udp_child_hash_entries is set).
+ */
+static inline struct udp_table *mutex_proxy_udp_table(struct net *net)
+{
+#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
+	return net->ipv4.udp_table;
+#else
+	return &udp_table;
+#endif
+}
 
 /*
  * The flows' kmem_cache must keep its own line in /proc/slabinfo: SLUB

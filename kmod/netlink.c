@@ -35,6 +35,12 @@
  * one. GET_FLOWS and GET_ORIGDST fill a flow with the same helper,
  * mutex_proxy_put_flow().
  *
+ * Permissions: GET_INFO, GET_STATS are open; GET_CONFIG and GET_FLOWS
+ * (the node's sentries, relays and peers), SET_CONFIG and FLUSH_FLOWS need
+ * CAP_NET_ADMIN over the namespace; SET_PARAMS (module-wide) needs it in
+ * the initial user namespace; GET_ORIGDST needs CAP_NET_ADMIN over the
+ * namespace or to be the owner of the proxy's socket of that connection.
+ *
  * FLUSH_FLOWS empties the namespace's table (CAP_NET_ADMIN over its user
  * namespace); conntrack and the NAT of the connections are not touched.
  */
@@ -46,6 +52,8 @@
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_tuple.h>
@@ -832,6 +840,58 @@ static int mutex_proxy_parse_tuple(const struct nlattr *nest,
 	return 0;
 }
 
+/*
+ * The local socket a proxy holds for the reply tuple @t (source: the
+ * proxy's own address and port, destination: its peer), i.e. the socket a
+ * packet from the peer to the proxy would reach: for TCP the accepted
+ * connection (or, before accept, its listener), for UDP the bound socket.
+ * Does its owner have @uid?
+ */
+static bool mutex_proxy_tuple_owned_by(struct net *net,
+				       const struct nf_conntrack_tuple *t,
+				       kuid_t uid)
+{
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+	__be16 lport = t->src.u.all, pport = t->dst.u.all;
+	struct sock *sk = NULL, *full;
+	bool ret = false;
+
+	rcu_read_lock();
+	if (t->dst.protonum == IPPROTO_UDP) {
+		if (t->src.l3num == NFPROTO_IPV4)
+			sk = __udp4_lib_lookup(net, t->dst.u3.ip, pport,
+					       t->src.u3.ip, lport, 0, 0,
+					       mutex_proxy_udp_table(net),
+					       NULL);
+#if IS_ENABLED(CONFIG_IPV6)
+		else
+			sk = __udp6_lib_lookup(net, &t->dst.u3.in6, pport,
+					       &t->src.u3.in6, lport, 0, 0,
+					       mutex_proxy_udp_table(net),
+					       NULL);
+#endif
+		ret = sk && uid_eq(sk->sk_uid, uid);
+		rcu_read_unlock();
+		return ret;
+	}
+	rcu_read_unlock();
+
+	if (t->src.l3num == NFPROTO_IPV4)
+		sk = inet_lookup(net, hinfo, NULL, 0, t->dst.u3.ip, pport,
+				 t->src.u3.ip, lport, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		sk = inet6_lookup(net, hinfo, NULL, 0, &t->dst.u3.in6, pport,
+				  &t->src.u3.in6, lport, 0);
+#endif
+	if (!sk)
+		return false;
+	full = sk_to_full_sk(sk);	/* a request socket: its listener */
+	ret = full && sk_fullsock(full) && uid_eq(full->sk_uid, uid);
+	sock_gen_put(sk);
+	return ret;
+}
+
 static int mutex_proxy_nl_get_origdst(struct sk_buff *skb,
 				      struct genl_info *info)
 {
@@ -852,6 +912,17 @@ static int mutex_proxy_nl_get_origdst(struct sk_buff *skb,
 	err = mutex_proxy_parse_tuple(nest, &tuple, info->extack);
 	if (err)
 		return err;
+	/* As SO_ORIGINAL_DST: the proxy answers for its own connections.
+	 * Decided before the lookup, so that the answer says nothing of
+	 * other users' flows.
+	 */
+	if (!netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN) &&
+	    !mutex_proxy_tuple_owned_by(net, &tuple,
+					NETLINK_CB(skb).creds.uid)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "needs CAP_NET_ADMIN, or to own the proxy's socket of this connection");
+		return -EPERM;
+	}
 
 	msg = mutex_proxy_reply_new(info, &hdr);
 	if (!msg)
@@ -934,12 +1005,18 @@ static const struct genl_ops mutex_proxy_genl_ops[] = {
 		.cmd		= MUTEX_CMD_GET_CONFIG,
 		.doit		= mutex_proxy_nl_get_config,
 		.dumpit		= mutex_proxy_nl_get_config_dumpit,
+		/* It names the node's sentries and relays: CAP_NET_ADMIN
+		 * over the namespace, as conntrack's table.
+		 */
+		.flags		= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd		= MUTEX_CMD_GET_FLOWS,
 		.start		= mutex_proxy_nl_get_flows_start,
 		.dumpit		= mutex_proxy_nl_get_flows_dumpit,
 		.done		= mutex_proxy_nl_get_flows_done,
+		/* Its peers: likewise. */
+		.flags		= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd		= MUTEX_CMD_GET_ORIGDST,

@@ -919,6 +919,22 @@ TEST_F(Execute, FlowsFlushWithoutPermission) {
               "network namespace)\n");
 }
 
+TEST_F(Execute, FlowsAndConfigShowWithoutPermission) {
+    // Flows and the configuration name the node's peers, sentries and relays: the module
+    // refuses them to a user without CAP_NET_ADMIN, and mutexctl says what is needed.
+    fake_->fail = std::make_exception_ptr(mutex::NetlinkError(EPERM));
+    for (const auto& argv :
+         {std::vector<std::string>{"flows"}, std::vector<std::string>{"config", "show"}}) {
+        const Outcome o = run(argv);
+        EXPECT_EQ(o.code, kExitFailure);
+        EXPECT_TRUE(o.out.empty());
+        EXPECT_NE(o.err.find("Operation not permitted (needs CAP_NET_ADMIN over the network "
+                             "namespace)"),
+                  std::string::npos)
+            << o.err;
+    }
+}
+
 TEST_F(Execute, OrigdstPrintsAddressAndPort) {
     fake_->origdst_answer = sample_tcp4_flow();
     const Outcome o = run({"origdst", "tcp", "10.0.0.2", "40000", "127.0.0.1", "12345"});

@@ -305,9 +305,12 @@ def test_config_permissions_and_namespaces(env):
     with open(os.path.abspath(__file__)) as src, open(me, "w") as dst:
         dst.write(src.read())
     os.chmod(me, 0o755)
-    # Anybody reads; an unprivileged user cannot replace.
+    # The configuration names the node's sentries and relays: an unprivileged user can
+    # neither read nor replace it.
     r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "python3", me, "get"])
-    check_eq((r.rc, r.out.strip()), (0, "1 7"), f"unprivileged get: {r!r}")
+    check_eq((r.rc, r.out.strip()), (errno.EPERM, ""), f"unprivileged get: {r!r}")
+    r = run(["python3", me, "get"])
+    check_eq((r.rc, r.out.strip()), (0, "1 7"), f"root's get: {r!r}")
     r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "python3", me, "set", "1"])
     check_eq(r.rc, errno.EPERM, f"unprivileged set: {r!r}")
     # A container's root configures its own namespace, which starts empty.
@@ -355,7 +358,10 @@ def test_config_replace_many_then_unload(env):
 def main(argv):
     nl = NL()
     if argv[1] == "get":
-        gen, cfg = get_config(nl)
+        try:
+            gen, cfg = get_config(nl)
+        except OSError as e:
+            return e.errno
         print(gen, len(cfg))
         return 0
     err, reply, ext = set_config(nl, int(argv[2]), pool("c", backend(1)))

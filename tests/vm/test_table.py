@@ -10,6 +10,7 @@ conntrack accounting (net.netfilter.nf_conntrack_acct=1).
 Runs last of the VM test files: the first case loads the module, the last unloads it while
 traffic still runs.
 """
+import os
 import re
 import socket
 import threading
@@ -147,6 +148,43 @@ def udp_counters_and_origdst(env, family, dst, local, hdr):
                      srv.getsockname()[1], check_rc=1)
     check("no steered flow" in r.err, f"origdst of an unknown flow: {r!r}")
     srv.close(), cli.close()
+
+
+def test_table_flow_data_is_private(env):
+    """Flows and origdst name the node's peers: CAP_NET_ADMIN, or for origdst the owner of the
+    proxy's socket (as SO_ORIGINAL_DST), like a proxy running as its own user. Status and
+    statistics stay open."""
+    proxy_uid, other_uid = 1001, 1002
+    os.seteuid(proxy_uid)  # the proxy's socket belongs to its user
+    try:
+        srv, _ = udp_pair()
+    finally:
+        os.seteuid(0)
+    _, cli = udp_pair()
+    apply_toml(env, redirect_rule("udp", V4, 5358, srv.getsockname()[1]))
+    try:
+        cli.sendto(b"hi", (V4, 5358))
+        _, peer = srv.recvfrom(100)
+        ask = ["origdst", "udp", peer[0], peer[1], "127.0.0.1", srv.getsockname()[1]]
+        r = env.mutexctl(*ask, user=proxy_uid)
+        check_eq(r.out.split(), [V4, "5358"], "origdst as the proxy's user")
+        for uid in (other_uid, 65534):
+            r = env.mutexctl(*ask, user=uid, check_rc=1)
+            check("CAP_NET_ADMIN" in r.err and "own the proxy" in r.err, f"origdst as {uid}: {r!r}")
+            # ... and it says nothing about whether the flow exists
+            r2 = env.mutexctl("origdst", "udp", peer[0], peer[1] + 1 if peer[1] < 65535 else 1,
+                              "127.0.0.1", srv.getsockname()[1], user=uid, check_rc=1)
+            check_eq(r2.err, r.err, f"origdst of an unknown flow as {uid}")
+            for argv in (("flows",), ("-j", "flows"), ("config", "show")):
+                r = env.mutexctl(*argv, user=uid, check_rc=1)
+                check("needs CAP_NET_ADMIN" in r.err, f"{' '.join(argv)} as {uid}: {r!r}")
+            env.mutexctl("-j", "stats", user=uid)
+            env.mutexctl("-j", "status", user=uid)
+            with open("/proc/net/mutex_proxy") as f:
+                check("flow_count" in f.read(), "/proc/net/mutex_proxy")
+        check(flow_of(env, "udp", peer[1]) is not None, "root lists the flow")
+    finally:
+        srv.close(), cli.close()
 
 
 def test_table_tcp_counters_equal_conntrack(env):

@@ -37,7 +37,8 @@ std::string message_for(const mutex::NetlinkError& e, const Invocation& inv) {
     if (command == Command::params_set && e.error() == EPERM && e.kernel_message().empty()) {
         return std::string(e.what()) + " (needs CAP_NET_ADMIN in the initial user namespace)";
     }
-    if ((command == Command::config_apply || command == Command::flows_flush) &&
+    if ((command == Command::config_apply || command == Command::flows_flush ||
+         command == Command::config_show || command == Command::flows) &&
         e.error() == EPERM && e.kernel_message().empty()) {
         return std::string(e.what()) + " (needs CAP_NET_ADMIN over the network namespace)";
     }
@@ -348,12 +349,15 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
                       "apply only if the module still holds generation N (as config show "
                       "printed it); otherwise change nothing and exit 1");
     auto* show = config->add_subcommand(
-        "show", "the configuration the module holds, as TOML, with its generation and counters");
+        "show",
+        "the configuration the module holds, as TOML, with its generation and counters; needs "
+        "CAP_NET_ADMIN (it names the node's sentries and relays)");
     auto* flows = app.add_subcommand(
         "flows",
         "the flows the module steered in this network namespace: PROTO SOURCE ORIG-DST "
         "STEERED-TO ACTION, packets and bytes per direction (ORIG: client to destination, "
-        "REPLY: back), AGE and IDLE; with -j a JSON array. 'flows flush' empties the table");
+        "REPLY: back), AGE and IDLE; with -j a JSON array. 'flows flush' empties the table. "
+        "Needs CAP_NET_ADMIN");
     flows->require_subcommand(0, 1);
     auto* flush = flows->add_subcommand(
         "flush",
@@ -363,7 +367,8 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         "origdst",
         "original destination of a steered connection, given as its proxy sees it: PROTO, the "
         "peer SRC SPORT and the proxy's own DST DPORT (after NAT); prints 'ADDR PORT' "
-        "(IPv6 without brackets), exit 1 if no steered flow matches");
+        "(IPv6 without brackets), exit 1 if no steered flow matches; needs CAP_NET_ADMIN, or to "
+        "own the proxy's socket of that connection");
     std::vector<std::string> key_words(5);
     origdst->add_option("PROTO", key_words[0], "tcp or udp")->required();
     origdst->add_option("SRC", key_words[1], "the client's address (IPv4 or IPv6)")->required();

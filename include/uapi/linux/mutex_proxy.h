@@ -18,9 +18,13 @@
  * Addresses: nothing the module exports carries a kernel address.
  *
  * Permissions
- *   Reading (GET_INFO, GET_STATS, GET_CONFIG, GET_FLOWS, GET_ORIGDST) is
- *   open to every user (a proxy running as an unprivileged user must be able
- *   to ask for the original destination of its UDP flows).
+ *   GET_INFO and GET_STATS are open to every user. GET_CONFIG and GET_FLOWS
+ *   name the node's sentries, relays and peers, so they need CAP_NET_ADMIN
+ *   over the namespace's user namespace (GENL_UNS_ADMIN_PERM), as
+ *   conntrack's table does. GET_ORIGDST needs the same, or that the caller
+ *   owns (by uid) the local socket the connection was redirected to (as
+ *   SO_ORIGINAL_DST: a proxy running as an unprivileged user asks about its
+ *   own connections); -EPERM otherwise, decided before any lookup.
  *   SET_PARAMS changes module-wide parameters shared by every namespace, so it
  *   needs CAP_NET_ADMIN in the initial user namespace (GENL_ADMIN_PERM): a
  *   container's root cannot retune the host. Commands that change one
@@ -102,7 +106,7 @@
  *       backend of the rule's family if it has one); bypass and drop take
  *       neither.
  *
- *   MUTEX_CMD_GET_CONFIG  doit and dumpit, open. Since API version 2 (dump:
+ *   MUTEX_CMD_GET_CONFIG  doit and dumpit, CAP_NET_ADMIN. Since API version 2 (dump:
  *       since API version 3).
  *       request: none
  *       reply:   MUTEX_A_GENERATION, MUTEX_A_POOL..., MUTEX_A_RULE...: the
@@ -125,7 +129,7 @@
  *                NLM_F_DUMP_INTR: its parts do not belong together, dump
  *                again.
  *
- *   MUTEX_CMD_GET_FLOWS   dumpit (NLM_F_DUMP), open. Since API version 3.
+ *   MUTEX_CMD_GET_FLOWS   dumpit (NLM_F_DUMP), CAP_NET_ADMIN. Since API version 3.
  *       request: none (nlmsg_flags NLM_F_REQUEST | NLM_F_DUMP; the dump
  *                ends with NLMSG_DONE, there is no ACK)
  *       reply:   one MUTEX_A_FLOW per flow of the connection table, many per
@@ -135,7 +139,8 @@
  *                since the dump began (a flow may then be missing or
  *                listed twice; dump again for an exact picture).
  *
- *   MUTEX_CMD_GET_ORIGDST doit, open. Since API version 3.
+ *   MUTEX_CMD_GET_ORIGDST doit, CAP_NET_ADMIN or the proxy socket's owner.
+ *       Since API version 3.
  *       request: MUTEX_A_FLOW with MUTEX_FLOW_A_FAMILY, MUTEX_FLOW_A_PROTO,
  *                MUTEX_FLOW_A_SRC_ADDR, MUTEX_FLOW_A_SRC_PORT,
  *                MUTEX_FLOW_A_DST_ADDR, MUTEX_FLOW_A_DST_PORT: the
