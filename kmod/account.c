@@ -5,16 +5,18 @@
  *
  * Every packet of a steered flow is counted once (hooks.c calls
  * mutex_proxy_account_packet() where it leaves the IP stack or, from
- * another host, where it is delivered). Finding its flow is a lookup in the
- * connection table (table.c); a small direct-mapped per-CPU cache of
- * perf_cache_size entries, indexed by a hash of the conntrack entry, saves
- * that lookup for the flows a CPU sees most. The counts then go into the
- * CPU's batch: up to perf_batch_size packets of one flow, folded into the
- * shared counters (the flow's atomics, the backend's and the namespace's
- * per-CPU counters) when the batch is full, when a packet of another flow
- * comes, before any statistics are read (mutex_proxy_account_flush_all())
- * and when the flow leaves the table. perf_enable_batching=0 folds every
- * packet at once.
+ * another host, where it is delivered). The first packet of a flow, whose
+ * conntrack entry is not confirmed yet, is folded at once into its pending
+ * flow; the first one after confirmation makes the flow tracked (table.c).
+ * Finding its flow is a lookup in the connection table (table.c); a small
+ * direct-mapped per-CPU cache of perf_cache_size entries, indexed by a hash of
+ * the conntrack entry, saves that lookup for the flows a CPU sees most. The
+ * counts then go into the CPU's batch: up to perf_batch_size packets of one
+ * flow, folded into the shared counters (the flow's atomics, the backend's and
+ * the namespace's per-CPU counters) when the batch is full, when a packet of
+ * another flow comes, before any statistics are read
+ * (mutex_proxy_account_flush_all()) and when the flow leaves the table.
+ * perf_enable_batching=0 folds every packet at once.
  *
  * Each CPU's cache and batch are guarded by the CPU's own spinlock, taken
  * with BH disabled. The packet path takes only its own CPU's lock, which
@@ -84,7 +86,8 @@ static struct mutex_proxy_net *mutex_proxy_flow_net(struct mutex_proxy_flow *flo
 
 /*
  * Fold a CPU's batch into the shared counters and empty it. Caller holds
- * that CPU's lock (BH disabled); the flow is alive (not yet forgotten).
+ * that CPU's lock (BH disabled); the flow is alive (not yet forgotten), and
+ * tracked or pending with its own packet in hand (its entry is alive).
  */
 static void mutex_proxy_batch_fold(struct mutex_proxy_batch *b)
 {
@@ -167,15 +170,31 @@ void mutex_proxy_account_packet(struct mutex_proxy_net *mpn,
 
 	slot = mutex_proxy_cache_slot(c, ct);
 	flow = slot ? *slot : NULL;
-	if (flow && flow->ct == ct && !READ_ONCE(flow->dead)) {
+	if (flow && flow->ct == ct && !mutex_proxy_flow_dead(flow)) {
 		cstat = MUTEX_STATS_A_CACHE_HITS;
 	} else {
 		if (slot)
 			cstat = MUTEX_STATS_A_CACHE_MISSES;
 		flow = mutex_proxy_table_lookup(mpn, ct);
-		if (!flow || READ_ONCE(flow->dead)) {
+		if (!flow || mutex_proxy_flow_dead(flow)) {
 			flow = NULL;
 			goto unlock;
+		}
+		if (!mutex_proxy_flow_tracked(flow)) {
+			if (!nf_ct_is_confirmed(ct)) {
+				/* The first packet, whose entry is not
+				 * confirmed yet: straight into the pending
+				 * flow, which stays out of caches and batches.
+				 */
+				struct mutex_proxy_batch one = { .flow = flow };
+
+				one.n = 1;
+				one.pkts[dir] = 1;
+				one.bytes[dir] = len;
+				mutex_proxy_batch_fold(&one);
+				goto unlock;
+			}
+			mutex_proxy_table_track(flow, ct);
 		}
 		if (slot)
 			*slot = flow;

@@ -13,8 +13,10 @@
  * including to itself over loopback) and at LOCAL_IN for packets from
  * another host (not from a loopback device: those were counted at
  * POST_ROUTING). They run last, after NAT, just before conntrack confirms a
- * new entry. A packet whose conntrack entry has no destination NAT cannot
- * belong to a steered flow and leaves after that one test.
+ * new entry. A packet whose conntrack entry does not carry the module's
+ * label (MUTEX_CT_LABEL_STEERED, set by steer.c) is not of a steered flow
+ * (it may be another's DNAT: Docker, kube-proxy) and leaves after that one
+ * test.
  */
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
@@ -64,15 +66,14 @@ static unsigned int mutex_proxy_account_hook(void *priv, struct sk_buff *skb,
 	struct nf_conn *ct;
 
 	ct = nf_ct_get(skb, &ctinfo);
-	if (!ct || !test_bit(IPS_DST_NAT_BIT, &ct->status))
+	if (!ct || !mutex_proxy_ct_steered(ct))
 		return NF_ACCEPT;
 	if (state->hook == NF_INET_LOCAL_IN &&
 	    (!state->in || (state->in->flags & IFF_LOOPBACK)))
 		return NF_ACCEPT;
-	mpn = mutex_proxy_pernet(state->net);
-	if (!mutex_proxy_table_count(mpn) ||
-	    !mutex_proxy_param_get(MUTEX_PARAM_A_ENABLE_ACCOUNTING))
+	if (!mutex_proxy_param_get(MUTEX_PARAM_A_ENABLE_ACCOUNTING))
 		return NF_ACCEPT;
+	mpn = mutex_proxy_pernet(state->net);
 	mutex_proxy_account_packet(mpn, ct, CTINFO2DIR(ctinfo), skb->len);
 	return NF_ACCEPT;
 }

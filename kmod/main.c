@@ -42,6 +42,7 @@ static int __net_init mutex_proxy_net_init(struct net *net)
 	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
 	int err;
 
+	mpn->net = net;
 	mutex_init(&mpn->config_lock);
 	RCU_INIT_POINTER(mpn->config, NULL);
 	mpn->generation = 0;

@@ -15,6 +15,7 @@
 #define _MUTEX_PROXY_H
 
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/mutex.h>
 #include <linux/mutex_proxy.h>
 #include <linux/netfilter.h>
@@ -28,6 +29,7 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
+#include <net/netfilter/nf_conntrack_labels.h>
 #include <net/netns/generic.h>
 
 #include "compat.h"
@@ -439,38 +441,70 @@ mutex_proxy_sched_pick(struct mutex_proxy_pool *pool,
 /* ---- connection table (table.c) ---- */
 
 struct nf_conn;
+struct mutex_proxy_flow_origin;
+
+/**
+ * enum mutex_proxy_flow_flag - bits of &struct mutex_proxy_flow.flags
+ * @MUTEX_PROXY_FLOW_TRACKED: the flow's conntrack entry was confirmed and
+ *	the flow holds a reference on it; set once
+ * @MUTEX_PROXY_FLOW_DEAD: the flow is being removed; set once, by the
+ *	remover (test_and_set_bit() decides between concurrent removers)
+ */
+enum mutex_proxy_flow_flag {
+	MUTEX_PROXY_FLOW_TRACKED,
+	MUTEX_PROXY_FLOW_DEAD,
+};
 
 /**
  * struct mutex_proxy_flow - one steered flow in the connection table
  * @node: rhashtable linkage
- * @ct: the flow's conntrack entry, the key; the flow holds a reference,
- *	so the pointer is never reused while the flow exists. Never exported.
+ * @ct: the flow's conntrack entry, the key. Until the entry is confirmed
+ *	(pending: MUTEX_PROXY_FLOW_TRACKED clear) the flow holds no reference
+ *	and nobody but the entry's own packet may dereference @ct: the entry
+ *	may be freed with its first packet. Once tracked, the flow holds a
+ *	reference, so the pointer is never reused while the flow exists.
+ *	Never exported.
  * @ctr: counters of the backend the flow was steered to (a reference),
  *	or NULL (redirect to a port of the rule)
+ * @origin: while pending, where to find the entry in conntrack once it is
+ *	confirmed (its original tuple and zone), or NULL; RCU, freed when the
+ *	flow becomes tracked
  * @pkts: packets per direction (IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY)
  * @bytes: bytes per direction
  * @start: jiffies when the flow was steered
  * @last: jiffies of the last accounted packet (@start before any)
  * @action: enum mutex_action (REDIRECT or DNAT)
- * @dead: set once, by whoever removes the flow from the table
+ * @flags: enum mutex_proxy_flow_flag bits
  * @rcu: for freeing after a grace period
  *
  * Allocated from the module's kmem_cache on the packet path (GFP_ATOMIC),
  * freed by an RCU callback after it left the table and every per-CPU cache
- * and batch (account.c) let go of it.
+ * and batch (account.c) let go of it. A pending flow is never in a cache or
+ * a batch.
  */
 struct mutex_proxy_flow {
 	struct rhash_head node;
 	struct nf_conn *ct;
 	struct mutex_proxy_backend_ctr *ctr;
+	struct mutex_proxy_flow_origin __rcu *origin;
 	atomic64_t pkts[2];
 	atomic64_t bytes[2];
 	unsigned long start;
 	unsigned long last;
+	unsigned long flags;
 	u8 action;
-	u8 dead;
 	struct rcu_head rcu;
 };
+
+static inline bool mutex_proxy_flow_dead(const struct mutex_proxy_flow *flow)
+{
+	return test_bit(MUTEX_PROXY_FLOW_DEAD, &flow->flags);
+}
+
+static inline bool mutex_proxy_flow_tracked(const struct mutex_proxy_flow *flow)
+{
+	return test_bit(MUTEX_PROXY_FLOW_TRACKED, &flow->flags);
+}
 
 int mutex_proxy_table_cache_init(void);
 void mutex_proxy_table_cache_exit(void);
@@ -478,6 +512,9 @@ int mutex_proxy_table_init(struct mutex_proxy_net *mpn);
 void mutex_proxy_table_exit(struct mutex_proxy_net *mpn);
 void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 			   struct mutex_proxy_backend *be, u8 action);
+void mutex_proxy_table_track(struct mutex_proxy_flow *flow, struct nf_conn *ct);
+bool mutex_proxy_table_resolve(struct mutex_proxy_net *mpn,
+			       struct mutex_proxy_flow *flow);
 struct mutex_proxy_flow *mutex_proxy_table_lookup(struct mutex_proxy_net *mpn,
 						  const struct nf_conn *ct);
 bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
@@ -501,6 +538,7 @@ int mutex_proxy_account_resize(u32 entries);
 
 /**
  * struct mutex_proxy_net - state of one network namespace
+ * @net: the namespace (which outlives this state)
  * @stats: per-CPU counters; valid from init until exit
  * @config: current configuration, or NULL (none yet); RCU
  * @config_lock: serializes configuration writers
@@ -516,8 +554,13 @@ int mutex_proxy_account_resize(u32 entries);
  * @flows_seq: bumped on every insertion into and removal from @flows
  *	(GET_FLOWS sets NLM_F_DUMP_INTR when it changed during a dump)
  * @gc: periodic removal of flows whose conntrack entry died
+ * @evict: set when a flow found the table full; the collector then evicts
+ *	unreplied flows
+ * @labels: conntrack labels are enabled (nf_connlabels_get()) for this
+ *	namespace
  */
 struct mutex_proxy_net {
+	struct net *net;
 	struct mutex_proxy_pcpu_stats __percpu *stats;
 	struct mutex_proxy_config __rcu *config;
 	struct mutex config_lock;	/* serializes configuration writers */
@@ -530,6 +573,8 @@ struct mutex_proxy_net {
 	struct mutex flows_lock;	/* serializes removals from flows */
 	atomic_t flows_seq;
 	struct delayed_work gc;
+	atomic_t evict;
+	bool labels;
 };
 
 extern unsigned int mutex_proxy_net_id;
@@ -545,6 +590,20 @@ int mutex_proxy_hooks_register(struct net *net, struct mutex_proxy_net *mpn);
 void mutex_proxy_hooks_unregister(struct net *net, struct mutex_proxy_net *mpn);
 
 /* ---- steering through the NAT engine (steer.c) ---- */
+
+/**
+ * mutex_proxy_ct_steered() - whether a conntrack entry is one the module
+ *	steered (its MUTEX_CT_LABEL_STEERED label bit is set)
+ * @ct: the entry; a live one (referenced, or the packet's own)
+ *
+ * One extension lookup and one bit test: the packet path's filter.
+ */
+static inline bool mutex_proxy_ct_steered(const struct nf_conn *ct)
+{
+	const struct nf_conn_labels *labels = nf_ct_labels_find(ct);
+
+	return labels && test_bit(MUTEX_CT_LABEL_STEERED, labels->bits);
+}
 
 int mutex_proxy_steer_register(struct net *net, struct mutex_proxy_net *mpn);
 void mutex_proxy_steer_unregister(struct net *net, struct mutex_proxy_net *mpn);

@@ -27,13 +27,15 @@
  * call's value (set in .start, so a change between .start and the first
  * message counts too): a message, or the final NLMSG_DONE, built after the
  * table changed carries NLM_F_DUMP_INTR. Dead flows (being removed) are
- * skipped.
+ * skipped, and so are pending ones whose entry is not confirmed yet
+ * (mutex_proxy_table_resolve()).
  *
  * GET_ORIGDST finds the conntrack entry whose reply direction is the 5-tuple
  * the proxy sees (its peer and its own address, i.e. after NAT), default
- * zone only, and answers with that entry's flow if the table holds a live
- * one. GET_FLOWS and GET_ORIGDST fill a flow with the same helper,
- * mutex_proxy_put_flow().
+ * zone only, and answers for it if it carries the module's label, with its
+ * flow from the table if there is one (a pending one becomes tracked), from
+ * the entry alone if not. GET_FLOWS (tracked flows only) and GET_ORIGDST
+ * fill a flow with the same helper, mutex_proxy_put_flow().
  *
  * Permissions: GET_INFO, GET_STATS are open; GET_CONFIG and GET_FLOWS
  * (the node's sentries, relays and peers), SET_CONFIG and FLUSH_FLOWS need
@@ -217,11 +219,13 @@ static int mutex_proxy_put_addr(struct sk_buff *skb, int attr, u8 family,
 /**
  * mutex_proxy_put_flow() - put one flow as a MUTEX_A_FLOW nest
  * @skb: the message
- * @flow: the flow; the caller holds rcu_read_lock() (or otherwise keeps it
- *	and its conntrack entry alive)
+ * @ct: the flow's conntrack entry, kept alive by the caller
+ * @flow: the tracked flow of @ct, or NULL for a steered entry the table
+ *	does not track (then counters, age and idle are 0); the caller holds
+ *	rcu_read_lock() (or otherwise keeps it alive)
  *
- * Addresses and ports come from the flow's conntrack entry: the client is
- * the source of the original direction, the original destination is the
+ * Addresses and ports come from the conntrack entry: the client is the
+ * source of the original direction, the original destination is the
  * destination of the original direction, and where the flow was steered is
  * the source of the reply direction (after NAT). Nothing carries a kernel
  * address.
@@ -229,18 +233,30 @@ static int mutex_proxy_put_addr(struct sk_buff *skb, int attr, u8 family,
  * Return: 0, -EMSGSIZE (the nest was cancelled) or -EAFNOSUPPORT (never for
  * a flow the module steered).
  */
-static int mutex_proxy_put_flow(struct sk_buff *skb,
+static int mutex_proxy_put_flow(struct sk_buff *skb, const struct nf_conn *ct,
 				const struct mutex_proxy_flow *flow)
 {
+	static const struct mutex_proxy_flow none = {};
 	const struct nf_conntrack_tuple *orig =
-		&flow->ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	const struct nf_conntrack_tuple *reply =
-		&flow->ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+		&ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	const struct nf_conn_labels *labels = nf_ct_labels_find(ct);
 	unsigned long now = jiffies;
-	unsigned long last = READ_ONCE(flow->last);
+	unsigned long last;
 	struct nlattr *nest;
-	u8 family;
+	u8 family, action;
 
+	if (flow) {
+		action = flow->action;
+	} else {
+		flow = &none;
+		action = labels && test_bit(MUTEX_CT_LABEL_REDIRECT,
+					    labels->bits) ?
+			 MUTEX_ACTION_REDIRECT : MUTEX_ACTION_DNAT;
+		now = 0;
+	}
+	last = READ_ONCE(flow->last);
 	switch (orig->src.l3num) {
 	case NFPROTO_IPV4:
 		family = AF_INET;
@@ -270,7 +286,7 @@ static int mutex_proxy_put_flow(struct sk_buff *skb,
 				 &orig->dst.u3) ||
 	    nla_put_u16(skb, MUTEX_FLOW_A_ORIG_DST_PORT,
 			ntohs(orig->dst.u.all)) ||
-	    nla_put_u8(skb, MUTEX_FLOW_A_ACTION, flow->action) ||
+	    nla_put_u8(skb, MUTEX_FLOW_A_ACTION, action) ||
 	    nla_put_u64_64bit(skb, MUTEX_FLOW_A_PKTS_ORIG,
 			      atomic64_read(&flow->pkts[IP_CT_DIR_ORIGINAL]),
 			      MUTEX_FLOW_A_PAD) ||
@@ -698,7 +714,9 @@ static int mutex_proxy_nl_get_flows_dumpit(struct sk_buff *skb,
 			ctx->done = true;
 			break;
 		}
-		if (!READ_ONCE(flow->dead)) {
+		/* A pending flow's entry is read once it is confirmed. */
+		if (!mutex_proxy_flow_dead(flow) &&
+		    mutex_proxy_table_resolve(mpn, flow)) {
 			if (!hdr) {
 				hdr = genlmsg_put(skb,
 						  NETLINK_CB(cb->skb).portid,
@@ -715,7 +733,7 @@ static int mutex_proxy_nl_get_flows_dumpit(struct sk_buff *skb,
 			/* Full: the flow stays current, the next message
 			 * starts with it.
 			 */
-			err = mutex_proxy_put_flow(skb, flow);
+			err = mutex_proxy_put_flow(skb, flow->ct, flow);
 			if (err == -EMSGSIZE)
 				break;
 			if (!err)
@@ -938,17 +956,22 @@ static int mutex_proxy_nl_get_origdst(struct sk_buff *skb,
 		goto unknown;
 	}
 
+	if (!mutex_proxy_ct_steered(ct)) {
+		nf_ct_put(ct);
+		goto unknown;
+	}
+
 	mutex_proxy_account_flush_all();
 	rcu_read_lock();
 	flow = mutex_proxy_table_lookup(mpn, ct);
-	if (flow && !READ_ONCE(flow->dead))
-		err = mutex_proxy_put_flow(msg, flow);
-	else
-		err = -ENOENT;
+	if (flow && mutex_proxy_flow_dead(flow))
+		flow = NULL;
+	/* Found in conntrack's hash: confirmed, and referenced here. */
+	if (flow)
+		mutex_proxy_table_track(flow, ct);
+	err = mutex_proxy_put_flow(msg, ct, flow);
 	rcu_read_unlock();
 	nf_ct_put(ct);
-	if (err == -ENOENT)
-		goto unknown;
 	return mutex_proxy_reply_send(msg, hdr, info, err);
 
 unknown:

@@ -10,14 +10,19 @@
  * decides is then applied by the NAT core to every packet of the flow in
  * both directions (replies, ICMP errors, checksums), and conntrack -L
  * shows it. Packets of established flows never reach the function.
- * A steered flow is added to the connection table (table.c) here.
+ * A steered flow is tagged with the module's conntrack label bits
+ * (MUTEX_CT_LABEL_STEERED, MUTEX_CT_LABEL_REDIRECT: the UAPI header's
+ * "Conntrack labels") and recorded, pending, in the connection table
+ * (table.c) here; the entry is not confirmed yet, so no reference is taken.
  *
  * Priority: NF_IP_PRI_NAT_DST - 1 orders the module's decision just before
  * iptables/nftables nat rules of the same hook: a flow the module steers is
  * not NATed again by them, a flow it leaves alone still is.
  *
  * Conntrack is enabled in each namespace for both families with
- * nf_ct_netns_get() while the module is loaded (as a NAT target does).
+ * nf_ct_netns_get() while the module is loaded (as a NAT target does), and
+ * conntrack labels with nf_connlabels_get() (as the connlabel match does),
+ * so that every new entry has room for the tag.
  */
 #include <linux/ipv6.h>
 #include <linux/netfilter.h>
@@ -26,11 +31,16 @@
 #include <linux/skbuff.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_labels.h>
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_redirect.h>
 #include <net/sock.h>
 
 #include "mutex_proxy.h"
+
+#if !IS_ENABLED(CONFIG_NF_CONNTRACK_LABELS)
+#error "mutex_proxy tags the entries it steers: needs CONFIG_NF_CONNTRACK_LABELS"
+#endif
 
 /* Fill in the owner of the local socket, if the packet has one. */
 static void mutex_proxy_key_owner(struct mutex_proxy_key *key,
@@ -52,6 +62,23 @@ static void mutex_proxy_key_owner(struct mutex_proxy_key *key,
 	if (filp)
 		key->gid = from_kgid_munged(&init_user_ns, filp->f_cred->fsgid);
 	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * Tag a new entry as steered. Its labels extension was added when it was
+ * created (labels are enabled in the namespace); an entry without one
+ * (created before, or its allocation failed) cannot be tagged.
+ */
+static bool mutex_proxy_ct_tag(struct nf_conn *ct, u8 action)
+{
+	struct nf_conn_labels *labels = nf_ct_labels_find(ct);
+
+	if (!labels)
+		return false;
+	set_bit(MUTEX_CT_LABEL_STEERED, labels->bits);
+	if (action == MUTEX_ACTION_REDIRECT)
+		set_bit(MUTEX_CT_LABEL_REDIRECT, labels->bits);
+	return true;
 }
 
 static unsigned int mutex_proxy_nat_apply(struct sk_buff *skb,
@@ -169,7 +196,11 @@ static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
 		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_STEERED, 1);
 		if (be)
 			atomic64_inc(&be->ctr->total);
-		mutex_proxy_table_add(mpn, ct, be, rule->action);
+		if (mutex_proxy_ct_tag(ct, rule->action))
+			mutex_proxy_table_add(mpn, ct, be, rule->action);
+		else
+			mutex_proxy_stats_add(mpn->stats,
+					      MUTEX_STATS_A_ALLOC_FAILS, 1);
 	} else {
 		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_DROPPED, 1);
 	}
@@ -245,8 +276,8 @@ static void mutex_proxy_nat_unregister_ops(struct net *net,
 }
 
 /**
- * mutex_proxy_steer_register() - enable conntrack and register the NAT
- *	functions in a namespace
+ * mutex_proxy_steer_register() - enable conntrack and its labels and
+ *	register the NAT functions in a namespace
  * @net: the namespace
  * @mpn: its state; @mpn->stats must be set
  *
@@ -260,9 +291,13 @@ int mutex_proxy_steer_register(struct net *net, struct mutex_proxy_net *mpn)
 {
 	int err;
 
-	err = nf_ct_netns_get(net, NFPROTO_IPV4);
+	err = nf_connlabels_get(net, MUTEX_CT_LABEL_STEERED);
 	if (err)
 		return err;
+	mpn->labels = true;
+	err = nf_ct_netns_get(net, NFPROTO_IPV4);
+	if (err)
+		goto labels;
 	err = mutex_proxy_nat_register_ops(net, mutex_proxy_nat_ipv4_ops,
 					   ARRAY_SIZE(mutex_proxy_nat_ipv4_ops),
 					   false);
@@ -292,6 +327,9 @@ unreg4:
 	mpn->steer_ipv4 = false;
 put4:
 	nf_ct_netns_put(net, NFPROTO_IPV4);
+labels:
+	nf_connlabels_put(net);
+	mpn->labels = false;
 	return err;
 }
 
@@ -318,4 +356,7 @@ void mutex_proxy_steer_unregister(struct net *net, struct mutex_proxy_net *mpn)
 	}
 	mpn->steer_ipv6 = false;
 	mpn->steer_ipv4 = false;
+	if (mpn->labels)
+		nf_connlabels_put(net);
+	mpn->labels = false;
 }

@@ -12,30 +12,59 @@
  * insertion is counted (alloc_fails) and the flow stays steered, untracked.
  * The table holds at most max_conns flows: past that a steered flow is not
  * tracked and table_full counts it (see MUTEX_PARAM_A_MAX_CONNS in the
- * UAPI header).
+ * UAPI header), and the collector is asked to make room by evicting flows
+ * that never saw a reply, as conntrack's early drop does.
  *
- * A flow holds a reference on its conntrack entry, so the key can never be
- * reused by another connection while the flow exists. Flows leave the table
- * when their conntrack entry dies: a per-namespace worker (mutex_proxy_gc,
- * every MUTEX_PROXY_GC_INTERVAL while the table is not empty) removes flows
- * whose entry is dying (deleted from conntrack: conntrack -D/-F, reaped)
- * or expired (its timeout passed: closed and timed out, or idle), and flows
- * whose entry was never confirmed (its first packet was dropped after the
- * NAT decision). Then its reference is dropped, and conntrack frees the
- * entry.
+ * A flow is inserted pending: its conntrack entry is not confirmed yet and
+ * belongs to its first packet alone (nfnetlink_queue drops such a packet
+ * and br_netfilter warns when the entry has another reference), so the
+ * flow takes no reference and nobody dereferences its key but that packet.
+ * The first packet is counted straight into the pending flow. The first
+ * packet seen after confirmation, a GET_ORIGDST, or a dump or the collector
+ * finding the entry in conntrack by the tuple the flow keeps (its origin,
+ * mutex_proxy_table_resolve()) makes it tracked (mutex_proxy_table_track()):
+ * from then on the flow holds a reference on its entry, so the key can never be
+ * reused by another connection while the flow exists. A pending flow whose
+ * packet was dropped before confirmation is found stale by the collector after
+ * MUTEX_PROXY_UNCONFIRMED_MAX, or replaced by the next decision for a new entry
+ * at the same address (the entry was freed and its memory reused): a pending
+ * flow always holds the latest decision for its key.
+ *
+ * Flows leave the table when their conntrack entry dies: a per-namespace
+ * worker (mutex_proxy_gc, every MUTEX_PROXY_GC_INTERVAL while the table is
+ * not empty) removes tracked flows whose entry is dying (deleted from
+ * conntrack: conntrack -D/-F, reaped) or expired (its timeout passed:
+ * closed and timed out, or idle), and stale pending flows. Then its
+ * reference is dropped, and conntrack frees the entry.
  *
  * Removal (worker, FLUSH_FLOWS, namespace exit) is serialized by
- * mutex_proxy_net.flows_lock: the remover marks the flow dead, unlinks it,
- * lets every per-CPU cache and batch forget it (account.c) and frees it
- * after a grace period, with its conntrack and backend references.
- * table_evictions counts removals.
+ * mutex_proxy_net.flows_lock; MUTEX_PROXY_FLOW_DEAD, set with
+ * test_and_set_bit(), decides between it and the packet path replacing a
+ * stale pending flow. The remover unlinks the flow, lets every per-CPU
+ * cache and batch forget it (account.c) and frees it after a grace period,
+ * with its conntrack and backend references. table_evictions counts
+ * removals.
  */
 #include <linux/jiffies.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 
 #include "mutex_proxy.h"
+
+/**
+ * struct mutex_proxy_flow_origin - how to find a pending flow's entry
+ * @tuple: its original tuple
+ * @zone: its zone
+ * @rcu: for freeing after a grace period (readers: the collector, dumps)
+ */
+struct mutex_proxy_flow_origin {
+	struct nf_conntrack_tuple tuple;
+	struct nf_conntrack_zone zone;
+	struct rcu_head rcu;
+};
 
 #define MUTEX_PROXY_GC_INTERVAL	HZ
 /* A flow whose conntrack entry is still unconfirmed after this long lost
@@ -83,8 +112,22 @@ static void mutex_proxy_flow_free_rcu(struct rcu_head *head)
 	struct mutex_proxy_flow *flow =
 		container_of(head, struct mutex_proxy_flow, rcu);
 
-	nf_ct_put(flow->ct);
+	if (mutex_proxy_flow_tracked(flow))
+		nf_ct_put(flow->ct);
+	/* A grace period passed: nobody reads it any more. */
+	kfree(rcu_dereference_protected(flow->origin, true));
 	mutex_proxy_backend_ctr_put(flow->ctr);
+	kmem_cache_free(mutex_proxy_flow_cache, flow);
+}
+
+/* Free a flow that was never published. */
+static void mutex_proxy_flow_free(struct mutex_proxy_flow *flow)
+{
+	kfree(rcu_dereference_protected(flow->origin, true));
+	if (flow->ctr) {
+		atomic64_dec(&flow->ctr->active);
+		mutex_proxy_backend_ctr_put(flow->ctr);
+	}
 	kmem_cache_free(mutex_proxy_flow_cache, flow);
 }
 
@@ -100,34 +143,101 @@ u32 mutex_proxy_table_count(struct mutex_proxy_net *mpn)
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_count);
 
+/*
+ * The table is full: count it and have the collector make room now. A
+ * pending eviction request is not queued twice.
+ */
+static void mutex_proxy_table_full(struct mutex_proxy_net *mpn)
+{
+	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_FULL, 1);
+	if (!atomic_xchg(&mpn->evict, 1))
+		mod_delayed_work(system_long_wq, &mpn->gc, 0);
+}
+
+/*
+ * Replace the stale pending flow @old (its entry was freed unconfirmed and
+ * its memory reused for the entry @flow was decided for) by @flow, or
+ * remove it when @flow is NULL. Packet path. Return: 0, or -EAGAIN if the
+ * collector is removing @old.
+ */
+static int mutex_proxy_table_replace(struct mutex_proxy_net *mpn,
+				     struct mutex_proxy_flow *old,
+				     struct mutex_proxy_flow *flow)
+{
+	int err;
+
+	/* A tracked flow holds its entry: the address cannot be reused. */
+	if (WARN_ON_ONCE(mutex_proxy_flow_tracked(old)))
+		return -EEXIST;
+	if (test_and_set_bit(MUTEX_PROXY_FLOW_DEAD, &old->flags))
+		return -EAGAIN;
+	if (flow)
+		err = rhashtable_replace_fast(&mpn->flows, &old->node,
+					      &flow->node,
+					      mutex_proxy_flow_params);
+	else
+		err = rhashtable_remove_fast(&mpn->flows, &old->node,
+					     mutex_proxy_flow_params);
+	/* Only the holder of DEAD unlinks: @old is still linked. */
+	WARN_ON_ONCE(err);
+	/* Never tracked, so never in a per-CPU cache or batch. */
+	if (old->ctr)
+		atomic64_dec(&old->ctr->active);
+	atomic_inc(&mpn->flows_seq);
+	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_EVICTIONS, 1);
+	call_rcu(&old->rcu, mutex_proxy_flow_free_rcu);
+	return 0;
+}
+
+/* Forget a stale pending flow for @ct, if there is one. Packet path. */
+static void mutex_proxy_table_drop_stale(struct mutex_proxy_net *mpn,
+					 const struct nf_conn *ct)
+{
+	struct mutex_proxy_flow *old = mutex_proxy_table_lookup(mpn, ct);
+
+	if (old && !mutex_proxy_flow_dead(old))
+		mutex_proxy_table_replace(mpn, old, NULL);
+}
+
 /**
- * mutex_proxy_table_add() - track a flow just steered
+ * mutex_proxy_table_add() - record the decision for a flow just steered
  * @mpn: the namespace's state
- * @ct: its conntrack entry (the flow takes a reference)
+ * @ct: its conntrack entry, not confirmed yet; no reference is taken
  * @be: the backend it was steered to, or NULL (redirect to the rule's port)
  * @action: MUTEX_ACTION_REDIRECT or MUTEX_ACTION_DNAT
  *
- * Packet path, under RCU (which keeps @be's snapshot alive); never sleeps.
- * Failures are counted, never reported: the flow is steered either way.
+ * The flow is inserted pending (see the top of this file). Packet path,
+ * under RCU (which keeps @be's snapshot alive); never sleeps. Failures are
+ * counted, never reported: the flow is steered either way.
  */
 void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 			   struct mutex_proxy_backend *be, u8 action)
 {
-	struct mutex_proxy_flow *flow;
-	int err;
+	struct mutex_proxy_flow_origin *origin;
+	struct mutex_proxy_flow *flow, *old;
+	int tries = 3;
 
 	if (mutex_proxy_table_count(mpn) >=
 	    mutex_proxy_param_get(MUTEX_PARAM_A_MAX_CONNS)) {
-		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_FULL, 1);
+		mutex_proxy_table_drop_stale(mpn, ct);
+		mutex_proxy_table_full(mpn);
 		return;
 	}
 	flow = kmem_cache_alloc(mutex_proxy_flow_cache, GFP_ATOMIC);
 	if (!flow) {
+		mutex_proxy_table_drop_stale(mpn, ct);
 		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_ALLOC_FAILS, 1);
 		return;
 	}
 	flow->ct = ct;
 	flow->ctr = be ? be->ctr : NULL;
+	origin = kmalloc(sizeof(*origin), GFP_ATOMIC);
+	if (origin) {
+		origin->tuple = ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+		origin->zone = *nf_ct_zone(ct);
+	}
+	/* Without an origin only the flow's packets can make it tracked. */
+	RCU_INIT_POINTER(flow->origin, origin);
 	atomic64_set(&flow->pkts[IP_CT_DIR_ORIGINAL], 0);
 	atomic64_set(&flow->pkts[IP_CT_DIR_REPLY], 0);
 	atomic64_set(&flow->bytes[IP_CT_DIR_ORIGINAL], 0);
@@ -135,34 +245,99 @@ void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 	flow->start = jiffies;
 	flow->last = flow->start;
 	flow->action = action;
-	flow->dead = 0;
+	flow->flags = 0;
 	if (flow->ctr) {
 		/* The snapshot's reference keeps it above zero. */
 		refcount_inc(&flow->ctr->ref);
 		atomic64_inc(&flow->ctr->active);
 	}
 
-	err = rhashtable_lookup_insert_fast(&mpn->flows, &flow->node,
-					    mutex_proxy_flow_params);
-	if (err) {
-		if (flow->ctr) {
-			atomic64_dec(&flow->ctr->active);
-			mutex_proxy_backend_ctr_put(flow->ctr);
+	for (;;) {
+		old = rhashtable_lookup_get_insert_fast(&mpn->flows,
+							&flow->node,
+							mutex_proxy_flow_params);
+		if (!old)
+			break;
+		if (IS_ERR(old) ||
+		    mutex_proxy_table_replace(mpn, old, flow) != -EAGAIN)
+			break;
+		/* The collector is removing the stale flow: insert again. */
+		if (!--tries) {
+			old = ERR_PTR(-EBUSY);
+			break;
 		}
-		kmem_cache_free(mutex_proxy_flow_cache, flow);
-		if (err != -EEXIST)
-			mutex_proxy_stats_add(mpn->stats,
-					      MUTEX_STATS_A_ALLOC_FAILS, 1);
+	}
+	if (IS_ERR(old)) {
+		mutex_proxy_flow_free(flow);
+		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_ALLOC_FAILS, 1);
 		return;
 	}
-	/* The skb holds a reference: this one cannot be the first. */
-	nf_conntrack_get(&ct->ct_general);
 	atomic_inc(&mpn->flows_seq);
 	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_INSERTS, 1);
 	if (!delayed_work_pending(&mpn->gc))
-		schedule_delayed_work(&mpn->gc, MUTEX_PROXY_GC_INTERVAL);
+		queue_delayed_work(system_long_wq, &mpn->gc,
+				   MUTEX_PROXY_GC_INTERVAL);
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_add);
+
+/**
+ * mutex_proxy_table_track() - a pending flow's entry is confirmed: hold it
+ * @flow: the flow, found for @ct in the table under RCU
+ * @ct: its conntrack entry, confirmed, and referenced by the caller (the
+ *	packet, or a lookup)
+ *
+ * Idempotent; any context. After this the flow holds a reference on @ct.
+ */
+void mutex_proxy_table_track(struct mutex_proxy_flow *flow, struct nf_conn *ct)
+{
+	struct mutex_proxy_flow_origin *origin;
+
+	if (test_and_set_bit(MUTEX_PROXY_FLOW_TRACKED, &flow->flags))
+		return;
+	nf_conntrack_get(&ct->ct_general);
+	origin = unrcu_pointer(xchg(&flow->origin, NULL));
+	if (origin)
+		kfree_rcu(origin, rcu);
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_track);
+
+/**
+ * mutex_proxy_table_resolve() - make a pending flow tracked if its entry
+ *	was confirmed meanwhile
+ * @mpn: the namespace's state
+ * @flow: a flow of @mpn's table, found under RCU
+ *
+ * Looks the flow's original tuple up in conntrack: its entry is the one
+ * found there if that has the flow's address, is ours (labelled) and the
+ * table still holds @flow for it (not replaced by a newer decision). Caller
+ * holds rcu_read_lock(); any context.
+ *
+ * Return: whether @flow is tracked now.
+ */
+bool mutex_proxy_table_resolve(struct mutex_proxy_net *mpn,
+			       struct mutex_proxy_flow *flow)
+{
+	const struct mutex_proxy_flow_origin *origin;
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *ct;
+
+	if (mutex_proxy_flow_tracked(flow))
+		return true;
+	origin = rcu_dereference(flow->origin);
+	if (!origin || mutex_proxy_flow_dead(flow))
+		return false;
+	h = nf_conntrack_find_get(mpn->net, &origin->zone, &origin->tuple);
+	if (!h)
+		return false;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (ct == flow->ct && NF_CT_DIRECTION(h) == IP_CT_DIR_ORIGINAL &&
+	    mutex_proxy_ct_steered(ct) &&
+	    mutex_proxy_table_lookup(mpn, ct) == flow)
+		mutex_proxy_table_track(flow, ct);
+	nf_ct_put(ct);
+	return mutex_proxy_flow_tracked(flow);
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_resolve);
 
 /**
  * mutex_proxy_table_lookup() - the flow of a conntrack entry
@@ -170,7 +345,8 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_add);
  * @ct: the conntrack entry
  *
  * Caller holds rcu_read_lock(); the flow stays valid until it drops it, but
- * may be dead (READ_ONCE(flow->dead)) already.
+ * may be dead (mutex_proxy_flow_dead()) or pending
+ * (!mutex_proxy_flow_tracked()) already.
  *
  * Return: the flow, or NULL.
  */
@@ -196,14 +372,14 @@ bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
 {
 	lockdep_assert_held(&mpn->flows_lock);
 
-	if (flow->dead)
+	if (test_and_set_bit(MUTEX_PROXY_FLOW_DEAD, &flow->flags))
 		return false;
-	WRITE_ONCE(flow->dead, 1);
 	rhashtable_remove_fast(&mpn->flows, &flow->node,
 			       mutex_proxy_flow_params);
 	atomic_inc(&mpn->flows_seq);
 	/* After this no CPU holds the flow in its cache or batch, and no
-	 * CPU will put it there again: they all see it dead.
+	 * CPU will put it there again: they all see it dead. (A pending flow
+	 * may become tracked while it is removed: forget it either way.)
 	 */
 	mutex_proxy_account_forget(flow);
 	if (flow->ctr)
@@ -214,7 +390,8 @@ bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_remove);
 
-typedef bool (*mutex_proxy_flow_pred)(const struct mutex_proxy_flow *flow);
+typedef bool (*mutex_proxy_flow_pred)(struct mutex_proxy_net *mpn,
+				      struct mutex_proxy_flow *flow);
 
 /*
  * Remove every flow for which @pred holds (every flow if @pred is NULL).
@@ -240,18 +417,23 @@ static u64 mutex_proxy_table_sweep(struct mutex_proxy_net *mpn,
 		}
 		if (!flow)
 			break;
-		if (++n % MUTEX_PROXY_WALK_BATCH == 0) {
+		if (++n >= MUTEX_PROXY_WALK_BATCH &&
+		    mutex_proxy_flow_tracked(flow)) {
 			/* Pause while @flow is still linked: the walk then
 			 * resumes right after it. (Resuming after an entry
 			 * that was removed would skip the entries behind it
-			 * in its bucket.) Only removers free flows, and this
-			 * one holds flows_lock: @flow stays valid.
+			 * in its bucket.) A tracked flow is freed only by
+			 * removers, and this one holds flows_lock: @flow
+			 * stays valid. (The packet path may free a pending
+			 * one: never pause at those.)
 			 */
+			n = 0;
 			rhashtable_walk_stop(&iter);
 			cond_resched();
 			rhashtable_walk_start(&iter);
 		}
-		if ((!pred || pred(flow)) && mutex_proxy_table_remove(mpn, flow))
+		if ((!pred || pred(mpn, flow)) &&
+		    mutex_proxy_table_remove(mpn, flow))
 			removed++;
 	}
 	rhashtable_walk_stop(&iter);
@@ -276,24 +458,36 @@ u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn)
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_flush);
 
 /*
- * The flow's conntrack entry is gone or as good as gone: deleted (dying),
+ * The flow's conntrack entry is gone or as good as gone: deleted (dying) or
  * timed out (conntrack reaps expired entries lazily, and a packet of the
- * same tuple would start a new entry), or never confirmed.
+ * same tuple would start a new entry); or the flow is pending long after
+ * its decision (its first packet was lost, or the entry was confirmed but
+ * nothing since showed it to us; mutex_proxy_table_resolve() looks first).
+ * A pending flow's entry is not ours to dereference. With an eviction
+ * requested, flows that never saw a reply go too while the table is fuller than
+ * seven eighths (or than max_conns - 1).
  */
-static bool mutex_proxy_flow_gone(const struct mutex_proxy_flow *flow)
+static bool mutex_proxy_flow_gone(struct mutex_proxy_net *mpn,
+				  struct mutex_proxy_flow *flow)
 {
 	const struct nf_conn *ct = flow->ct;
+	u32 max;
 
-	if (nf_ct_is_dying(ct))
+	if (!mutex_proxy_table_resolve(mpn, flow))
+		return time_after(jiffies,
+				  flow->start + MUTEX_PROXY_UNCONFIRMED_MAX);
+	if (nf_ct_is_dying(ct) || nf_ct_is_expired(ct))
 		return true;
-	/* An unconfirmed entry's timeout is not a point in time yet. */
-	if (nf_ct_is_confirmed(ct))
-		return nf_ct_is_expired(ct);
-	return time_after(jiffies, flow->start + MUTEX_PROXY_UNCONFIRMED_MAX);
+	if (!atomic_read(&mpn->evict) ||
+	    test_bit(IPS_SEEN_REPLY_BIT, &ct->status))
+		return false;
+	max = mutex_proxy_param_get(MUTEX_PARAM_A_MAX_CONNS);
+	return mutex_proxy_table_count(mpn) > max - max_t(u32, max / 8, 1);
 }
 
 /**
- * mutex_proxy_table_gc() - remove the flows whose conntrack entry died
+ * mutex_proxy_table_gc() - remove the flows whose conntrack entry died,
+ *	and make room in a full table
  * @mpn: the namespace's state
  *
  * Run by the namespace's worker; KUnit calls it directly. Sleeps.
@@ -301,6 +495,7 @@ static bool mutex_proxy_flow_gone(const struct mutex_proxy_flow *flow)
 void mutex_proxy_table_gc(struct mutex_proxy_net *mpn)
 {
 	mutex_proxy_table_sweep(mpn, mutex_proxy_flow_gone);
+	atomic_set(&mpn->evict, 0);
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_gc);
 
@@ -311,7 +506,8 @@ static void mutex_proxy_gc_work(struct work_struct *work)
 
 	mutex_proxy_table_gc(mpn);
 	if (mutex_proxy_table_count(mpn))
-		schedule_delayed_work(&mpn->gc, MUTEX_PROXY_GC_INTERVAL);
+		queue_delayed_work(system_long_wq, &mpn->gc,
+				   MUTEX_PROXY_GC_INTERVAL);
 }
 
 /**
@@ -324,6 +520,7 @@ int mutex_proxy_table_init(struct mutex_proxy_net *mpn)
 {
 	mutex_init(&mpn->flows_lock);
 	atomic_set(&mpn->flows_seq, 0);
+	atomic_set(&mpn->evict, 0);
 	INIT_DELAYED_WORK(&mpn->gc, mutex_proxy_gc_work);
 	return rhashtable_init(&mpn->flows, &mutex_proxy_flow_params);
 }

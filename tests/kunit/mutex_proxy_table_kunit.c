@@ -7,8 +7,9 @@
  * concurrent packets.
  *
  * The tests use the initial namespace's real table with conntrack entries
- * of their own (allocated, never confirmed, never in conntrack's hash), so
- * the paths are the ones packets take. Parameters are saved and restored
+ * of their own (allocated, never in conntrack's hash; "confirmed" by setting
+ * the bit where a case needs a tracked flow), so the paths are the ones
+ * packets take. Parameters are saved and restored
  * around every case.
  */
 #include <kunit/test.h>
@@ -83,16 +84,32 @@ static struct nf_conn *kt_ct(struct kunit *test, u16 sport)
 	return ct;
 }
 
-/* Track @ct as a redirected flow; the flow must be added. */
-static struct mutex_proxy_flow *kt_add(struct kunit *test, struct nf_conn *ct)
+/* Record the decision for unconfirmed @ct: a pending flow must be added. */
+static struct mutex_proxy_flow *kt_decide(struct kunit *test,
+					  struct nf_conn *ct, u8 action)
 {
 	struct mutex_proxy_flow *flow;
 
 	rcu_read_lock();
-	mutex_proxy_table_add(kt_net(), ct, NULL, MUTEX_ACTION_REDIRECT);
+	mutex_proxy_table_add(kt_net(), ct, NULL, action);
 	flow = mutex_proxy_table_lookup(kt_net(), ct);
 	rcu_read_unlock();
 	KUNIT_ASSERT_NOT_NULL(test, flow);
+	KUNIT_EXPECT_FALSE(test, mutex_proxy_flow_tracked(flow));
+	return flow;
+}
+
+/* A redirected flow for @ct, whose entry is then confirmed: tracked. */
+static struct mutex_proxy_flow *kt_add(struct kunit *test, struct nf_conn *ct)
+{
+	struct mutex_proxy_flow *flow = kt_decide(test, ct,
+						  MUTEX_ACTION_REDIRECT);
+
+	set_bit(IPS_CONFIRMED_BIT, &ct->status);
+	/* Confirmed entries have an absolute timeout: far away. */
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + 1000 * HZ);
+	mutex_proxy_table_track(flow, ct);
+	KUNIT_EXPECT_TRUE(test, mutex_proxy_flow_tracked(flow));
 	return flow;
 }
 
@@ -118,6 +135,8 @@ static void kt_done(struct kunit *test, struct nf_conn *ct)
 {
 	kt_remove(ct);
 	rcu_barrier();
+	/* Never in conntrack's hash: let it be freed as unconfirmed. */
+	clear_bit(IPS_CONFIRMED_BIT, &ct->status);
 	KUNIT_EXPECT_EQ(test, refcount_read(&ct->ct_general.use), 1u);
 	nf_ct_put(ct);
 }
@@ -144,19 +163,13 @@ static void mutex_proxy_kunit_table_basic(struct kunit *test)
 	flow = kt_add(test, ct);
 	KUNIT_EXPECT_PTR_EQ(test, flow->ct, ct);
 	KUNIT_EXPECT_EQ(test, flow->action, (u8)MUTEX_ACTION_REDIRECT);
-	KUNIT_EXPECT_EQ(test, flow->dead, 0);
+	KUNIT_EXPECT_FALSE(test, mutex_proxy_flow_dead(flow));
 	KUNIT_EXPECT_EQ(test, mutex_proxy_table_count(mpn), n + 1);
 	KUNIT_EXPECT_EQ(test, kt_stat(MUTEX_STATS_A_TABLE_INSERTS), ins + 1);
 	KUNIT_EXPECT_NE(test, atomic_read(&mpn->flows_seq), seq);
-	/* The flow holds the entry. */
+	/* The tracked flow holds the entry; tracking again changes nothing. */
 	KUNIT_EXPECT_EQ(test, refcount_read(&ct->ct_general.use), 2u);
-
-	/* The same entry again: nothing new. */
-	rcu_read_lock();
-	mutex_proxy_table_add(mpn, ct, NULL, MUTEX_ACTION_DNAT);
-	KUNIT_EXPECT_PTR_EQ(test, mutex_proxy_table_lookup(mpn, ct), flow);
-	rcu_read_unlock();
-	KUNIT_EXPECT_EQ(test, mutex_proxy_table_count(mpn), n + 1);
+	mutex_proxy_table_track(flow, ct);
 	KUNIT_EXPECT_EQ(test, refcount_read(&ct->ct_general.use), 2u);
 
 	KUNIT_EXPECT_TRUE(test, kt_remove(ct));
@@ -201,18 +214,17 @@ static void mutex_proxy_kunit_table_gc(struct kunit *test)
 	struct mutex_proxy_flow *flow;
 
 	kt_add(test, dying);
-	kt_add(test, fresh);
-	flow = kt_add(test, stale);
+	kt_decide(test, fresh, MUTEX_ACTION_REDIRECT);
+	flow = kt_decide(test, stale, MUTEX_ACTION_REDIRECT);
 	kt_add(test, live);
 	kt_add(test, expired);
 	set_bit(IPS_DYING_BIT, &dying->status);
-	/* Unconfirmed long after its first packet: that packet was lost. */
+	/* Pending long after its first packet: that packet was lost. */
 	flow->start = jiffies - 10 * HZ;
-	/* Confirmed entries: one with time left, one whose time is up. */
+	/* Tracked entries: one with time left, one whose time is up. */
 	WRITE_ONCE(live->timeout, nfct_time_stamp + 100 * HZ);
-	set_bit(IPS_CONFIRMED_BIT, &live->status);
+	WRITE_ONCE(dying->timeout, nfct_time_stamp + 100 * HZ);
 	WRITE_ONCE(expired->timeout, nfct_time_stamp - 1);
-	set_bit(IPS_CONFIRMED_BIT, &expired->status);
 
 	mutex_proxy_table_gc(mpn);
 	rcu_read_lock();
@@ -223,14 +235,117 @@ static void mutex_proxy_kunit_table_gc(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, mutex_proxy_table_lookup(mpn, live));
 	rcu_read_unlock();
 
-	/* Never in conntrack's hash: let it be freed as unconfirmed. */
-	clear_bit(IPS_CONFIRMED_BIT, &live->status);
-	clear_bit(IPS_CONFIRMED_BIT, &expired->status);
 	kt_done(test, expired);
 	kt_done(test, dying);
 	kt_done(test, fresh);
 	kt_done(test, stale);
 	kt_done(test, live);
+}
+
+/*
+ * A decision takes no reference on the unconfirmed entry; its first packet
+ * is counted straight into the pending flow, outside every cache; the first
+ * packet after confirmation makes the flow tracked (one reference).
+ */
+static void mutex_proxy_kunit_table_pending(struct kunit *test)
+{
+	struct nf_conn *ct = kt_ct(test, 1060);
+	struct mutex_proxy_flow *flow;
+	u64 hits, misses;
+
+	KUNIT_ASSERT_EQ(test, mutex_proxy_param_set(MUTEX_PARAM_A_CACHE_SIZE,
+						    16, NULL), 0);
+	flow = kt_decide(test, ct, MUTEX_ACTION_REDIRECT);
+	KUNIT_EXPECT_EQ(test, refcount_read(&ct->ct_general.use), 1u);
+
+	hits = kt_stat(MUTEX_STATS_A_CACHE_HITS);
+	kt_packet(ct, IP_CT_DIR_ORIGINAL, 60);
+	KUNIT_EXPECT_FALSE(test, mutex_proxy_flow_tracked(flow));
+	KUNIT_EXPECT_EQ(test, refcount_read(&ct->ct_general.use), 1u);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&flow->pkts[IP_CT_DIR_ORIGINAL]), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&flow->bytes[IP_CT_DIR_ORIGINAL]), 60);
+
+	/* Confirmed: the next packet tracks it, then the cache has it. */
+	set_bit(IPS_CONFIRMED_BIT, &ct->status);
+	WRITE_ONCE(ct->timeout, nfct_time_stamp + 1000 * HZ);
+	misses = kt_stat(MUTEX_STATS_A_CACHE_MISSES);
+	kt_packet(ct, IP_CT_DIR_REPLY, 40);
+	KUNIT_EXPECT_TRUE(test, mutex_proxy_flow_tracked(flow));
+	KUNIT_EXPECT_EQ(test, refcount_read(&ct->ct_general.use), 2u);
+	KUNIT_EXPECT_EQ(test, kt_stat(MUTEX_STATS_A_CACHE_MISSES), misses + 1);
+	kt_packet(ct, IP_CT_DIR_REPLY, 40);
+	KUNIT_EXPECT_EQ(test, kt_stat(MUTEX_STATS_A_CACHE_HITS), hits + 1);
+	mutex_proxy_account_flush_all();
+	KUNIT_EXPECT_EQ(test, atomic64_read(&flow->pkts[IP_CT_DIR_REPLY]), 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&flow->bytes[IP_CT_DIR_REPLY]), 80);
+	kt_done(test, ct);
+}
+
+/*
+ * A pending flow whose entry was freed unconfirmed (its packet dropped) is
+ * replaced by the decision for a new entry at the same address; without
+ * room the stale one is removed all the same, never inherited.
+ */
+static void mutex_proxy_kunit_table_stale_replaced(struct kunit *test)
+{
+	struct mutex_proxy_net *mpn = kt_net();
+	u64 ev = kt_stat(MUTEX_STATS_A_TABLE_EVICTIONS);
+	struct nf_conn *ct = kt_ct(test, 1070);
+	struct mutex_proxy_flow *old, *flow;
+	u32 n = mutex_proxy_table_count(mpn);
+
+	old = kt_decide(test, ct, MUTEX_ACTION_REDIRECT);
+	flow = kt_decide(test, ct, MUTEX_ACTION_DNAT);
+	KUNIT_EXPECT_PTR_NE(test, flow, old);
+	KUNIT_EXPECT_EQ(test, flow->action, (u8)MUTEX_ACTION_DNAT);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_table_count(mpn), n + 1);
+	KUNIT_EXPECT_EQ(test, kt_stat(MUTEX_STATS_A_TABLE_EVICTIONS), ev + 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&ct->ct_general.use), 1u);
+
+	KUNIT_ASSERT_EQ(test, mutex_proxy_param_set(MUTEX_PARAM_A_MAX_CONNS,
+						    n + 1, NULL), 0);
+	rcu_read_lock();
+	mutex_proxy_table_add(mpn, ct, NULL, MUTEX_ACTION_REDIRECT);
+	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, ct));
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, mutex_proxy_table_count(mpn), n);
+	kt_done(test, ct);
+}
+
+/*
+ * A full table asks the collector to make room: it evicts tracked flows
+ * that never saw a reply, and keeps the ones that did.
+ */
+static void mutex_proxy_kunit_table_evict_unreplied(struct kunit *test)
+{
+	struct nf_conn *replied = kt_ct(test, 1080), *silent = kt_ct(test, 1081);
+	struct nf_conn *late = kt_ct(test, 1082);
+	struct mutex_proxy_net *mpn = kt_net();
+	u32 n = mutex_proxy_table_count(mpn);
+
+	kt_add(test, replied);
+	kt_add(test, silent);
+	set_bit(IPS_SEEN_REPLY_BIT, &replied->status);
+	WRITE_ONCE(replied->timeout, nfct_time_stamp + 100 * HZ);
+	WRITE_ONCE(silent->timeout, nfct_time_stamp + 100 * HZ);
+	KUNIT_ASSERT_EQ(test, mutex_proxy_param_set(MUTEX_PARAM_A_MAX_CONNS,
+						    n + 2, NULL), 0);
+	rcu_read_lock();
+	mutex_proxy_table_add(mpn, late, NULL, MUTEX_ACTION_REDIRECT);
+	rcu_read_unlock();
+
+	/* The worker may be doing this right now as well. */
+	mutex_proxy_table_gc(mpn);
+	rcu_read_lock();
+	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, silent));
+	KUNIT_EXPECT_NOT_NULL(test, mutex_proxy_table_lookup(mpn, replied));
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, atomic_read(&mpn->evict), 0);
+	/* Room again for the next new flow. */
+	kt_decide(test, late, MUTEX_ACTION_REDIRECT);
+	kt_done(test, late);
+	kt_done(test, silent);
+	kt_done(test, replied);
 }
 
 /*
@@ -481,6 +596,9 @@ static struct kunit_case mutex_proxy_kunit_table_cases[] = {
 	KUNIT_CASE(mutex_proxy_kunit_table_basic),
 	KUNIT_CASE(mutex_proxy_kunit_table_full),
 	KUNIT_CASE(mutex_proxy_kunit_table_gc),
+	KUNIT_CASE(mutex_proxy_kunit_table_pending),
+	KUNIT_CASE(mutex_proxy_kunit_table_stale_replaced),
+	KUNIT_CASE(mutex_proxy_kunit_table_evict_unreplied),
 	KUNIT_CASE(mutex_proxy_kunit_table_flush_many),
 	KUNIT_CASE(mutex_proxy_kunit_cache),
 	KUNIT_CASE(mutex_proxy_kunit_cache_resize),

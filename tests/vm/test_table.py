@@ -244,8 +244,9 @@ def test_table_conntrack_death(env):
 
 
 def test_table_max_conns_and_flush(env):
-    """Past max_conns new flows are still steered but not tracked (table_full); flush empties
-    the table without touching the connections."""
+    """Past max_conns new flows are still steered but not tracked (table_full) when every
+    tracked flow was answered (nothing to evict); flush empties the table without touching
+    the connections."""
     env.mutexctl("flows", "flush")
     srv, _ = udp_pair()
     apply_toml(env, redirect_rule("udp", V4, 5355, srv.getsockname()[1]))
@@ -256,7 +257,11 @@ def test_table_max_conns_and_flush(env):
         _, cli = udp_pair()
         clients.append(cli)
         cli.sendto(b"z", (V4, 5355))
-        check_eq(srv.recvfrom(100)[0], b"z", "steered past max_conns")
+        data, peer = srv.recvfrom(100)
+        check_eq(data, b"z", "steered past max_conns")
+        # Answered: a flow that saw a reply is never evicted to make room.
+        srv.sendto(b"r", peer)
+        check_eq(cli.recv(100), b"r", "reply")
     after = env.stats()
     check_eq(len(flows(env)), 3, "flows tracked with max_conns=3")
     check_eq(after["table_full"] - before["table_full"], 2, "table_full")
@@ -283,6 +288,75 @@ def drain(srv, stop):
             srv.recv(65536)
         except (socket.timeout, OSError):
             pass
+
+
+def test_table_full_still_serves(env):
+    """A flood of distinct unreplied UDP flows fills the table; the collector evicts them
+    (they never saw a reply), and a legitimate flow that arrives meanwhile still gets its
+    origdst answer, tracked or not."""
+    env.mutexctl("flows", "flush")
+    srv, _ = udp_pair()
+    port = srv.getsockname()[1]
+    apply_toml(env, redirect_rule("udp", V4, 5357, port))
+    check_eq(env.sysfs_write("max_conns", 16), 0, "set max_conns")
+    try:
+        before = env.stats()
+        for _ in range(200):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.sendto(b"f", (V4, 5357))
+            s.close()
+        mid = env.stats()
+        check(mid["table_full"] > before["table_full"], f"table never full: {mid}")
+        srv.settimeout(PATIENCE)
+        while True:  # the flood, drained
+            srv.setblocking(False)
+            try:
+                srv.recvfrom(100)
+            except BlockingIOError:
+                break
+        srv.setblocking(True)
+        _, cli = udp_pair()
+        cli.sendto(b"legit", (V4, 5357))
+        data, peer = srv.recvfrom(100)
+        check_eq(data, b"legit", "legitimate datagram redirected")
+        r = env.mutexctl("-j", "origdst", "udp", peer[0], peer[1], "127.0.0.1", port).json()
+        check_eq((r["orig_dst_addr"], r["orig_dst_port"]), (V4, 5357), "origdst at a full table")
+        # The collector was asked to make room, and evicted unreplied flows.
+        deadline = time.monotonic() + PATIENCE
+        while env.stats()["table_evictions"] == before["table_evictions"]:
+            check(time.monotonic() < deadline, f"no eviction within {PATIENCE:.0f} s")
+            time.sleep(0.2)
+        cli.close()
+
+        # Nothing evictable: a table of answered flows. A new flow is steered untracked,
+        # counted in table_full, and origdst still answers from its conntrack entry.
+        env.mutexctl("flows", "flush")
+        check_eq(env.sysfs_write("max_conns", 4), 0, "set max_conns")
+        keep = []
+        for _ in range(4):
+            _, c = udp_pair()
+            c.sendto(b"k", (V4, 5357))
+            data, peer = srv.recvfrom(100)
+            srv.sendto(b"r", peer)
+            check_eq(c.recv(100), b"r", "reply")
+            keep.append(c)
+        check_eq(len(flows(env)), 4, "answered flows tracked")
+        full = env.stats()["table_full"]
+        _, cli = udp_pair()
+        cli.sendto(b"late", (V4, 5357))
+        data, peer = srv.recvfrom(100)
+        check_eq(data, b"late", "late datagram redirected")
+        r = env.mutexctl("-j", "origdst", "udp", peer[0], peer[1], "127.0.0.1", port).json()
+        check_eq((r["orig_dst_addr"], r["orig_dst_port"], r["pkts_orig"]), (V4, 5357, 0),
+                 "origdst of an untracked flow")
+        check_eq(env.stats()["table_full"], full + 1, "table_full")
+        check_eq(len(flows(env)), 4, "answered flows kept")
+        for c in keep + [cli]:
+            c.close()
+    finally:
+        check_eq(env.sysfs_write("max_conns", 262144), 0, "restore max_conns")
+        env.mutexctl("flows", "flush")
+    srv.close()
 
 
 def test_table_params_during_traffic(env):

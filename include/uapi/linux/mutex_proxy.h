@@ -151,9 +151,11 @@
  *                client asked for. The connection is looked up in
  *                conntrack's default zone. Pending accounting batches are
  *                folded first, as for GET_FLOWS.
+ *                A steered connection the table does not track (full)
+ *                is answered from its conntrack entry, with zero counters.
  *       errors:  -ENOENT (extack "no steered flow with this 5-tuple") if
- *                no flow steered by the module and tracked in its table has
- *                that post-NAT 5-tuple; -EINVAL for a missing or malformed
+ *                no connection steered by the module has that post-NAT
+ *                5-tuple; -EINVAL for a missing or malformed
  *                attribute (extack message naming it, a missing one also
  *                with NLMSGERR_ATTR_MISS_TYPE and MISS_NEST; an attribute
  *                of the wrong size gets the netlink core's message and
@@ -188,6 +190,25 @@
  *   traffic), in order; the first rule whose every given match holds
  *   decides. A rule without a given match attribute does not test it. A
  *   connection that matches no rule is left alone.
+ *
+ * Conntrack labels
+ *   Every connection the module steers carries conntrack label bit
+ *   MUTEX_CT_LABEL_STEERED, and a redirected one also MUTEX_CT_LABEL_REDIRECT
+ *   (conntrack -L -o labels shows them; nft matches them with "ct label").
+ *   The module enables connlabels (nf_connlabels_get()) in each namespace it
+ *   steers in. The bits say which conntrack entries are the module's: the
+ *   packet path leaves every other entry (Docker's or kube-proxy's DNAT)
+ *   after one test, and GET_ORIGDST answers from the entry itself. Rules of
+ *   others must not set or clear these two bits.
+ *
+ * The connection table and conntrack
+ *   The module decides at the NAT lookup, before conntrack confirms the new
+ *   entry, and takes no reference on an unconfirmed entry (conntrack, NFQUEUE
+ *   and br_netfilter expect its packet to be its only owner). The flow is
+ *   tracked (a reference taken, GET_FLOWS lists it) from its first packet
+ *   after the entry is confirmed, or from a GET_ORIGDST for it; the first
+ *   packet is counted all the same. A decision whose first packet is
+ *   dropped before confirmation leaves nothing behind.
  */
 #ifndef _UAPI_LINUX_MUTEX_PROXY_H
 #define _UAPI_LINUX_MUTEX_PROXY_H
@@ -291,6 +312,10 @@ enum mutex_attr {
 #define MUTEX_MAX_CONNS_MAX		16777216
 #define MUTEX_MAX_CONNS_DEFAULT		262144
 
+/* Conntrack label bits of steered connections (see "Conntrack labels"). */
+#define MUTEX_CT_LABEL_STEERED		127
+#define MUTEX_CT_LABEL_REDIRECT		126
+
 /**
  * enum mutex_param_attr - attributes nested in MUTEX_A_PARAMS
  * @MUTEX_PARAM_A_UNSPEC: unused
@@ -301,12 +326,16 @@ enum mutex_attr {
  * @MUTEX_PARAM_A_CACHE_SIZE: u32, 0 (cache off) or a power of two up to
  *	MUTEX_CACHE_SIZE_MAX (perf_cache_size): per-CPU flow cache entries
  * @MUTEX_PARAM_A_MAX_CONNS: u32, MUTEX_MAX_CONNS_MIN..MUTEX_MAX_CONNS_MAX
- *	(max_conns): steered flows tracked per namespace. A new flow steered
- *	while the table is full is still steered (the NAT engine does not
- *	need the table) but not tracked: MUTEX_STATS_A_TABLE_FULL counts it,
- *	and it has no packet counters, no GET_FLOWS entry, no GET_ORIGDST
- *	answer and no place in a pool's least-connections count. Lowering
- *	the value removes nothing: it applies to new flows.
+ *	(max_conns): steered flows tracked per namespace. A full table
+ *	makes room as conntrack's early drop does: the collector evicts flows
+ *	that never saw a reply (MUTEX_STATS_A_TABLE_EVICTIONS) until an eighth
+ *	of the table is free. A new flow steered while the table is full is
+ *	still steered (the NAT engine does not need the table) and GET_ORIGDST
+ *	still answers for it (from its conntrack entry), but it is not
+ *	tracked: MUTEX_STATS_A_TABLE_FULL counts it, and it has no packet
+ *	counters, no GET_FLOWS entry and no place in a pool's
+ *	least-connections count. Lowering the value removes nothing: it
+ *	applies to new flows.
  * @MUTEX_PARAM_A_ENABLE_ACCOUNTING: u32, 0 or 1 (perf_enable_accounting,
  *	default 1): count the packets and bytes of steered flows (per flow,
  *	per backend, MUTEX_STATS_A_PKTS_STEERED/BYTES_STEERED). 0 stops the
