@@ -24,7 +24,8 @@
  * so the indexes only narrow the candidates: the result is exactly the
  * first matching rule of a linear scan.
  *
- * Everything is built with the snapshot (process context, GFP_KERNEL) and
+ * Everything is built with the snapshot (process context, GFP_KERNEL_ACCOUNT: charged to
+ * the memory cgroup of whoever sets the configuration) and
  * read-only afterwards; lookups run under RCU with no lock.
  */
 #include <linux/in.h>
@@ -203,7 +204,7 @@ static int mutex_proxy_cls_build_ports(struct mutex_proxy_config *cfg,
 	if (!n)
 		return 0;
 
-	pt->bounds = kvmalloc_array(2 * n + 1, sizeof(u32), GFP_KERNEL);
+	pt->bounds = kvmalloc_array(2 * n + 1, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	if (!pt->bounds)
 		return -ENOMEM;
 	pt->bounds[pt->n_bounds++] = 0;
@@ -223,7 +224,7 @@ static int mutex_proxy_cls_build_ports(struct mutex_proxy_config *cfg,
 			pt->bounds[j++] = pt->bounds[i];
 	pt->n_bounds = j;
 
-	pt->port_off = kvcalloc(pt->n_bounds + 1, sizeof(u32), GFP_KERNEL);
+	pt->port_off = kvcalloc(pt->n_bounds + 1, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	if (!pt->port_off)
 		return -ENOMEM;
 	/* Count the rules of each interval, then turn counts into offsets. */
@@ -239,8 +240,8 @@ static int mutex_proxy_cls_build_ports(struct mutex_proxy_config *cfg,
 	if (!total)
 		return 0;
 
-	pt->port_idx = kvmalloc_array(total, sizeof(u32), GFP_KERNEL);
-	fill = kvmalloc_array(pt->n_bounds, sizeof(u32), GFP_KERNEL);
+	pt->port_idx = kvmalloc_array(total, sizeof(u32), GFP_KERNEL_ACCOUNT);
+	fill = kvmalloc_array(pt->n_bounds, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	if (!pt->port_idx || !fill) {
 		kvfree(fill);
 		return -ENOMEM;
@@ -286,12 +287,12 @@ static int mutex_proxy_cls_build_part(struct mutex_proxy_config *cfg,
 	}
 
 	if (pt->n_rest) {
-		pt->rest = kvmalloc_array(pt->n_rest, sizeof(u32), GFP_KERNEL);
+		pt->rest = kvmalloc_array(pt->n_rest, sizeof(u32), GFP_KERNEL_ACCOUNT);
 		if (!pt->rest)
 			return -ENOMEM;
 	}
 	if (pt->n_plens) {
-		pt->plens = kcalloc(pt->n_plens, sizeof(*pt->plens), GFP_KERNEL);
+		pt->plens = kcalloc(pt->n_plens, sizeof(*pt->plens), GFP_KERNEL_ACCOUNT);
 		if (!pt->plens)
 			return -ENOMEM;
 	}
@@ -304,7 +305,7 @@ static int mutex_proxy_cls_build_part(struct mutex_proxy_config *cfg,
 		pl = &pt->plens[k++];
 		pl->plen = i;
 		mutex_proxy_prefix_mask(&pl->mask, i);
-		pl->ent = kvmalloc_array(count[i], sizeof(*pl->ent), GFP_KERNEL);
+		pl->ent = kvmalloc_array(count[i], sizeof(*pl->ent), GFP_KERNEL_ACCOUNT);
 		if (!pl->ent)
 			return -ENOMEM;
 	}

@@ -135,10 +135,11 @@ static struct mutex_proxy_backend_ctr *mutex_proxy_backend_ctr_alloc(void)
 	struct mutex_proxy_backend_ctr *ctr;
 	int cpu;
 
-	ctr = kzalloc(sizeof(*ctr), GFP_KERNEL);
+	ctr = kzalloc(sizeof(*ctr), GFP_KERNEL_ACCOUNT);
 	if (!ctr)
 		return NULL;
-	ctr->pcpu = alloc_percpu(struct mutex_proxy_backend_pcpu);
+	ctr->pcpu = alloc_percpu_gfp(struct mutex_proxy_backend_pcpu,
+				     GFP_KERNEL_ACCOUNT);
 	if (!ctr->pcpu) {
 		kfree(ctr);
 		return NULL;
@@ -347,7 +348,7 @@ static int mutex_proxy_parse_pool(struct mutex_proxy_pool *pool,
 	pool->local = true;
 	if (!n)
 		return 0;
-	pool->backends = kcalloc(n, sizeof(*pool->backends), GFP_KERNEL);
+	pool->backends = kcalloc(n, sizeof(*pool->backends), GFP_KERNEL_ACCOUNT);
 	if (!pool->backends)
 		return -ENOMEM;
 
@@ -624,7 +625,9 @@ static int mutex_proxy_parse_rule(struct mutex_proxy_rule *r,
  *	the caller keeps it alive (holds the namespace's config_lock)
  * @extack: for error messages
  *
- * Sleeps (GFP_KERNEL). The generation is left 0 for the caller to set.
+ * Sleeps. Every allocation is charged to the caller's memory cgroup
+ * (GFP_KERNEL_ACCOUNT: configurations come from user namespaces too). The
+ * generation is left 0 for the caller to set.
  *
  * Return: the new snapshot or an ERR_PTR(); on error nothing is left
  * allocated and @extack says what is wrong.
@@ -654,17 +657,17 @@ mutex_proxy_config_build(const struct nlattr *head, int len,
 		return ERR_PTR(-EINVAL);
 	}
 
-	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
 	if (!cfg)
 		return ERR_PTR(-ENOMEM);
 	err = -ENOMEM;
 	if (n_pools) {
-		cfg->pools = kcalloc(n_pools, sizeof(*cfg->pools), GFP_KERNEL);
+		cfg->pools = kcalloc(n_pools, sizeof(*cfg->pools), GFP_KERNEL_ACCOUNT);
 		if (!cfg->pools)
 			goto err;
 	}
 	if (n_rules) {
-		cfg->rules = kvcalloc(n_rules, sizeof(*cfg->rules), GFP_KERNEL);
+		cfg->rules = kvcalloc(n_rules, sizeof(*cfg->rules), GFP_KERNEL_ACCOUNT);
 		if (!cfg->rules)
 			goto err;
 	}

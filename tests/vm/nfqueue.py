@@ -88,9 +88,10 @@ class NfQueue:
                     for akind, val in _attrs(data[off + 20:off + n]):
                         if akind == NFQA_PACKET_HDR:
                             pid = struct.unpack_from("!I", val)[0]
+                            # Counted before the verdict lets the packet go on.
+                            self.accepted += 1
                             self._send(NFQNL_MSG_VERDICT,
                                        _attr(NFQA_VERDICT_HDR, struct.pack("!II", NF_ACCEPT, pid)))
-                            self.accepted += 1
                 off += (n + 3) & ~3
 
     def close(self):

@@ -147,12 +147,13 @@ def test_ct_nfqueue_in_the_path(env):
         i, s = accept_one([proxy])
         check_eq(i, 0, "the connection reached the proxy through the queue")
         exchange(c, s, b"ips")
-        check(q.accepted >= 3, f"the queue saw {q.accepted} packets")
+        # At least the SYN and the data segment went through the queue.
+        check(q.accepted >= 2, f"the queue saw {q.accepted} packets")
         st = env.stats(netns=IPS)
         check_eq(st["flows_steered"], 1, "flows_steered")
         fl = env.mutexctl("-j", "flows", netns=IPS).json()
         check_eq(len(fl), 1, f"flows: {fl}")
-        check(fl[0]["pkts_orig"] >= 3, f"the flow's packets were counted: {fl[0]}")
+        check(fl[0]["pkts_orig"] >= 2, f"the flow's packets were counted: {fl[0]}")
     finally:
         for x in (c, s, proxy):
             if x:

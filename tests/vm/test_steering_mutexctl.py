@@ -482,31 +482,17 @@ def test_mutexctl_uid_match(env):
     proxy = listener(LOC, "127.0.0.1", 7100)
     try:
         for uid, want in ((1001, "proxy"), (1002, "orig"), (0, "orig"), (1001, "proxy")):
-            argv = ["ip", "netns", "exec", LOC]
-            if uid:
-                argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-            argv += ["socat", "-t", f"{PATIENCE:.0f}", "-",
-                     f"TCP:192.0.2.1:7000,connect-timeout={PATIENCE:.0f}"]
-            child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-            try:
-                child.stdin.write(b"hello")
-                child.stdin.close()
-                i, s = accept_one([proxy, orig])
+            prefix = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] \
+                if uid else []
+
+            def check_server_side(i, s, uid=uid, want=want):
                 check(i is not None, f"uid {uid}: no connection arrived")
                 check_eq(["proxy", "orig"][i], want, f"where uid {uid}'s connection went")
-                check_eq(s.recv(16), b"hello", f"uid {uid}: data")
                 if want == "proxy":
                     check_eq(original_dst(s), ("192.0.2.1", 7000), "SO_ORIGINAL_DST")
-                s.sendall(b"uid%d" % uid)
-                s.close()
-                out = child.stdout.read()
-                check_eq((child.wait(timeout=PATIENCE), out), (0, b"uid%d" % uid), f"uid {uid} client")
-            finally:
-                if child.poll() is None:
-                    child.kill()
-                child.wait()
-                child.stdout.close(), child.stderr.close()
+
+            dial_child(["ip", "netns", "exec", LOC] + prefix, "192.0.2.1", 7000, [proxy, orig],
+                       check_server_side)
         stats = env.stats(netns=LOC)  # a new namespace: its counters started at 0
         check_eq(stats["flows_steered"], 2, "flows_steered (uid 1001 only)")
         check(stats["flows_new"] >= 4, f"flows_new: {stats}")
@@ -514,19 +500,21 @@ def test_mutexctl_uid_match(env):
         orig.close(), proxy.close()
 
 
-def dial_from_cgroup(cgroup, ns, addr, port, listeners):
-    """Index of the listener that a connection from a process in cgroup (a directory under
-    /sys/fs/cgroup, or None for the root) reached, or None. The process says hello and
-    waits for the answer, so the connection carries data both ways."""
-    enter = f"echo $$ >{cgroup}/cgroup.procs && " if cgroup else ""
+def dial_child(prefix, addr, port, listeners, server_side=None):
+    """Index of the listener that a connection from a child process (socat, started by the
+    command prefix: a namespace, a user, a cgroup) reached, or None. The child says hello and
+    waits for the answer, so the connection carries data both ways; server_side(index, socket)
+    checks the accepted end before the answer."""
     child = subprocess.Popen(
-        ["sh", "-c", f"{enter}exec ip netns exec {ns} socat -t {PATIENCE:.0f} - "
-         f"TCP:{addr}:{port},connect-timeout={PATIENCE:.0f}"],
+        prefix + ["socat", "-t", f"{PATIENCE:.0f}", "-",
+                  f"TCP:{addr}:{port},connect-timeout={PATIENCE:.0f}"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         child.stdin.write(b"hello")
         child.stdin.close()
         i, s = accept_one(listeners)
+        if server_side:
+            server_side(i, s)
         if i is None:
             return None
         check_eq(s.recv(16), b"hello", "data over the connection")
@@ -539,6 +527,14 @@ def dial_from_cgroup(cgroup, ns, addr, port, listeners):
             child.kill()
         child.wait()
         child.stdout.close(), child.stderr.close()
+
+
+def dial_from_cgroup(cgroup, ns, addr, port, listeners):
+    """Index of the listener that a connection from a process in cgroup (a directory under
+    /sys/fs/cgroup, or None for the root) reached, or None."""
+    enter = f"echo $$ >{cgroup}/cgroup.procs && " if cgroup else ""
+    return dial_child(["sh", "-c", f'{enter}exec ip netns exec {ns} "$@"', "sh"], addr, port,
+                      listeners)
 
 
 def test_mutexctl_cgroup_follows_path(env):
