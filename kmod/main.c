@@ -13,10 +13,13 @@
  * batches (account.c) exist before the first namespace and go after the
  * last one.
  *
- * Per namespace: init allocates the counters and the connection table,
- * creates /proc/net/mutex_proxy, registers the counting hooks and last the
- * NAT functions (steer.c, which also take a conntrack reference for the
- * namespace). pre_exit unregisters them in reverse order; the pernet core
+ * Per namespace: init allocates the counters and the connection table and
+ * creates /proc/net/mutex_proxy; nothing else. A namespace pays for the
+ * datapath only once its configuration has a rule: then
+ * mutex_proxy_net_activate() registers the counting hooks and the NAT
+ * functions (steer.c, which also take conntrack and connlabel references
+ * for the namespace), and mutex_proxy_net_deactivate() releases them when
+ * the configuration is emptied. pre_exit deactivates; the pernet core
  * then waits for an RCU grace period (in cleanup_net() and in
  * unregister_pernet_subsys() alike), after which no hook can still be
  * running, and exit removes the proc file, empties the connection table
@@ -57,24 +60,9 @@ static int __net_init mutex_proxy_net_init(struct net *net)
 	err = mutex_proxy_proc_init(net);
 	if (err)
 		goto err_table;
-
-	err = mutex_proxy_hooks_register(net, mpn);
-	if (err)
-		goto err_proc;
-
-	err = mutex_proxy_steer_register(net, mpn);
-	if (err)
-		goto err_hooks;
-
 	return 0;
 
-err_hooks:
-	mutex_proxy_hooks_unregister(net, mpn);
-err_proc:
-	mutex_proxy_proc_exit(net);
 err_table:
-	/* A hook registered for a moment may still be running. */
-	synchronize_net();
 	mutex_proxy_table_exit(mpn);
 err_stats:
 	mutex_proxy_stats_free(mpn->stats);
@@ -82,12 +70,60 @@ err_stats:
 	return err;
 }
 
+/**
+ * mutex_proxy_net_activate() - switch the datapath on in a namespace
+ * @mpn: the namespace's state
+ *
+ * Called when the namespace's configuration first has a rule: enables
+ * conntrack and its labels and registers the counting hooks and the NAT
+ * functions. Idempotent. Caller holds @mpn->config_lock. Sleeps.
+ *
+ * Return: 0, or a negative errno with nothing left registered.
+ */
+int mutex_proxy_net_activate(struct mutex_proxy_net *mpn)
+{
+	int err;
+
+	lockdep_assert_held(&mpn->config_lock);
+	if (mpn->active)
+		return 0;
+	err = mutex_proxy_hooks_register(mpn->net, mpn);
+	if (err)
+		return err;
+	err = mutex_proxy_steer_register(mpn->net, mpn);
+	if (err) {
+		mutex_proxy_hooks_unregister(mpn->net, mpn);
+		return err;
+	}
+	mpn->active = true;
+	return 0;
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_net_activate);
+
+/**
+ * mutex_proxy_net_deactivate() - switch the datapath off in a namespace
+ * @mpn: the namespace's state
+ *
+ * Called when the namespace's configuration has no rule any more (and at
+ * namespace exit): the NAT functions and the hooks go, and conntrack and
+ * its labels are released. Connections steered before keep their NAT (it
+ * is conntrack's); their flows stay in the table, uncounted, until their
+ * entries die. Caller holds @mpn->config_lock, or the namespace is being
+ * dismantled. Sleeps.
+ */
+void mutex_proxy_net_deactivate(struct mutex_proxy_net *mpn)
+{
+	mutex_proxy_steer_unregister(mpn->net, mpn);
+	mutex_proxy_hooks_unregister(mpn->net, mpn);
+	mpn->active = false;
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_net_deactivate);
+
 static void __net_exit mutex_proxy_net_pre_exit(struct net *net)
 {
 	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
 
-	mutex_proxy_steer_unregister(net, mpn);
-	mutex_proxy_hooks_unregister(net, mpn);
+	mutex_proxy_net_deactivate(mpn);
 }
 
 static void __net_exit mutex_proxy_net_exit(struct net *net)

@@ -556,6 +556,8 @@ int mutex_proxy_account_resize(u32 entries);
  * @gc: periodic removal of flows whose conntrack entry died
  * @evict: set when a flow found the table full; the collector then evicts
  *	unreplied flows
+ * @active: the datapath (hooks, NAT functions, conntrack) is on: the
+ *	configuration has a rule; under @config_lock
  * @labels: conntrack labels are enabled (nf_connlabels_get()) for this
  *	namespace
  */
@@ -574,6 +576,7 @@ struct mutex_proxy_net {
 	atomic_t flows_seq;
 	struct delayed_work gc;
 	atomic_t evict;
+	bool active;
 	bool labels;
 };
 
@@ -583,6 +586,9 @@ static inline struct mutex_proxy_net *mutex_proxy_pernet(const struct net *net)
 {
 	return net_generic(net, mutex_proxy_net_id);
 }
+
+int mutex_proxy_net_activate(struct mutex_proxy_net *mpn);
+void mutex_proxy_net_deactivate(struct mutex_proxy_net *mpn);
 
 /* ---- netfilter hooks (hooks.c) ---- */
 

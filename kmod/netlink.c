@@ -49,6 +49,7 @@
 #include <linux/bits.h>
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/ipv6.h>
 #include <linux/jiffies.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -143,7 +144,7 @@ static const struct nla_policy mutex_proxy_get_origdst_policy[MUTEX_A_MAX + 1] =
 	[MUTEX_A_FLOW] = NLA_POLICY_NESTED(mutex_proxy_tuple_policy),
 };
 
-static u64 mutex_proxy_features(const struct mutex_proxy_net *mpn)
+static u64 mutex_proxy_features(void)
 {
 	u64 features = MUTEX_FEATURE_NETNS | MUTEX_FEATURE_STATS |
 		       MUTEX_FEATURE_PARAMS | MUTEX_FEATURE_CONFIG |
@@ -152,9 +153,8 @@ static u64 mutex_proxy_features(const struct mutex_proxy_net *mpn)
 	if (MUTEX_PROXY_HAVE_CGROUP)
 		features |= MUTEX_FEATURE_CGROUP;
 
-	if (mpn->hooks_ipv4)
-		features |= MUTEX_FEATURE_HOOKS_IPV4;
-	if (mpn->hooks_ipv6)
+	features |= MUTEX_FEATURE_HOOKS_IPV4;
+	if (ipv6_mod_enabled())
 		features |= MUTEX_FEATURE_HOOKS_IPV6;
 	return features;
 }
@@ -395,7 +395,7 @@ static int mutex_proxy_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	if (nla_put_string(msg, MUTEX_A_VERSION, MUTEX_PROXY_VERSION) ||
 	    nla_put_u32(msg, MUTEX_A_API_VERSION, MUTEX_PROXY_API_VERSION) ||
 	    nla_put_u64_64bit(msg, MUTEX_A_FEATURES,
-			      mutex_proxy_features(mutex_proxy_pernet(net)),
+			      mutex_proxy_features(),
 			      MUTEX_A_PAD) ||
 	    nla_put_u64_64bit(msg, MUTEX_A_NETNS_COOKIE,
 			      mutex_proxy_net_cookie(net), MUTEX_A_PAD) ||

@@ -9,6 +9,10 @@ import os
 import socket
 
 from guest import PARAMS, Failure, check, check_eq, run, sh
+from test_steering_mutexctl import apply
+
+# A rule that matches nothing the tests send: it only switches the namespace's datapath on.
+WATCH = [{"name": "watch", "protocol": "udp", "destination_ports": "1", "action": "bypass"}]
 
 DEFAULTS = {"perf_enable_batching": "1", "perf_batch_size": "32",
             "perf_cache_size": "1024", "max_conns": "262144", "perf_enable_accounting": "1"}
@@ -138,6 +142,7 @@ def test_status_human_and_json(env):
 
 
 def test_stats_count_real_packets(env):
+    apply(env, None, "watch", rules=WATCH)
     before = env.stats()
     check(set(before) >= {"pkts_seen", "flows_new", "cache_hits", "events_lost"},
           f"stats keys: {sorted(before)}")
@@ -169,6 +174,43 @@ def test_proc_summary(env):
     seen_proc = int(fields["pkts_seen"])
     seen_nl = env.stats()["pkts_seen"]
     check(seen_proc <= seen_nl, "proc pkts_seen ahead of a later netlink read")
+
+
+def ct_count(ns):
+    """Conntrack entries of namespace ns."""
+    r = run(["ip", "netns", "exec", ns, "cat", "/proc/sys/net/netfilter/nf_conntrack_count"],
+            check_rc=0)
+    return int(r.out)
+
+
+def ns_burst(ns, n=50):
+    run(["ip", "netns", "exec", ns, "python3", "-c",
+         "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+         f"for p in range(9, 9 + {n}): s.sendto(b'z', ('127.0.0.1', p))"], check_rc=0)
+
+
+def test_nothing_switched_on_without_rules(env):
+    """A namespace pays for the module only while its configuration has a rule: before the
+    first rule no conntrack entry is made and no hook counts a packet; with one, both; when
+    the configuration is emptied, neither again."""
+    ns = "mp-idle"
+    sh(f"ip netns add {ns} && ip -n {ns} link set lo up", check_rc=0)
+    try:
+        ns_burst(ns)
+        check_eq(ct_count(ns), 0, "conntrack entries before any configuration")
+        check_eq(env.stats(ns)["pkts_seen"], 0, "pkts_seen before any configuration")
+        apply(env, ns, "watch", rules=WATCH)
+        ns_burst(ns)
+        check(ct_count(ns) >= 50, f"conntrack entries with a rule: {ct_count(ns)}")
+        seen = env.stats(ns)["pkts_seen"]
+        check(seen >= 100, f"pkts_seen with a rule: {seen}")
+        apply(env, ns, "empty")
+        run(["ip", "netns", "exec", ns, "conntrack", "-F"], check_rc=0)
+        ns_burst(ns)
+        check_eq(ct_count(ns), 0, "conntrack entries after the configuration was emptied")
+        check_eq(env.stats(ns)["pkts_seen"], seen, "pkts_seen after the configuration was emptied")
+    finally:
+        run(["ip", "netns", "del", ns])
 
 
 def test_unprivileged_reads_but_cannot_set(env):
@@ -204,6 +246,8 @@ def test_namespaces_are_separate(env):
                    for ns in ("mpa", "mpb")}
         cookies.add(env.mutexctl("-j", "status").json()["netns_cookie"])
         check_eq(len(cookies), 3, "netns cookies of init, mpa, mpb distinct")
+        for ns in ("mpa", "mpb"):
+            apply(env, ns, "watch", rules=WATCH)
         a0, b0, i0 = env.stats("mpa"), env.stats("mpb"), env.stats()
         run(["ip", "netns", "exec", "mpa", "python3", "-c",
              "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"

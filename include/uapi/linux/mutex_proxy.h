@@ -283,8 +283,12 @@ enum mutex_attr {
  * MUTEX_FEATURE_NETNS: state is per network namespace
  * MUTEX_FEATURE_STATS: GET_STATS answers per-CPU 64-bit counters
  * MUTEX_FEATURE_PARAMS: SET_PARAMS changes module parameters at run time
- * MUTEX_FEATURE_HOOKS_IPV4: packets are seen at IPv4 LOCAL_OUT and PRE_ROUTING
- * MUTEX_FEATURE_HOOKS_IPV6: packets are seen at IPv6 LOCAL_OUT and PRE_ROUTING
+ * MUTEX_FEATURE_HOOKS_IPV4: IPv4 is steered (LOCAL_OUT and PRE_ROUTING)
+ * MUTEX_FEATURE_HOOKS_IPV6: IPv6 is steered (IPv6 is enabled)
+ *   Either only in a namespace whose configuration has a rule: the module
+ *   enables conntrack, NAT and its hooks there with the first rule and
+ *   releases them when the configuration is emptied; a namespace that never
+ *   configures a rule pays nothing, and its MUTEX_STATS_A_PKTS_SEEN stays 0.
  * MUTEX_FEATURE_CONFIG: SET_CONFIG and GET_CONFIG are offered (API version 2)
  * MUTEX_FEATURE_CGROUP: rules may match a cgroup v2 path
  * MUTEX_FEATURE_FLOWS: connection table with GET_FLOWS, GET_ORIGDST and
@@ -360,7 +364,8 @@ enum mutex_param_attr {
  *	namespace's creation (or the module's load)
  * @MUTEX_STATS_A_UNSPEC: unused
  * @MUTEX_STATS_A_PAD: padding
- * @MUTEX_STATS_A_PKTS_SEEN: packets that entered the module's hooks
+ * @MUTEX_STATS_A_PKTS_SEEN: packets that entered the module's hooks (while the
+ *	namespace has a rule)
  * @MUTEX_STATS_A_PKTS_STEERED: packets of steered flows
  * @MUTEX_STATS_A_FLOWS_NEW: new connections evaluated against the rules
  * @MUTEX_STATS_A_FLOWS_STEERED: new connections redirected or DNATed
