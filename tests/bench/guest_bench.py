@@ -39,6 +39,11 @@ import time
 SYSFS = "/sys/module/mutex_proxy/parameters"
 CLIENT, SERVER = "bc", "bs"
 CLIENT_IP, SERVER_IP, STEERED_IP = "10.99.0.1", "10.99.0.2", "198.51.100.1"
+# Section E's pair: no nftables, no conntrack (a host that never had any).
+BARE_CLIENT, BARE_SERVER = "ec", "es"
+BARE_CLIENT_IP, BARE_SERVER_IP = "10.98.0.1", "10.98.0.2"
+# Section F: someone else's DNAT (a Docker-published port) in the client namespace.
+FOREIGN_IP = "198.51.100.2"
 IPERF_PORT, RATE_PORT, HOLD_PORT = 5201, 7000, 7100
 
 tsc = None  # tests/vm/test_steering_config.py, imported in main()
@@ -225,11 +230,22 @@ def setup_net():
     ns(SERVER, "ip", "link", "set", "vs", "up")
     ns(CLIENT, "ip", "route", "add", "198.51.100.0/24", "via", SERVER_IP)
     ns(CLIENT, "sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535")
+    for n in (BARE_CLIENT, BARE_SERVER):
+        run(["ip", "netns", "add", n])
+        ns(n, "ip", "link", "set", "lo", "up")
+    run(["ip", "link", "add", "vbc", "netns", BARE_CLIENT, "type", "veth", "peer", "vbs", "netns",
+         BARE_SERVER])
+    ns(BARE_CLIENT, "ip", "addr", "add", f"{BARE_CLIENT_IP}/24", "dev", "vbc")
+    ns(BARE_SERVER, "ip", "addr", "add", f"{BARE_SERVER_IP}/24", "dev", "vbs")
+    ns(BARE_CLIENT, "ip", "link", "set", "vbc", "up")
+    ns(BARE_SERVER, "ip", "link", "set", "vbs", "up")
 
 
 def start_servers(tool):
     procs = [
         subprocess.Popen(["ip", "netns", "exec", SERVER, "iperf3", "-s", "-p", str(IPERF_PORT)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(["ip", "netns", "exec", BARE_SERVER, "iperf3", "-s", "-p", str(IPERF_PORT)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen(["ip", "netns", "exec", SERVER, tool, "serve", str(RATE_PORT)]),
         subprocess.Popen(["ip", "netns", "exec", SERVER, tool, "serve", str(HOLD_PORT), "hold"]),
@@ -269,10 +285,10 @@ class Held:
         self.p.wait()
 
 
-def iperf(dst, secs):
+def iperf(dst, secs, client=CLIENT):
     """Gbit/s received, in guest time."""
     for attempt in range(3):
-        p = ns(CLIENT, "iperf3", "-c", dst, "-p", str(IPERF_PORT), "-t", str(secs), "-J",
+        p = ns(client, "iperf3", "-c", dst, "-p", str(IPERF_PORT), "-t", str(secs), "-J",
                check=False)
         try:
             j = json.loads(p.stdout)
@@ -301,7 +317,7 @@ def quiesce():
     flows running in the middle of a measurement on the only CPU), then a short sleep for
     deferred work to finish. Sleeping costs almost no wall time: with -icount sleep=off the
     guest clock leaps over idle time."""
-    for n in (CLIENT, SERVER):
+    for n in (CLIENT, SERVER, BARE_CLIENT, BARE_SERVER):
         ns(n, "conntrack", "-F", check=False)
     time.sleep(2)
 
@@ -509,6 +525,104 @@ def section_b(mod, rep, args, tool):
     rep.ratio(f"B  rate({args.b_small} rules) / nftables DNAT", vs, vn)
 
 
+def section_e(mod, rep, args):
+    """Item: nothing switched on where nothing is configured. A namespace pair with neither
+    nftables nor conntrack: the module loaded without a configuration there must cost
+    nothing; with one (a rule that matches nothing) it turns conntrack on."""
+    cfg = filler_rules(10)
+    state = {"cfg": False}
+
+    def unloaded():
+        mod.unload()
+        state["cfg"] = False
+
+    def loaded_bare():
+        if state["cfg"]:
+            mod.unload()
+            state["cfg"] = False
+        if not mod.loaded():
+            mod.load()
+
+    def loaded_configured():
+        if not mod.loaded():
+            mod.load()
+        if not state["cfg"]:
+            apply_config(BARE_CLIENT, cfg)
+            apply_config(BARE_SERVER, cfg)
+            state["cfg"] = True
+
+    def measure(expect_ct):
+        def m():
+            x = iperf(BARE_SERVER_IP, args.iperf_secs, client=BARE_CLIENT)
+            n = conntrack_count(BARE_CLIENT)
+            if (n > 0) != expect_ct:
+                raise RuntimeError(f"conntrack entries in {BARE_CLIENT}: {n}, expected "
+                                   f"{'some' if expect_ct else 'none'}")
+            return x
+        return m
+
+    va = Variant("E.a", "E  (a) TCP, no conntrack, module unloaded", unloaded, measure(False))
+    vb = Variant("E.b", "E  (b) TCP, no conntrack, module loaded, no configuration", loaded_bare,
+                 measure(False))
+    vc = Variant("E.c", "E  (c) TCP, module loaded, 10 rules (none match): conntrack on",
+                 loaded_configured, measure(True))
+    measure_interleaved([va, vb, vc], args.reps, args.warmups)
+    s = "E  throughput (iperf3 ec -> es over veth, no nftables, no conntrack before the module)"
+    for v in (va, vb, vc):
+        rep.value(s, v, "Gbit/s")
+    rep.ratio("E  b/a   loaded without configuration / unloaded", vb, va, 0.99)
+    rep.ratio("E  c/a   loaded with rules / unloaded (the price of conntrack)", vc, va)
+
+
+def section_f(mod, rep, args, tool):
+    """Item: other people's DNAT untouched. An nftables DNAT (as Docker publishes a port) in
+    the client namespace, measured with the module unloaded and with the module loaded and
+    steering other flows (connections held open through its own DNAT)."""
+    cfg = steer_config(10, HOLD_PORT)
+    state = {"held": None}
+    nft = ("table ip foreign {\n chain out {\n  type nat hook output priority -100;\n"
+           f"  ip daddr {FOREIGN_IP} tcp dport {IPERF_PORT} dnat to {SERVER_IP}:{IPERF_PORT}\n"
+           " }\n}\n")
+    ns(CLIENT, "nft", "-f", "-", input=nft)
+
+    def unloaded():
+        if state["held"]:
+            state["held"].__exit__()
+            state["held"] = None
+        mod.unload()
+
+    def steering():
+        if not mod.loaded():
+            mod.load()
+            apply_config(CLIENT, cfg)
+        if not state["held"]:
+            state["held"] = Held(tool, STEERED_IP, HOLD_PORT, args.f_held).__enter__()
+
+    def measure():
+        return iperf(FOREIGN_IP, args.iperf_secs)
+
+    def measure_steering():
+        x = iperf(FOREIGN_IP, args.iperf_secs)
+        n = get_stats(CLIENT)[0].get(5, 0)  # MUTEX_STATS_A_FLOWS_STEERED
+        if n < args.f_held:
+            raise RuntimeError(f"the module steered {n} flows, held {args.f_held}")
+        return x
+
+    va = Variant("F.a", "F  (a) TCP through an nftables DNAT, module unloaded", unloaded, measure)
+    vb = Variant("F.b", f"F  (b) the same, module loaded and steering {args.f_held} other flows",
+                 steering, measure_steering)
+    try:
+        measure_interleaved([va, vb], args.reps, args.warmups)
+    finally:
+        if state["held"]:
+            state["held"].__exit__()
+        ns(CLIENT, "nft", "delete", "table", "ip", "foreign", check=False)
+    s = "F  throughput of someone else's DNAT flow (iperf3 bc -> 198.51.100.2 -> bs)"
+    for v in (va, vb):
+        rep.value(s, v, "Gbit/s")
+    rep.ratio("F  b/a   module steering other flows / unloaded", vb, va, 0.99)
+
+
 ACCT_ON = {"perf_enable_batching": 1, "perf_cache_size": 1024, "perf_enable_accounting": 1}
 
 
@@ -620,7 +734,8 @@ def main():
     ap.add_argument("--b-large", type=int, default=10000)
     ap.add_argument("--flows", type=int, default=2000)
     ap.add_argument("--slab", default="mutex_proxy_flow")
-    ap.add_argument("--sections", default="ABCD")
+    ap.add_argument("--f-held", type=int, default=100)
+    ap.add_argument("--sections", default="ABCDEF")
     ap.add_argument("--header", action="append", default=[])
     args = ap.parse_args()
     sys.path.insert(0, os.path.abspath(args.vmtests))
@@ -657,6 +772,10 @@ def main():
                     section_c(mod, rep, args)
                 elif sec == "D":
                     section_d(mod, rep, args, args.tool)
+                elif sec == "E":
+                    section_e(mod, rep, args)
+                elif sec == "F":
+                    section_f(mod, rep, args, args.tool)
             rep.save(header())
     finally:
         for p in servers:

@@ -3,7 +3,7 @@
 # The mutex_proxy benchmark (not part of the test suite; see tests/bench/README.md):
 #
 #   tests/bench/run.sh [--lane 6.12|6.1] [--source HEAD|worktree|REV] [--reps N] [--quick]
-#                      [--sections ABCD] [--build DIR]
+#                      [--sections ABCDEF] [--build DIR]
 #
 # Builds mutex_proxy.ko for the lane's kernel (kmod/build.sh, from a clean export of the source
 # revision: default HEAD, so colleagues' uncommitted work in the checkout is not measured by
@@ -16,7 +16,7 @@
 #   --source S     HEAD (default), any git revision, or worktree
 #   --reps N       measured runs per variant (default 5; one warm-up run each is discarded)
 #   --quick        2 runs per variant, shorter runs: a smoke test, not for numbers
-#   --sections X   subset of ABCD (default ABCD)
+#   --sections X   subset of ABCDEF (default ABCDEF)
 #   --build DIR    build directory (default build-bench/ at the top of the checkout)
 # Exit status: 0 when the benchmark ran (whether or not targets were met), else non-zero.
 set -euo pipefail
@@ -26,7 +26,7 @@ top=$(cd "$here/../.." && pwd)
 . "$top/tests/vm/lanes.sh"
 
 usage() { awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0" >&2; exit 2; }
-lane=6.12 source=HEAD reps=5 quick=0 sections=ABCD build=$top/build-bench
+lane=6.12 source=HEAD reps=5 quick=0 sections=ABCDEF build=$top/build-bench
 while (($#)); do
 	case "$1" in
 	--lane) lane=$2; shift 2 ;;
@@ -41,7 +41,7 @@ while (($#)); do
 done
 case "$lane" in 6.1 | 6.12) ;; *) echo "bench: --lane takes 6.1 or 6.12 (stock kernels)" >&2; exit 2 ;; esac
 [[ $reps =~ ^[1-9][0-9]*$ ]] || { echo "bench: --reps takes a positive number" >&2; exit 2; }
-[[ $sections =~ ^[ABCD]+$ ]] || { echo "bench: --sections takes letters of ABCD" >&2; exit 2; }
+[[ $sections =~ ^[ABCDEF]+$ ]] || { echo "bench: --sections takes letters of ABCDEF" >&2; exit 2; }
 
 T0=$EPOCHREALTIME
 declare -a phase_names=() phase_secs=()
@@ -155,7 +155,7 @@ fi
 echo
 echo "=== to reproduce ==="
 src_arg=${rev:0:12}
-echo "  cd $top && tests/setup.sh && tests/bench/run.sh --lane $lane --source $src_arg --reps $reps$( ((quick)) && echo ' --quick')$([ "$sections" = ABCD ] || echo " --sections $sections")"
+echo "  cd $top && tests/setup.sh && tests/bench/run.sh --lane $lane --source $src_arg --reps $reps$( ((quick)) && echo ' --quick')$([ "$sections" = ABCDEF ] || echo " --sections $sections")"
 echo "  (benchmark scripts at $(git -C "$top" rev-parse --short HEAD)$([ -z "$(git -C "$top" status --porcelain -- tests/bench)" ] || echo ' + uncommitted tests/bench'); kernel $release;"
 echo "   the VM: tests/vm/vm-run.sh --lane $lane --smp 1 --qemu-args '-icount shift=3,sleep=off' -- python3 tests/bench/guest_bench.py ...;"
 echo "   full log of this run: $log)"
