@@ -595,15 +595,22 @@ static int mutex_proxy_parse_rule(struct mutex_proxy_rule *r,
 		if (pool->n_backends && pool->local)
 			return BAD(extack, tb[MUTEX_RULE_A_POOL],
 				   "dnat needs a pool of remote backends (with addresses)");
-		if (r->family) {
+		if (pool->n_backends) {
+			bool v4 = false, v6 = false;
 			u32 i;
 
-			for (i = 0; i < pool->n_backends; i++)
-				if (pool->backends[i].family == r->family)
-					break;
-			if (i == pool->n_backends)
+			for (i = 0; i < pool->n_backends; i++) {
+				v4 |= pool->backends[i].family == AF_INET;
+				v6 |= pool->backends[i].family == AF_INET6;
+			}
+			if ((r->family == AF_INET && !v4) ||
+			    (r->family == AF_INET6 && !v6))
 				return BAD(extack, tb[MUTEX_RULE_A_POOL],
 					   "dnat pool has no backend of the rule's family");
+			/* The other family would only meet the failure mode. */
+			if (!r->family && v4 != v6)
+				return BAD(extack, tb[MUTEX_RULE_A_POOL],
+					   "dnat rule of both families to a pool of one: give the rule a family");
 		}
 		break;
 	default:
@@ -724,12 +731,11 @@ static void mutex_proxy_config_free_rcu(struct rcu_head *head)
  * @extack: for error messages
  *
  * On success @cfg is published with the next generation and the old
- * snapshot is freed after a grace period; the namespace's datapath is
- * switched on with its first rule and off when no rule is left
- * (mutex_proxy_net_activate()). On failure (stale @had, or the datapath
- * cannot be switched on) @cfg is freed and nothing changes. Sleeps.
+ * snapshot is freed after a grace period. On failure (stale @had) @cfg is
+ * freed and nothing changes. The datapath is not touched: see
+ * mutex_proxy_net_set_config().
  *
- * Return: 0, -ESTALE or the errno of the activation.
+ * Return: 0 or -ESTALE.
  */
 int mutex_proxy_config_replace(struct mutex_proxy_net *mpn,
 			       struct mutex_proxy_config *cfg, u64 had,
@@ -737,32 +743,17 @@ int mutex_proxy_config_replace(struct mutex_proxy_net *mpn,
 {
 	struct mutex_proxy_config *old;
 
-	int err;
-
 	lockdep_assert_held(&mpn->config_lock);
 	if (had != mpn->generation) {
 		mutex_proxy_extack_stale(extack, had, mpn->generation);
 		mutex_proxy_config_free(cfg);
 		return -ESTALE;
 	}
-	/* The datapath goes on before the first rule is visible to it... */
-	if (cfg->n_rules) {
-		err = mutex_proxy_net_activate(mpn);
-		if (err) {
-			NL_SET_ERR_MSG(extack,
-				       "cannot enable conntrack, NAT and hooks in this namespace");
-			mutex_proxy_config_free(cfg);
-			return err;
-		}
-	}
 	cfg->generation = ++mpn->generation;
 	old = rcu_replace_pointer(mpn->config, cfg,
 				  lockdep_is_held(&mpn->config_lock));
 	if (old)
 		call_rcu(&old->rcu, mutex_proxy_config_free_rcu);
-	/* ... and off once no rule is left for it to apply. */
-	if (!cfg->n_rules)
-		mutex_proxy_net_deactivate(mpn);
 	return 0;
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_config_replace);

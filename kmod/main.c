@@ -119,6 +119,42 @@ void mutex_proxy_net_deactivate(struct mutex_proxy_net *mpn)
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_net_deactivate);
 
+/**
+ * mutex_proxy_net_set_config() - install a namespace's new configuration
+ * @mpn: the namespace's state
+ * @cfg: the new snapshot (see mutex_proxy_config_replace())
+ * @had: the generation the writer read
+ * @extack: for error messages
+ *
+ * The datapath goes on before a configuration with rules is published, and
+ * off after one without is. Caller holds @mpn->config_lock. Sleeps.
+ *
+ * Return: 0, -ESTALE, or the errno of switching the datapath on; on
+ * failure @cfg is freed and nothing changed.
+ */
+int mutex_proxy_net_set_config(struct mutex_proxy_net *mpn,
+			       struct mutex_proxy_config *cfg, u64 had,
+			       struct netlink_ext_ack *extack)
+{
+	bool rules = cfg->n_rules;
+	int err;
+
+	lockdep_assert_held(&mpn->config_lock);
+	if (rules && had == mpn->generation) {
+		err = mutex_proxy_net_activate(mpn);
+		if (err) {
+			NL_SET_ERR_MSG(extack,
+				       "cannot enable conntrack, NAT and hooks in this namespace");
+			mutex_proxy_config_free(cfg);
+			return err;
+		}
+	}
+	err = mutex_proxy_config_replace(mpn, cfg, had, extack);
+	if (!err && !rules)
+		mutex_proxy_net_deactivate(mpn);
+	return err;
+}
+
 static void __net_exit mutex_proxy_net_pre_exit(struct net *net)
 {
 	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);

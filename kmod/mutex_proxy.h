@@ -589,6 +589,9 @@ static inline struct mutex_proxy_net *mutex_proxy_pernet(const struct net *net)
 
 int mutex_proxy_net_activate(struct mutex_proxy_net *mpn);
 void mutex_proxy_net_deactivate(struct mutex_proxy_net *mpn);
+int mutex_proxy_net_set_config(struct mutex_proxy_net *mpn,
+			       struct mutex_proxy_config *cfg, u64 had,
+			       struct netlink_ext_ack *extack);
 
 /* ---- netfilter hooks (hooks.c) ---- */
 

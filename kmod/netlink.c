@@ -520,7 +520,7 @@ static int mutex_proxy_nl_set_config(struct sk_buff *skb,
 		err = PTR_ERR(cfg);
 		goto unlock;
 	}
-	err = mutex_proxy_config_replace(mpn, cfg, had, info->extack);
+	err = mutex_proxy_net_set_config(mpn, cfg, had, info->extack);
 	if (!err)
 		err = nla_put_u64_64bit(msg, MUTEX_A_GENERATION,
 					mpn->generation, MUTEX_A_PAD);

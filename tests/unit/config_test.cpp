@@ -501,14 +501,26 @@ TEST(ConfigErrors, DnatWithNoBackendOfTheRuleFamily) {
                   8, "'relays6' has no IPv4 backend"));
 }
 
+TEST(ConfigErrors, DnatOfBothFamiliesToAPoolOfOne) {
+    EXPECT_TRUE(one_error(with_rule("destination_ports = \"26656\"\naction = \"dnat\"\n"
+                                    "pool = \"relays4\"\n"),
+                          16, 8,
+                          "pool: 'relays4' has only IPv4 backends, but the rule matches IPv6 "
+                          "traffic too; give it an IPv4 destination (0.0.0.0/0 for any) or add "
+                          "IPv6 backends"));
+    EXPECT_TRUE(
+        one_error(with_rule("action = \"dnat\"\npool = \"relays6\"\n"), 15, 8, "(::/0 for any)"));
+}
+
 TEST(ConfigErrors, ToPortAndPool) {
     EXPECT_TRUE(one_error(with_rule("action = \"redirect\"\nto_port = 1\npool = \"local\"\n"), 15,
                           11, "redirect takes to_port or pool, not both"));
     EXPECT_TRUE(one_error(with_rule("action = \"redirect\"\n"), 13, 1,
                           "redirect needs to_port (one local port) or pool"));
     EXPECT_TRUE(one_error(with_rule("action = \"dnat\"\n"), 13, 1, "dnat needs pool"));
-    EXPECT_TRUE(one_error(with_rule("action = \"dnat\"\nto_port = 1\npool = \"relays4\"\n"), 15, 11,
-                          "dnat takes no to_port"));
+    EXPECT_TRUE(one_error(with_rule("destination = \"0.0.0.0/0\"\naction = \"dnat\"\nto_port = "
+                                    "1\npool = \"relays4\"\n"),
+                          16, 11, "dnat takes no to_port"));
 }
 
 TEST(ConfigErrors, BypassAndDropTakeNoTarget) {

@@ -795,6 +795,17 @@ private:
                                      " backend, but the rule matches only " +
                                      std::string(to_string(*family)) + " traffic");
         }
+        // A rule of both families to a pool of one: the other family's connections would
+        // find no backend and meet the pool's failure mode (dropped, or sent direct).
+        if (!want_local && !family && (info.ipv4 == 0) != (info.ipv6 == 0)) {
+            const std::string only(to_string(info.ipv4 > 0 ? Family::ipv4 : Family::ipv6));
+            const std::string other(to_string(info.ipv4 > 0 ? Family::ipv6 : Family::ipv4));
+            const std::string any = info.ipv4 > 0 ? "0.0.0.0/0" : "::/0";
+            error(node.source(), "pool: " + name + " has only " + only +
+                                     " backends, but the rule matches " + other +
+                                     " traffic too; give it an " + only + " destination (" + any +
+                                     " for any) or add " + other + " backends");
+        }
     }
 
     std::string_view filename_;
