@@ -760,6 +760,17 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_config_replace);
 
 /* ---- GET_CONFIG ---- */
 
+/* Upper bounds of the size of one pool's and one rule's nest. */
+static size_t mutex_proxy_pool_size(const struct mutex_proxy_pool *pool)
+{
+	return 128 + pool->n_backends * 192;
+}
+
+static size_t mutex_proxy_rule_size(const struct mutex_proxy_rule *r)
+{
+	return 384 + (r->cgroup_path ? nla_total_size(strlen(r->cgroup_path) + 1) : 0);
+}
+
 /* Return: an upper bound of the size of the configuration of @cfg. */
 size_t mutex_proxy_config_size(const struct mutex_proxy_config *cfg)
 {
@@ -769,13 +780,33 @@ size_t mutex_proxy_config_size(const struct mutex_proxy_config *cfg)
 	if (!cfg)
 		return size;
 	for (i = 0; i < cfg->n_pools; i++)
-		size += 128 + cfg->pools[i].n_backends * 192;
-	for (i = 0; i < cfg->n_rules; i++) {
-		size += 384;
-		if (cfg->rules[i].cgroup_path)
-			size += nla_total_size(strlen(cfg->rules[i].cgroup_path) + 1);
-	}
+		size += mutex_proxy_pool_size(&cfg->pools[i]);
+	for (i = 0; i < cfg->n_rules; i++)
+		size += mutex_proxy_rule_size(&cfg->rules[i]);
 	return size;
+}
+
+/**
+ * mutex_proxy_config_item_size_max() - an upper bound of the size of the
+ *	largest pool or rule of @cfg, with the generation
+ * @cfg: the configuration, or NULL
+ *
+ * A GET_CONFIG dump message holds whole pools and rules: its buffer must
+ * hold the largest one (a pool of MUTEX_MAX_BACKENDS backends is about
+ * 48 KiB, more than the first buffer of a fresh socket's dump).
+ *
+ * Return: the bound in bytes.
+ */
+size_t mutex_proxy_config_item_size_max(const struct mutex_proxy_config *cfg)
+{
+	size_t max = 0;
+	u32 i;
+
+	for (i = 0; cfg && i < cfg->n_pools; i++)
+		max = max_t(size_t, max, mutex_proxy_pool_size(&cfg->pools[i]));
+	for (i = 0; cfg && i < cfg->n_rules; i++)
+		max = max_t(size_t, max, mutex_proxy_rule_size(&cfg->rules[i]));
+	return nla_total_size_64bit(8) + max;
 }
 
 static int mutex_proxy_put_backend(struct sk_buff *skb,

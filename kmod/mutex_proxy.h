@@ -425,6 +425,7 @@ int mutex_proxy_config_put(struct sk_buff *skb,
 int mutex_proxy_config_put_from(struct sk_buff *skb,
 				const struct mutex_proxy_config *cfg, u32 *pos);
 size_t mutex_proxy_config_size(const struct mutex_proxy_config *cfg);
+size_t mutex_proxy_config_item_size_max(const struct mutex_proxy_config *cfg);
 
 int mutex_proxy_cls_build(struct mutex_proxy_config *cfg);
 void mutex_proxy_cls_free(struct mutex_proxy_config *cfg);

@@ -585,6 +585,26 @@ enum {
  * after a replacement carries NLM_F_DUMP_INTR (and the parts do not belong
  * together; dump again).
  */
+/*
+ * A dump's first buffer is small (NLMSG_GOODSIZE) on a socket that never
+ * read a large message: make every buffer of this dump hold the largest
+ * pool or rule, which are never split across messages.
+ */
+static int mutex_proxy_nl_get_config_start(struct netlink_callback *cb)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(sock_net(cb->skb->sk));
+	const struct mutex_proxy_config *cfg;
+	size_t size;
+
+	mutex_lock(&mpn->config_lock);
+	cfg = rcu_dereference_protected(mpn->config,
+					lockdep_is_held(&mpn->config_lock));
+	size = mutex_proxy_config_item_size_max(cfg);
+	mutex_unlock(&mpn->config_lock);
+	cb->min_dump_alloc = NLMSG_HDRLEN + GENL_HDRLEN + size;
+	return 0;
+}
+
 static int mutex_proxy_nl_get_config_dumpit(struct sk_buff *skb,
 					    struct netlink_callback *cb)
 {
@@ -1027,6 +1047,7 @@ static const struct genl_ops mutex_proxy_genl_ops[] = {
 	{
 		.cmd		= MUTEX_CMD_GET_CONFIG,
 		.doit		= mutex_proxy_nl_get_config,
+		.start		= mutex_proxy_nl_get_config_start,
 		.dumpit		= mutex_proxy_nl_get_config_dumpit,
 		/* It names the node's sentries and relays: CAP_NET_ADMIN
 		 * over the namespace, as conntrack's table.

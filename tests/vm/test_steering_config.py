@@ -344,6 +344,57 @@ def test_config_large(env):
     check_eq(dict(attrs(cfg[-1][1]))[R_TO_PORT], struct.pack("H", 5000), "last rule read back")
 
 
+def dump_config(nl, first_read=4096):
+    """GET_CONFIG as a dump on socket nl: (errno or 0, [top-level attributes of every
+    message]). The socket's reads so far were of first_read bytes at most, so the kernel
+    sizes the dump's buffers as for a client that has never read a large message."""
+    nl.seq += 1
+    body = struct.pack("BBH", CMD_GET_CONFIG, 1, 0)
+    nl.s.send(struct.pack("IHHII", 16 + len(body), nl.fam, 0x301, nl.seq, 0) + body)  # DUMP
+    items = []
+    while True:
+        data = nl.s.recv(1 << 20)
+        off = 0
+        while off < len(data):
+            n, typ = struct.unpack("IH", data[off:off + 6])
+            m = data[off + 16:off + n]
+            off += (n + 3) & ~3
+            if typ == 3:  # NLMSG_DONE
+                return -struct.unpack("i", m[:4])[0], items
+            if typ == 2:
+                return -struct.unpack("i", m[:4])[0], items
+            items += attrs(m[4:])
+
+
+def test_config_pool_of_max_backends_dumps(env):
+    """A pool of MUTEX_MAX_BACKENDS IPv6 backends (about 30 KiB, more than a fresh socket's
+    first dump buffer) round-trips through a GET_CONFIG dump: a dump never splits a pool, so
+    each of its messages must have room for the largest one."""
+    nl = NL()
+    nl.big()
+    gen, _ = get_config(nl)
+    bes = [backend(26656, socket.AF_INET6, f"2001:db8::{i + 1:x}", weight=1 + i)
+           for i in range(256)]
+    err, _, ext = set_config(nl, gen, pool("many", *bes))
+    check_eq(err, 0, f"SET_CONFIG of 256 backends: {msg(ext)}")
+    fresh = NL.__new__(NL)
+    fresh.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
+    fresh.s.bind((0, 0))
+    fresh.seq = 1
+    fresh.s.send(struct.pack("IHHII", 20 + len(string(2, "mutex_proxy")), 0x10, 1, 1, 0)  # no ack
+                 + struct.pack("BBH", 3, 1, 0) + string(2, "mutex_proxy"))
+    data = fresh.s.recv(4096)  # CTRL_CMD_GETFAMILY's reply, read as a small client would
+    fresh.fam = struct.unpack("H", dict(attrs(data[20:]))[1][:2])[0]
+    err, items = dump_config(fresh)
+    check_eq(err, 0, "GET_CONFIG dump of a pool of 256 backends")
+    pools = [v for t, v in items if t == A_POOL]
+    check_eq(len(pools), 1, f"pools in the dump (attributes: {[t for t, _ in items]})")
+    check_eq(sum(1 for t, _ in attrs(pools[0]) if t == POOL_A_BACKEND), 256, "backends in the dump")
+    fresh.s.close()
+    gen, _ = get_config(nl)
+    check_eq(set_config(nl, gen)[0], 0, "empty the configuration")
+
+
 def test_config_replace_many_then_unload(env):
     """Replacements queue RCU frees; unloading afterwards must wait for them."""
     nl = NL()

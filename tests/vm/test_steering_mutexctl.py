@@ -432,16 +432,16 @@ def test_mutexctl_large_config(env):
     rules = [{"name": f"r{i}", "protocol": "tcp", "destination": f"198.18.{i // 250}.{i % 250}",
               "destination_ports": str(1024 + i), "action": "redirect", "to_port": 20000 + i}
              for i in range(5000)]
-    rules.append({"name": "relays", "protocol": "tcp", "destination_ports": "26656",
-                  "action": "dnat", "pool": "relays"})
+    rules.append({"name": "relays", "protocol": "tcp", "destination": "0.0.0.0/0",
+                  "destination_ports": "26656", "action": "dnat", "pool": "relays"})
     relays_pool = relay_pool("relays", "wrr", weight=[1, 2, 3])
     check_eq(apply(env, BIG, "large", [relays_pool], rules), 1, "generation after the large apply")
     # config show prints the canonical file: defaults written out, prefixes with their length.
     # (Plain TOML here: building -j output of 5,000 rules takes seconds in a sanitized build.)
     text = env.mutexctl("config", "show", netns=BIG).out
     shown = tomllib.loads(text)
-    want_rules = [dict(r, destination=r["destination"] + "/32") if "destination" in r else r
-                  for r in rules]
+    want_rules = [dict(r, destination=r["destination"] + "/32")
+                  if "/" not in r.get("destination", "/") else r for r in rules]
     check_eq(len(shown.get("rule", [])), len(want_rules), "rules in config show")
     wrong = [i for i, (got, want) in enumerate(zip(shown["rule"], want_rules)) if got != want]
     check(not wrong, f"{len(wrong)} rules differ, the first: {wrong[:1] and shown['rule'][wrong[0]]}")
@@ -471,6 +471,22 @@ def test_mutexctl_large_config(env):
         c.close(), s.close()
     finally:
         lst.close()
+
+
+def test_mutexctl_pool_of_max_backends(env):
+    """A pool of MUTEX_MAX_BACKENDS (256) backends round-trips through config show: the dump
+    never splits a pool, so its messages must hold one on a fresh socket."""
+    backends = [{"address": f"10.3.{i // 250}.{i % 250 + 1}", "port": 26656} for i in range(256)]
+    pool = {"name": "many", "backend": backends}
+    rules = [{"name": "p2p", "protocol": "tcp", "destination": "0.0.0.0/0",
+              "destination_ports": "26656", "action": "dnat", "pool": "many"}]
+    apply(env, BIG, "many", [pool], rules)
+    shown = show(env, BIG)
+    got = [(b["address"], b["port"]) for b in shown["backends"] if b["pool"] == "many"]
+    check_eq(got, [(b["address"], b["port"]) for b in backends], "backends in config show -j")
+    text = env.mutexctl("config", "show", netns=BIG).out
+    check_eq(len(tomllib.loads(text)["pool"][0]["backend"]), 256, "backends in config show")
+    apply(env, BIG, "empty")
 
 
 def test_mutexctl_uid_match(env):

@@ -124,10 +124,13 @@
  *                needed, for configurations of any size: every message
  *                carries MUTEX_A_GENERATION followed by whole pools and
  *                rules, pools first, in order (a rule's MUTEX_RULE_A_POOL
- *                indexes the pools of the whole dump). A message built
- *                after the configuration was replaced is flagged
- *                NLM_F_DUMP_INTR: its parts do not belong together, dump
- *                again.
+ *                indexes the pools of the whole dump). Every message
+ *                has room for the largest pool or rule (a pool of
+ *                MUTEX_MAX_BACKENDS backends: about 48 KiB), so read with
+ *                a buffer of 64 KiB or size each read (MSG_PEEK|MSG_TRUNC).
+ *                A message built after the configuration was replaced is
+ *                flagged NLM_F_DUMP_INTR: its parts do not belong
+ *                together, dump again.
  *
  *   MUTEX_CMD_GET_FLOWS   dumpit (NLM_F_DUMP), CAP_NET_ADMIN. Since API version 3.
  *       request: none (nlmsg_flags NLM_F_REQUEST | NLM_F_DUMP; the dump
