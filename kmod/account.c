@@ -79,11 +79,6 @@ static struct mutex_proxy_cpu __percpu *mutex_proxy_cpus;
 /* Serializes resizing against init and exit. */
 static DEFINE_MUTEX(mutex_proxy_account_lock);
 
-static struct mutex_proxy_net *mutex_proxy_flow_net(struct mutex_proxy_flow *flow)
-{
-	return mutex_proxy_pernet(nf_ct_net(flow->ct));
-}
-
 /*
  * Fold a CPU's batch into the shared counters and empty it. Caller holds
  * that CPU's lock (BH disabled); the flow is alive (not yet forgotten), and
@@ -118,7 +113,7 @@ static void mutex_proxy_batch_fold(struct mutex_proxy_batch *b)
 		u64_stats_update_end(&c->syncp);
 	}
 
-	mpn = mutex_proxy_flow_net(flow);
+	mpn = flow->mpn;
 	s = this_cpu_ptr(mpn->stats);
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_add(&s->cnt[MUTEX_STATS_A_PKTS_STEERED - MUTEX_PROXY_STAT_FIRST],

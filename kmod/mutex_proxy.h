@@ -465,6 +465,8 @@ enum mutex_proxy_flow_flag {
  *	may be freed with its first packet. Once tracked, the flow holds a
  *	reference, so the pointer is never reused while the flow exists.
  *	Never exported.
+ * @mpn: the namespace state whose table holds the flow (its counters get
+ *	the flow's packets)
  * @ctr: counters of the backend the flow was steered to (a reference),
  *	or NULL (redirect to a port of the rule)
  * @origin: while pending, where to find the entry in conntrack once it is
@@ -486,6 +488,7 @@ enum mutex_proxy_flow_flag {
 struct mutex_proxy_flow {
 	struct rhash_head node;
 	struct nf_conn *ct;
+	struct mutex_proxy_net *mpn;
 	struct mutex_proxy_backend_ctr *ctr;
 	struct mutex_proxy_flow_origin __rcu *origin;
 	atomic64_t pkts[2];

@@ -230,6 +230,7 @@ void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 		return;
 	}
 	flow->ct = ct;
+	flow->mpn = mpn;
 	flow->ctr = be ? be->ctr : NULL;
 	origin = kmalloc(sizeof(*origin), GFP_ATOMIC);
 	if (origin) {

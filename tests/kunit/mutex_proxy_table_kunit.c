@@ -6,16 +6,20 @@
  * (folding, flush before read, folding on removal), alone and under
  * concurrent packets.
  *
- * The tests use the initial namespace's real table with conntrack entries
- * of their own (allocated, never in conntrack's hash; "confirmed" by setting
- * the bit where a case needs a tracked flow), so the paths are the ones
- * packets take. Parameters are saved and restored
+ * Every case has a connection table of its own (the state of a namespace
+ * that is not one: counters, table and collector, set up and torn down
+ * around the case), so no case touches the live table of a namespace nor
+ * meets its flows and its collector. Its conntrack entries are its own too
+ * (allocated in the initial namespace, never in conntrack's hash;
+ * "confirmed" by setting the bit where a case needs a tracked flow), so the
+ * paths are the ones packets take. Parameters are saved and restored
  * around every case.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_zones.h>
 
@@ -24,9 +28,20 @@
 MUTEX_PROXY_IMPORT_KUNIT_NS();
 
 static struct mutex_proxy_params kt_saved;
+static struct mutex_proxy_net *kt_mpn;
 
 static int kt_init(struct kunit *test)
 {
+	struct mutex_proxy_net *mpn;
+
+	mpn = kzalloc(sizeof(*mpn), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mpn);
+	mpn->net = &init_net;
+	mutex_init(&mpn->config_lock);
+	mpn->stats = mutex_proxy_stats_alloc();
+	KUNIT_ASSERT_TRUE(test, !!mpn->stats);
+	KUNIT_ASSERT_EQ(test, mutex_proxy_table_init(mpn), 0);
+	kt_mpn = mpn;
 	mutex_proxy_params_get(&kt_saved);
 	KUNIT_ASSERT_EQ(test, mutex_proxy_param_set(MUTEX_PARAM_A_ENABLE_ACCOUNTING,
 						    1, NULL), 0);
@@ -42,11 +57,17 @@ static void kt_exit(struct kunit *test)
 	memcpy(upd.val, kt_saved.val, sizeof(upd.val));
 	KUNIT_EXPECT_EQ(test, mutex_proxy_params_update(&upd, NULL, NULL, NULL),
 			0);
+	/* Flows left behind by a failed case go with the table. */
+	mutex_proxy_table_exit(kt_mpn);
+	rcu_barrier();
+	mutex_proxy_stats_free(kt_mpn->stats);
+	kfree(kt_mpn);
+	kt_mpn = NULL;
 }
 
 static struct mutex_proxy_net *kt_net(void)
 {
-	return mutex_proxy_pernet(&init_net);
+	return kt_mpn;
 }
 
 static u64 kt_stat(enum mutex_stats_attr attr)
