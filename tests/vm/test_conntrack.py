@@ -13,7 +13,7 @@ import socket
 
 from guest import PATIENCE, check, check_eq, run, sh
 from nfqueue import NfQueue
-from test_steering_mutexctl import accept_one, apply, exchange, listener, netns, silent
+from test_steering_mutexctl import accept_one, apply, dial, exchange, listener, netns, silent
 
 PRE, LOOSE, IPS = "ct-pre", "ct-loose", "ct-ips"
 BR, PEER = "ct-br", "ct-peer"
@@ -140,10 +140,7 @@ def test_ct_nfqueue_in_the_path(env):
         q = NfQueue(3)
     c = s = None
     try:
-        with netns(IPS):
-            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        c.settimeout(PATIENCE)
-        c.connect((DST, 7400))
+        c = dial(IPS, DST, 7400)
         i, s = accept_one([proxy])
         check_eq(i, 0, "the connection reached the proxy through the queue")
         exchange(c, s, b"ips")

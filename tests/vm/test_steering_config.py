@@ -83,7 +83,10 @@ def attrs(b):
 
 
 class NL:
-    def __init__(self):
+    def __init__(self, bufsize=16 << 20):
+        """bufsize: the size of every read (the kernel sizes a dump's first buffer from the
+        largest read so far)."""
+        self.bufsize = bufsize
         self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
         self.s.setsockopt(270, 11, 1)  # NETLINK_EXT_ACK
         self.s.bind((0, 0))
@@ -105,7 +108,7 @@ class NL:
         self.s.send(struct.pack("IHHII", 16 + len(body), fam, 5, self.seq, 0) + body)
         reply = b""
         while True:
-            data = self.s.recv(16 << 20)
+            data = self.s.recv(self.bufsize)
             off = 0
             while off < len(data):
                 n, typ, fl, _, _ = struct.unpack("IHHII", data[off:off + 16])
@@ -344,10 +347,8 @@ def test_config_large(env):
     check_eq(dict(attrs(cfg[-1][1]))[R_TO_PORT], struct.pack("H", 5000), "last rule read back")
 
 
-def dump_config(nl, first_read=4096):
-    """GET_CONFIG as a dump on socket nl: (errno or 0, [top-level attributes of every
-    message]). The socket's reads so far were of first_read bytes at most, so the kernel
-    sizes the dump's buffers as for a client that has never read a large message."""
+def dump_config(nl):
+    """GET_CONFIG as a dump on nl: (errno or 0, [top-level attributes of every message])."""
     nl.seq += 1
     body = struct.pack("BBH", CMD_GET_CONFIG, 1, 0)
     nl.s.send(struct.pack("IHHII", 16 + len(body), nl.fam, 0x301, nl.seq, 0) + body)  # DUMP
@@ -377,14 +378,7 @@ def test_config_pool_of_max_backends_dumps(env):
            for i in range(256)]
     err, _, ext = set_config(nl, gen, pool("many", *bes))
     check_eq(err, 0, f"SET_CONFIG of 256 backends: {msg(ext)}")
-    fresh = NL.__new__(NL)
-    fresh.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
-    fresh.s.bind((0, 0))
-    fresh.seq = 1
-    fresh.s.send(struct.pack("IHHII", 20 + len(string(2, "mutex_proxy")), 0x10, 1, 1, 0)  # no ack
-                 + struct.pack("BBH", 3, 1, 0) + string(2, "mutex_proxy"))
-    data = fresh.s.recv(4096)  # CTRL_CMD_GETFAMILY's reply, read as a small client would
-    fresh.fam = struct.unpack("H", dict(attrs(data[20:]))[1][:2])[0]
+    fresh = NL(bufsize=4096)  # a client that never read a large message
     err, items = dump_config(fresh)
     check_eq(err, 0, "GET_CONFIG dump of a pool of 256 backends")
     pools = [v for t, v in items if t == A_POOL]
