@@ -479,8 +479,12 @@ static bool mutex_proxy_flow_gone(struct mutex_proxy_net *mpn,
 				  flow->start + MUTEX_PROXY_UNCONFIRMED_MAX);
 	if (nf_ct_is_dying(ct) || nf_ct_is_expired(ct))
 		return true;
+	/* A flow younger than one collector interval gets its chance to be
+	 * answered: a flood is older by the time it is evicted.
+	 */
 	if (!atomic_read(&mpn->evict) ||
-	    test_bit(IPS_SEEN_REPLY_BIT, &ct->status))
+	    test_bit(IPS_SEEN_REPLY_BIT, &ct->status) ||
+	    time_before(jiffies, flow->start + MUTEX_PROXY_GC_INTERVAL))
 		return false;
 	max = mutex_proxy_param_get(MUTEX_PARAM_A_MAX_CONNS);
 	return mutex_proxy_table_count(mpn) > max - max_t(u32, max / 8, 1);
@@ -496,7 +500,10 @@ static bool mutex_proxy_flow_gone(struct mutex_proxy_net *mpn,
 void mutex_proxy_table_gc(struct mutex_proxy_net *mpn)
 {
 	mutex_proxy_table_sweep(mpn, mutex_proxy_flow_gone);
-	atomic_set(&mpn->evict, 0);
+	/* A table still full keeps asking (its young flows age). */
+	if (mutex_proxy_table_count(mpn) <
+	    mutex_proxy_param_get(MUTEX_PARAM_A_MAX_CONNS))
+		atomic_set(&mpn->evict, 0);
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_gc);
 

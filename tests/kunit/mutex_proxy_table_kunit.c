@@ -335,22 +335,25 @@ static void mutex_proxy_kunit_table_stale_replaced(struct kunit *test)
 
 /*
  * A full table asks the collector to make room: it evicts tracked flows
- * that never saw a reply, and keeps the ones that did.
+ * that never saw a reply, and keeps the ones that did and the ones that
+ * have only just begun.
  */
 static void mutex_proxy_kunit_table_evict_unreplied(struct kunit *test)
 {
 	struct nf_conn *replied = kt_ct(test, 1080), *silent = kt_ct(test, 1081);
-	struct nf_conn *late = kt_ct(test, 1082);
+	struct nf_conn *late = kt_ct(test, 1082), *fresh = kt_ct(test, 1083);
 	struct mutex_proxy_net *mpn = kt_net();
 	u32 n = mutex_proxy_table_count(mpn);
 
-	kt_add(test, replied);
-	kt_add(test, silent);
+	/* Two flows older than a collector interval, and one just begun. */
+	kt_add(test, replied)->start = jiffies - 10 * HZ;
+	kt_add(test, silent)->start = jiffies - 10 * HZ;
+	kt_add(test, fresh);
 	set_bit(IPS_SEEN_REPLY_BIT, &replied->status);
 	WRITE_ONCE(replied->timeout, nfct_time_stamp + 100 * HZ);
 	WRITE_ONCE(silent->timeout, nfct_time_stamp + 100 * HZ);
 	KUNIT_ASSERT_EQ(test, mutex_proxy_param_set(MUTEX_PARAM_A_MAX_CONNS,
-						    n + 2, NULL), 0);
+						    n + 3, NULL), 0);
 	rcu_read_lock();
 	mutex_proxy_table_add(mpn, late, NULL, MUTEX_ACTION_REDIRECT);
 	rcu_read_unlock();
@@ -360,11 +363,13 @@ static void mutex_proxy_kunit_table_evict_unreplied(struct kunit *test)
 	rcu_read_lock();
 	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, silent));
 	KUNIT_EXPECT_NOT_NULL(test, mutex_proxy_table_lookup(mpn, replied));
+	KUNIT_EXPECT_NOT_NULL(test, mutex_proxy_table_lookup(mpn, fresh));
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, atomic_read(&mpn->evict), 0);
 	/* Room again for the next new flow. */
 	kt_decide(test, late, MUTEX_ACTION_REDIRECT);
 	kt_done(test, late);
+	kt_done(test, fresh);
 	kt_done(test, silent);
 	kt_done(test, replied);
 }
