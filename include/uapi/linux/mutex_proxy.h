@@ -335,8 +335,8 @@ enum mutex_attr {
  * @MUTEX_PARAM_A_MAX_CONNS: u32, MUTEX_MAX_CONNS_MIN..MUTEX_MAX_CONNS_MAX
  *	(max_conns): steered flows tracked per namespace. A full table
  *	makes room as conntrack's early drop does: the collector evicts flows
- *	that never saw a reply (MUTEX_STATS_A_TABLE_EVICTIONS) until an eighth
- *	of the table is free. A new flow steered while the table is full is
+ *	older than a second that never saw a reply
+ *	(MUTEX_STATS_A_TABLE_EVICTIONS) until an eighth of the table is free. A new flow steered while the table is full is
  *	still steered (the NAT engine does not need the table) and GET_ORIGDST
  *	still answers for it (from its conntrack entry), but it is not
  *	tracked: MUTEX_STATS_A_TABLE_FULL counts it, and it has no packet
