@@ -26,6 +26,7 @@
  */
 #include <linux/cgroup.h>
 #include <linux/err.h>
+#include <linux/jhash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <net/sock.h>
@@ -106,7 +107,7 @@ mutex_proxy_cgroup_match_new(const char *path, const char **msg)
 	/* at most one component per two characters ("/a/b") */
 	slots = len / 2 + 1;
 	m = kzalloc(struct_size(m, buf, len + 1) + sizeof(void *) +
-		    slots * sizeof(*m->comp), GFP_KERNEL_ACCOUNT);
+		    slots * sizeof(*m->comp), MUTEX_PROXY_GFP_CONFIG);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	memcpy(m->buf, path, len + 1);
@@ -174,6 +175,79 @@ bool mutex_proxy_cgroup_match_sk(struct mutex_proxy_cgroup_match *m,
 	return true;
 }
 
+/**
+ * mutex_proxy_cgroup_match_root() - the root a match's path is relative to
+ * @m: the match
+ *
+ * Return: the cgroup namespace root (@m holds the reference).
+ */
+const struct cgroup *
+mutex_proxy_cgroup_match_root(const struct mutex_proxy_cgroup_match *m)
+{
+	return m->root;
+}
+
+/**
+ * mutex_proxy_cgroup_match_depth() - number of components of a match's path
+ * @m: the match
+ *
+ * Return: 0 for the root itself.
+ */
+u32 mutex_proxy_cgroup_match_depth(const struct mutex_proxy_cgroup_match *m)
+{
+	return m->depth;
+}
+
+/* The classifier's key of a path: a hash of its components, in order. */
+static u32 mutex_proxy_cgroup_hash(u32 h, const char *name)
+{
+	return jhash(name, strlen(name), h);
+}
+
+/**
+ * mutex_proxy_cgroup_match_key() - the classifier's key of a match's path
+ * @m: the match
+ *
+ * Return: what mutex_proxy_cgroup_key_sk() gives for a socket at or below
+ * the path (other paths of the same depth give other keys, but for hash
+ * collisions: the classifier checks every candidate in full).
+ */
+u32 mutex_proxy_cgroup_match_key(const struct mutex_proxy_cgroup_match *m)
+{
+	u32 h = 0, i;
+
+	for (i = 0; i < m->depth; i++)
+		h = mutex_proxy_cgroup_hash(h, m->comp[i]);
+	return h;
+}
+
+/**
+ * mutex_proxy_cgroup_key_sk() - the classifier's key of a socket's cgroup
+ * @root: the cgroup namespace root of the paths looked for
+ * @depth: their depth below @root
+ * @sk: a full socket of this host
+ * @key: set to the key of the socket's ancestor @depth levels below @root
+ *
+ * Any context; no lock (as mutex_proxy_cgroup_match_sk()).
+ *
+ * Return: false if the socket's cgroup is not @depth levels or more below
+ * @root (no path of that depth can match it).
+ */
+bool mutex_proxy_cgroup_key_sk(const struct cgroup *root, u32 depth,
+			       struct sock *sk, u32 *key)
+{
+	struct cgroup *c = sock_cgroup_ptr(&sk->sk_cgrp_data);
+	int base = root->level;
+	u32 h = 0, i;
+
+	if (!cgroup_ancestor(c, base + depth) || cgroup_ancestor(c, base) != root)
+		return false;
+	for (i = 1; i <= depth; i++)
+		h = mutex_proxy_cgroup_hash(h, cgroup_ancestor(c, base + i)->kn->name);
+	*key = h;
+	return true;
+}
+
 #else /* !MUTEX_PROXY_HAVE_CGROUP */
 
 struct mutex_proxy_cgroup_match *
@@ -189,6 +263,28 @@ void mutex_proxy_cgroup_match_free(struct mutex_proxy_cgroup_match *m)
 
 bool mutex_proxy_cgroup_match_sk(struct mutex_proxy_cgroup_match *m,
 				 struct sock *sk)
+{
+	return false;
+}
+
+const struct cgroup *
+mutex_proxy_cgroup_match_root(const struct mutex_proxy_cgroup_match *m)
+{
+	return NULL;
+}
+
+u32 mutex_proxy_cgroup_match_depth(const struct mutex_proxy_cgroup_match *m)
+{
+	return 0;
+}
+
+u32 mutex_proxy_cgroup_match_key(const struct mutex_proxy_cgroup_match *m)
+{
+	return 0;
+}
+
+bool mutex_proxy_cgroup_key_sk(const struct cgroup *root, u32 depth,
+			       struct sock *sk, u32 *key)
 {
 	return false;
 }

@@ -135,11 +135,11 @@ static struct mutex_proxy_backend_ctr *mutex_proxy_backend_ctr_alloc(void)
 	struct mutex_proxy_backend_ctr *ctr;
 	int cpu;
 
-	ctr = kzalloc(sizeof(*ctr), GFP_KERNEL_ACCOUNT);
+	ctr = kzalloc(sizeof(*ctr), MUTEX_PROXY_GFP_CONFIG);
 	if (!ctr)
 		return NULL;
 	ctr->pcpu = alloc_percpu_gfp(struct mutex_proxy_backend_pcpu,
-				     GFP_KERNEL_ACCOUNT);
+				     MUTEX_PROXY_GFP_CONFIG);
 	if (!ctr->pcpu) {
 		kfree(ctr);
 		return NULL;
@@ -348,7 +348,7 @@ static int mutex_proxy_parse_pool(struct mutex_proxy_pool *pool,
 	pool->local = true;
 	if (!n)
 		return 0;
-	pool->backends = kcalloc(n, sizeof(*pool->backends), GFP_KERNEL_ACCOUNT);
+	pool->backends = kcalloc(n, sizeof(*pool->backends), MUTEX_PROXY_GFP_CONFIG);
 	if (!pool->backends)
 		return -ENOMEM;
 
@@ -543,7 +543,7 @@ static int mutex_proxy_parse_rule(struct mutex_proxy_rule *r,
 		const char *msg = NULL;
 
 		r->cgroup_path = nla_strdup(tb[MUTEX_RULE_A_CGROUP],
-					    GFP_KERNEL_ACCOUNT);
+					    MUTEX_PROXY_GFP_CONFIG);
 		if (!r->cgroup_path)
 			return -ENOMEM;
 		cgm = mutex_proxy_cgroup_match_new(r->cgroup_path, &msg);
@@ -633,7 +633,7 @@ static int mutex_proxy_parse_rule(struct mutex_proxy_rule *r,
  * @extack: for error messages
  *
  * Sleeps. Every allocation is charged to the caller's memory cgroup
- * (GFP_KERNEL_ACCOUNT: configurations come from user namespaces too). The
+ * (MUTEX_PROXY_GFP_CONFIG: configurations come from user namespaces too). The
  * generation is left 0 for the caller to set.
  *
  * Return: the new snapshot or an ERR_PTR(); on error nothing is left
@@ -664,17 +664,17 @@ mutex_proxy_config_build(const struct nlattr *head, int len,
 		return ERR_PTR(-EINVAL);
 	}
 
-	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
+	cfg = kzalloc(sizeof(*cfg), MUTEX_PROXY_GFP_CONFIG);
 	if (!cfg)
 		return ERR_PTR(-ENOMEM);
 	err = -ENOMEM;
 	if (n_pools) {
-		cfg->pools = kcalloc(n_pools, sizeof(*cfg->pools), GFP_KERNEL_ACCOUNT);
+		cfg->pools = kcalloc(n_pools, sizeof(*cfg->pools), MUTEX_PROXY_GFP_CONFIG);
 		if (!cfg->pools)
 			goto err;
 	}
 	if (n_rules) {
-		cfg->rules = kvcalloc(n_rules, sizeof(*cfg->rules), GFP_KERNEL_ACCOUNT);
+		cfg->rules = kvcalloc(n_rules, sizeof(*cfg->rules), MUTEX_PROXY_GFP_CONFIG);
 		if (!cfg->rules)
 			goto err;
 	}

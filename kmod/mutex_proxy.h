@@ -125,8 +125,18 @@ mutex_proxy_stats_add(struct mutex_proxy_pcpu_stats __percpu *stats,
 	put_cpu_ptr(stats);
 }
 
+/*
+ * Allocations of a SET_CONFIG (snapshot, rules, classifier, backends,
+ * counters, cgroup paths): charged to the memory cgroup of whoever sets the
+ * configuration, and failing rather than OOM-killing to make room: a
+ * configuration too large for its cgroup is refused with -ENOMEM and the
+ * running one stays.
+ */
+#define MUTEX_PROXY_GFP_CONFIG	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
+
 /* ---- cgroup v2 path matches (cgroup.c) ---- */
 
+struct cgroup;
 struct mutex_proxy_cgroup_match;
 struct sock;
 
@@ -135,6 +145,12 @@ mutex_proxy_cgroup_match_new(const char *path, const char **msg);
 void mutex_proxy_cgroup_match_free(struct mutex_proxy_cgroup_match *m);
 bool mutex_proxy_cgroup_match_sk(struct mutex_proxy_cgroup_match *m,
 				 struct sock *sk);
+const struct cgroup *
+mutex_proxy_cgroup_match_root(const struct mutex_proxy_cgroup_match *m);
+u32 mutex_proxy_cgroup_match_depth(const struct mutex_proxy_cgroup_match *m);
+u32 mutex_proxy_cgroup_match_key(const struct mutex_proxy_cgroup_match *m);
+bool mutex_proxy_cgroup_key_sk(const struct cgroup *root, u32 depth,
+			       struct sock *sk, u32 *key);
 
 /* ---- configuration snapshot (config.c, classify.c, sched.c) ---- */
 
@@ -328,60 +344,84 @@ struct mutex_proxy_key {
 /* Partitions of the classifier: (family, protocol) */
 #define MUTEX_CLS_PARTS	4
 
+/* Range fields the classifier cuts into elementary intervals */
+enum {
+	MUTEX_CLS_R_DPORT,
+	MUTEX_CLS_R_SPORT,
+	MUTEX_CLS_R_UID,
+	MUTEX_CLS_R_GID,
+	MUTEX_CLS_RANGES,
+};
+
 /**
- * struct mutex_proxy_cls_ent - one rule in a prefix index
- * @addr: the rule's destination prefix
+ * struct mutex_proxy_cls_range - elementary intervals of one range field
+ * @n: number of intervals (0: no rule of the partition indexes the field)
+ * @bounds: first value of each interval, ascending, @bounds[0] == 0;
+ *	interval i ends where interval i + 1 begins
+ */
+struct mutex_proxy_cls_range {
+	u32 n;
+	u32 *bounds;
+};
+
+/**
+ * struct mutex_proxy_cls_tuple - a shape of rules: which fields, which
+ *	prefix lengths, which mark mask, which cgroup depth they index
+ * @fields: MUTEX_CLS_F_* bits (classify.c)
+ * @dst_plen: destination prefix length, if MUTEX_CLS_F_DST
+ * @src_plen: source prefix length, if MUTEX_CLS_F_SRC
+ * @mark_mask: the mask, if MUTEX_CLS_F_MARK
+ * @cg_depth: cgroup path depth, if MUTEX_CLS_F_CGROUP
+ * @cg_root: the cgroup namespace root of those paths (the rules hold it)
+ * @first: the smallest rule index of the shape
+ * @dst_mask: mask of @dst_plen bits
+ * @src_mask: mask of @src_plen bits
+ */
+struct mutex_proxy_cls_tuple {
+	u32 fields;
+	u8 dst_plen;
+	u8 src_plen;
+	u32 mark_mask;
+	u32 cg_depth;
+	const struct cgroup *cg_root;
+	u32 first;
+	union nf_inet_addr dst_mask;
+	union nf_inet_addr src_mask;
+};
+
+/**
+ * struct mutex_proxy_cls_ent - one rule under one key of its shape
+ * @hash: hash of the shape's index and the key's fields
+ * @tuple: index of the shape in the partition
  * @idx: the rule's index
  */
 struct mutex_proxy_cls_ent {
-	union nf_inet_addr addr;
+	u32 hash;
+	u32 tuple;
 	u32 idx;
 };
 
 /**
- * struct mutex_proxy_cls_plen - rules of one partition with one dst prefix
- *	length (and no destination port range in the port index)
- * @plen: the prefix length
- * @n: number of entries
- * @mask: the mask of @plen bits
- * @ent: entries sorted by address, then rule index
- */
-struct mutex_proxy_cls_plen {
-	u8 plen;
-	u32 n;
-	union nf_inet_addr mask;
-	struct mutex_proxy_cls_ent *ent;
-};
-
-/**
- * struct mutex_proxy_cls_part - the index of one partition
- * @n_bounds: number of elementary destination port intervals
- * @bounds: start port of each interval, ascending (interval i is
- *	bounds[i] .. bounds[i + 1] - 1, the last one ends at 65535)
- * @port_off: rules of interval i are port_idx[port_off[i] ..
- *	port_off[i + 1] - 1], ascending (n_bounds + 1 entries)
- * @port_idx: rule indices of the port index
- * @n_plens: number of prefix lengths present
- * @plens: per prefix length, longest first
- * @n_rest: number of rules in @rest
- * @rest: rules in neither index, ascending
+ * struct mutex_proxy_cls_part - the index of one (family, protocol)
+ * @ranges: elementary intervals per range field
+ * @n_tuples: number of shapes
+ * @tuples: the shapes, ascending by their first rule
+ * @seed: hash seed
+ * @hash_mask: number of buckets - 1 (a power of two - 1)
+ * @bucket: entries of bucket b are @ent[@bucket[b] .. @bucket[b + 1] - 1]
+ * @n_ent: number of entries
+ * @ent: entries sorted by (bucket, hash, tuple, rule index)
  */
 struct mutex_proxy_cls_part {
-	u32 n_bounds;
-	u32 *bounds;
-	u32 *port_off;
-	u32 *port_idx;
-	u32 n_plens;
-	struct mutex_proxy_cls_plen *plens;
-	u32 n_rest;
-	u32 *rest;
+	struct mutex_proxy_cls_range ranges[MUTEX_CLS_RANGES];
+	u32 n_tuples;
+	struct mutex_proxy_cls_tuple *tuples;
+	u32 seed;
+	u32 hash_mask;
+	u32 *bucket;
+	u32 n_ent;
+	struct mutex_proxy_cls_ent *ent;
 };
-
-/* A port rule covering more elementary intervals than this is not put in
- * the port index (it would be copied into too many lists) but indexed by
- * prefix or put in the rest list.
- */
-#define MUTEX_CLS_PORT_SPAN_MAX	64
 
 /**
  * struct mutex_proxy_config - one immutable configuration of a namespace

@@ -282,6 +282,22 @@ static int kt_linear(const struct mutex_proxy_config *cfg,
 
 /* ---- classifier ---- */
 
+/* Most entries one lookup of a partition can walk: rules under one key. */
+static u32 kt_longest_run(const struct mutex_proxy_cls_part *pt)
+{
+	u32 i, run = 0, longest = 0;
+
+	for (i = 0; i < pt->n_ent; i++) {
+		if (i && pt->ent[i].hash == pt->ent[i - 1].hash &&
+		    pt->ent[i].tuple == pt->ent[i - 1].tuple)
+			run++;
+		else
+			run = 1;
+		longest = max(longest, run);
+	}
+	return longest;
+}
+
 static const struct kt_rule kt_edge_rules[] = {
 	/* 0 */ KT_RULE(.family = AF_INET, .proto = IPPROTO_TCP,
 			.dst = "10.0.0.1", .dplen = 32, .dpmin = 1, .dpmax = 1),
@@ -527,9 +543,201 @@ static void mutex_proxy_kunit_classify_random(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, mismatches, 0U);
 	/* The indexes hold something: the test did not degrade to a scan. */
-	KUNIT_EXPECT_GT(test, cfg->parts[0].n_plens, 0U);
-	KUNIT_EXPECT_GT(test, cfg->parts[0].n_bounds, 1U);
-	KUNIT_EXPECT_LT(test, cfg->parts[0].n_rest, n_rules / 2);
+	KUNIT_EXPECT_GT(test, cfg->parts[0].n_tuples, 1U);
+	KUNIT_EXPECT_GT(test, cfg->parts[0].ranges[MUTEX_CLS_R_DPORT].n, 1U);
+	KUNIT_EXPECT_LT(test, kt_longest_run(&cfg->parts[0]), n_rules / 8);
+	mutex_proxy_config_free(cfg);
+}
+
+/* Random choice of one of @n values. */
+static u32 kt_pick(struct rnd_state *rnd, u32 n)
+{
+	return prandom_u32_state(rnd) % n;
+}
+
+/* @a as text, masked to @plen bits (a prefix has no bit beyond it). */
+static void kt_prefix_text(char *buf, size_t len, __be32 a, u8 plen)
+{
+	__be32 m = plen ? htonl(~0U << (32 - plen)) : 0;
+
+	a &= m;
+	snprintf(buf, len, "%pI4", &a);
+}
+
+/*
+ * Rules of every shape users write, and mixes of them: destination and
+ * source prefixes of several lengths, destination and source port ranges
+ * (single ports, narrow, overlapping and wide), uid and gid ranges, marks
+ * under several masks, interfaces. Few distinct values per field, so rules
+ * overlap and flows match many of them: the index must still pick exactly
+ * the first match of a linear scan, with and without a local socket.
+ */
+static void mutex_proxy_kunit_classify_shapes(struct kunit *test)
+{
+	static const u8 dplens[] = { 16, 24, 28, 32 };
+	static const u8 splens[] = { 16, 24, 32 };
+	static const u32 masks[] = { 0xff, 0xf0, 0x1, 0xffffffff };
+	char dbuf[4][24], sbuf[4][24];
+	struct mutex_proxy_config *cfg;
+	struct rnd_state rnd;
+	struct kt_cfg c;
+	unsigned int i, n_rules = 4000, mismatches = 0, matched = 0;
+	u64 depth = 0;
+
+	prandom_seed_state(&rnd, 0x73686170);
+	kt_begin(test, &c);
+	for (i = 0; i < n_rules; i++) {
+		struct kt_rule r = KT_RULE(.act = KT_DROP, .family = AF_INET);
+		u32 shape = prandom_u32_state(&rnd);
+		char *d = dbuf[i % 4], *s = sbuf[i % 4];
+
+		if (kt_pick(&rnd, 8) == 0)
+			r.family = 0;
+		r.proto = kt_pick(&rnd, 3) == 0 ? 0 : IPPROTO_TCP;
+		if (r.family) {
+			r.dplen = dplens[kt_pick(&rnd, ARRAY_SIZE(dplens))];
+			kt_prefix_text(d, 24, htonl(0x0a000000 |
+				       kt_pick(&rnd, 4) << 16 |
+				       kt_pick(&rnd, 4) << 8 | kt_pick(&rnd, 4)),
+				       r.dplen);
+			r.dst = d;
+		}
+		if (r.family && (shape & 2)) {
+			r.splen = splens[kt_pick(&rnd, ARRAY_SIZE(splens))];
+			kt_prefix_text(s, 24, htonl(0xc0a80000 |
+				       kt_pick(&rnd, 4) << 8 | kt_pick(&rnd, 4)),
+				       r.splen);
+			r.src = s;
+		}
+		switch ((shape >> 2) % 5) {
+		case 1:	/* one port */
+			r.dpmin = 1 + kt_pick(&rnd, 40);
+			r.dpmax = r.dpmin;
+			break;
+		case 2:	/* a narrow range */
+			r.dpmin = 1 + kt_pick(&rnd, 40);
+			r.dpmax = r.dpmin + kt_pick(&rnd, 4);
+			break;
+		case 3:	/* overlapping ranges */
+			r.dpmin = 1 + kt_pick(&rnd, 40);
+			r.dpmax = r.dpmin + kt_pick(&rnd, 30);
+			break;
+		case 4:	/* wide */
+			r.dpmin = 1 + kt_pick(&rnd, 40);
+			r.dpmax = 65535;
+			break;
+		}
+		if ((shape >> 5) % 6 == 0) {
+			r.spmin = 40000 + kt_pick(&rnd, 8);
+			r.spmax = r.spmin + kt_pick(&rnd, 3);
+		}
+		if ((shape >> 8) % 5 == 0) {
+			r.uid = true;
+			r.uid_min = 1000 + kt_pick(&rnd, 8);
+			r.uid_max = r.uid_min + (kt_pick(&rnd, 2) ? 0 :
+						 kt_pick(&rnd, 6));
+		}
+		if ((shape >> 11) % 6 == 0) {
+			r.gid = true;
+			r.gid_min = 100 + kt_pick(&rnd, 4);
+			r.gid_max = r.gid_min + kt_pick(&rnd, 2);
+		}
+		if ((shape >> 14) % 5 == 0) {
+			r.mark = true;
+			r.mark_mask = masks[kt_pick(&rnd, ARRAY_SIZE(masks))];
+			r.mark_value = kt_pick(&rnd, 0x100) & r.mark_mask;
+		}
+		if ((shape >> 17) % 6 == 0)
+			r.oif = 1 + kt_pick(&rnd, 4);
+		/* owner matches exclude an input interface */
+		if ((shape >> 20) % 8 == 0 && !r.uid && !r.gid)
+			r.iif = 1 + kt_pick(&rnd, 4);
+		if (!r.dst && !r.src) {
+			/* no catch-all: flows must reach deep rules */
+			r.oif = 1 + kt_pick(&rnd, 4);
+			r.mark = true;
+			r.mark_mask = 0xf0;
+			r.mark_value = kt_pick(&rnd, 16) << 4;
+		}
+		kt_rule(test, &c, &r);
+	}
+	cfg = kt_build(test, &c, NULL);
+
+	for (i = 0; i < 30000; i++) {
+		struct mutex_proxy_key key = {
+			.family = AF_INET,
+			.proto = kt_pick(&rnd, 4) ? IPPROTO_TCP : IPPROTO_UDP,
+			.has_owner = kt_pick(&rnd, 2),
+			.daddr.ip = htonl(0x0a000000 | kt_pick(&rnd, 5) << 16 |
+					  kt_pick(&rnd, 5) << 8 | kt_pick(&rnd, 5)),
+			.saddr.ip = htonl(0xc0a80000 | kt_pick(&rnd, 5) << 8 |
+					  kt_pick(&rnd, 5)),
+			.dport = kt_pick(&rnd, 8) ? 1 + kt_pick(&rnd, 75) :
+				 65535 - kt_pick(&rnd, 3),
+			.sport = 39998 + kt_pick(&rnd, 16),
+			.uid = 998 + kt_pick(&rnd, 18),
+			.gid = 99 + kt_pick(&rnd, 8),
+			.mark = kt_pick(&rnd, 0x100) | (kt_pick(&rnd, 4) ? 0 : BIT(31)),
+			.oif = kt_pick(&rnd, 6),
+			.iif = kt_pick(&rnd, 6),
+		};
+		int want = kt_linear(cfg, &key), got = kt_classify(cfg, &key);
+
+		if (want >= 0) {
+			matched++;
+			depth += want;
+		}
+		if (got != want && mismatches++ < 5)
+			KUNIT_FAIL(test,
+				   "%pI4:%u from %pI4:%u uid %u gid %u mark %#x oif %u iif %u owner %d: got %d, want %d",
+				   &key.daddr.ip, key.dport, &key.saddr.ip,
+				   key.sport, key.uid, key.gid, key.mark,
+				   key.oif, key.iif, key.has_owner, got, want);
+	}
+	KUNIT_EXPECT_EQ(test, mismatches, 0U);
+	/* The flows hit rules, and not only the first few. */
+	kunit_info(test, "%u of 30000 flows matched, at rule %llu on average",
+		   matched, matched ? div_u64(depth, matched) : 0);
+	KUNIT_EXPECT_GT(test, matched, 3000U);
+	KUNIT_EXPECT_GT(test, div_u64(depth, max_t(u32, matched, 1)), 30ULL);
+	KUNIT_EXPECT_GT(test, cfg->parts[0].n_tuples, 20U);
+	KUNIT_EXPECT_LT(test, kt_longest_run(&cfg->parts[0]), n_rules / 8);
+	mutex_proxy_config_free(cfg);
+}
+
+/*
+ * 10,000 rules of the most common shape (destination /32 + one port, all
+ * the same port): one shape, one entry per rule, nothing walked in line.
+ */
+static void mutex_proxy_kunit_classify_one_shape(struct kunit *test)
+{
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_key key;
+	struct kt_cfg c;
+	char a[24];
+	unsigned int i, n = 10000;
+
+	kt_begin(test, &c);
+	for (i = 0; i < n; i++) {
+		snprintf(a, sizeof(a), "10.%u.%u.%u", i >> 16, (i >> 8) & 255,
+			 i & 255);
+		kt_rule(test, &c, &KT_RULE(.act = KT_DROP, .family = AF_INET,
+					   .proto = IPPROTO_TCP, .dst = a,
+					   .dplen = 32, .dpmin = 80,
+					   .dpmax = 80));
+	}
+	cfg = kt_build(test, &c, NULL);
+	KUNIT_EXPECT_EQ(test, cfg->parts[0].n_tuples, 1U);
+	KUNIT_EXPECT_EQ(test, cfg->parts[0].n_ent, n);
+	KUNIT_EXPECT_LE(test, kt_longest_run(&cfg->parts[0]), 2U);
+	for (i = 0; i < n; i += 997) {
+		snprintf(a, sizeof(a), "10.%u.%u.%u", i >> 16, (i >> 8) & 255,
+			 i & 255);
+		kt_key(test, &key, AF_INET, IPPROTO_TCP, a, 80);
+		KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), (int)i);
+		key.dport = 81;
+		KUNIT_EXPECT_EQ(test, kt_classify(cfg, &key), -1);
+	}
 	mutex_proxy_config_free(cfg);
 }
 
@@ -1011,6 +1219,8 @@ static struct kunit_case mutex_proxy_kunit_config_cases[] = {
 	KUNIT_CASE(mutex_proxy_kunit_classify_order),
 	KUNIT_CASE(mutex_proxy_kunit_classify_owner),
 	KUNIT_CASE(mutex_proxy_kunit_classify_random),
+	KUNIT_CASE(mutex_proxy_kunit_classify_shapes),
+	KUNIT_CASE(mutex_proxy_kunit_classify_one_shape),
 	KUNIT_CASE(mutex_proxy_kunit_config_invalid),
 	KUNIT_CASE(mutex_proxy_kunit_config_invalid_pools),
 	KUNIT_CASE(mutex_proxy_kunit_sched_rr),
