@@ -139,12 +139,15 @@ def _case_timeout(signum, frame):
     raise CaseTimeout(f"still running after {CASE_LIMIT:.0f} s (the case's limit); stopped")
 
 
-def load_tests(path):
+def load_tests(arg):
+    """The cases of FILE.py, or of FILE.py::CASE[,CASE...] only those (for a run by hand)."""
+    path, _, only = arg.partition("::")
     spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    names = only.split(",") if only else None
     return [(f"{mod.__name__}.{n}", getattr(mod, n)) for n in dir(mod)
-            if n.startswith("test_") and callable(getattr(mod, n))]
+            if n.startswith("test_") and callable(getattr(mod, n)) and (names is None or n in names)]
 
 
 def main():

@@ -13,6 +13,7 @@ import errno
 import os
 import socket
 import struct
+import subprocess
 import sys
 
 if __name__ != "__main__":
@@ -101,11 +102,19 @@ class NL:
         self.s.setsockopt(socket.SOL_SOCKET, 32, 8 << 20)  # SO_SNDBUFFORCE
         self.s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
 
-    def req(self, fam, cmd, payload=b""):
-        """Returns (errno or 0, reply attributes bytes, extack dict)."""
+    def frame(self, fam, cmd, payload=b""):
+        """A request message (NLM_F_REQUEST | NLM_F_ACK)."""
         self.seq += 1
         body = struct.pack("BBH", cmd, 1, 0) + payload
-        self.s.send(struct.pack("IHHII", 16 + len(body), fam, 5, self.seq, 0) + body)
+        return struct.pack("IHHII", 16 + len(body), fam, 5, self.seq, 0) + body
+
+    def req(self, fam, cmd, payload=b""):
+        """Returns (errno or 0, reply attributes bytes, extack dict)."""
+        return self.exchange(self.frame(fam, cmd, payload))
+
+    def exchange(self, message):
+        """Sends a framed request; returns as req()."""
+        self.s.send(message)
         reply = b""
         while True:
             data = self.s.recv(self.bufsize)
@@ -347,6 +356,96 @@ def test_config_large(env):
     check_eq(dict(attrs(cfg[-1][1]))[R_TO_PORT], struct.pack("H", 5000), "last rule read back")
 
 
+def test_config_too_large_for_its_memory_cgroup(env):
+    """A container's root in a memory-limited cgroup pushes a configuration larger than its
+    limit: SET_CONFIG fails with ENOMEM (charged to that cgroup, and without the OOM killer:
+    the allocations may fail), and the running configuration stays whole. Lifted the limit,
+    the same message applies."""
+    me = "/tmp/mutex_proxy_config_client.py"
+    with open(os.path.abspath(__file__)) as src, open(me, "w") as dst:
+        dst.write(src.read())
+    cg = "/sys/fs/cgroup/mutex_memcg_test"
+    with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
+        f.write("+memory")
+    if os.path.isdir(cg):
+        os.rmdir(cg)
+    os.mkdir(cg)
+    # An unprivileged socket's buffers are capped by these (global) sysctls.
+    for k in ("wmem_max", "rmem_max"):
+        with open(f"/proc/sys/net/core/{k}", "w") as f:
+            f.write(str(16 << 20))
+    p = subprocess.Popen(
+        ["sh", "-c", f"echo $$ >{cg}/cgroup.procs && "
+         f"exec unshare --user --map-root-user --net python3 {me} memcg"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        check(line.startswith("ready"), f"memcg client: {line!r} {p.stderr.read() if p.poll() else ''}")
+        with open(f"{cg}/memory.current") as f:
+            current = int(f.read())
+        # Room for the client to go on (it allocates nothing large from here), far less than
+        # the kernel's copy of 65,000 rules needs (above 10 MB).
+        with open(f"{cg}/memory.max", "w") as f:
+            f.write(str(current + (6 << 20)))
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        line = p.stdout.readline().split()
+        check_eq(line[:2], ["limited", str(errno.ENOMEM)], f"SET_CONFIG over the limit: {line}")
+        check_eq(line[2:], ["kept"], "the configuration after the refused SET_CONFIG")
+        with open(f"{cg}/memory.events") as f:
+            events = dict(l.split() for l in f)
+        check_eq((events.get("oom"), events.get("oom_kill")), ("0", "0"),
+                 f"the OOM killer ran for a configuration: {events}")
+        with open(f"{cg}/memory.max", "w") as f:
+            f.write("max")
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        line = p.stdout.readline().split()
+        if not line:
+            p.wait(timeout=600)
+        check_eq(line, ["unlimited", "0", "applied"],
+                 f"the same SET_CONFIG without the limit ({p.stderr.read() if not line else ''})")
+        p.stdin.close()
+        check_eq(p.wait(timeout=600), 0, "memcg client exit")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.rmdir(cg)
+
+
+def memcg_client():
+    """The container side of test_config_too_large_for_its_memory_cgroup."""
+    nl = NL()
+    nl.s.setsockopt(270, 10, 1)  # NETLINK_CAP_ACK: an error does not echo 4 MB back
+    nl.s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+    nl.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    err, _, ext = set_config(nl, 0, *GOOD)
+    if err:
+        print("small", err, msg(ext), flush=True)
+        return 1
+    before = get_config(nl)
+    rules = [rule(u8(R_PROTO, socket.IPPROTO_TCP), u16(R_DPORT_MIN, 1 + i % 60000),
+                  u16(R_DPORT_MAX, 1 + i % 60000), u8(R_ACTION, ACT_REDIRECT), u16(R_TO_PORT, 1))
+             for i in range(65000)]
+    # The whole message, built before the limit: the client allocates nothing large after.
+    message = nl.frame(nl.fam, CMD_SET_CONFIG, u64(A_GENERATION, before[0]) + b"".join(GOOD[:2] + rules))
+    del rules
+    print("ready", flush=True)
+    for what in ("limited", "unlimited"):
+        sys.stdin.readline()
+        err, _, ext = nl.exchange(message)
+        if err:
+            state = "kept" if get_config(nl) == before else "changed"
+        else:
+            # 65,000 rules do not fit one reply: read them back as a dump
+            derr, items = dump_config(nl)
+            n = sum(1 for t, _ in items if t == A_RULE)
+            state = "applied" if not derr and n == 65000 else f"read-back:{derr}:{n}"
+        print(what, err, state, flush=True)
+    return 0
+
+
 def dump_config(nl):
     """GET_CONFIG as a dump on nl: (errno or 0, [top-level attributes of every message])."""
     nl.seq += 1
@@ -408,6 +507,8 @@ def test_config_replace_many_then_unload(env):
 
 
 def main(argv):
+    if argv[1] == "memcg":
+        return memcg_client()
     nl = NL()
     if argv[1] == "get":
         try:
