@@ -299,8 +299,13 @@ def iperf(dst, secs, client=CLIENT):
     raise RuntimeError(f"iperf3 to {dst} failed three times")
 
 
-def conn_rate(tool, dst, port, secs):
-    p = ns(CLIENT, tool, "rate", dst, str(port), str(secs))
+def conn_rate(tool, dst, port, secs, prefix=(), cgroup=None):
+    """Connections per second from the client namespace; `prefix` runs the tool under
+    another command (setpriv), `cgroup` in a cgroup (a path under /sys/fs/cgroup)."""
+    argv = ["ip", "netns", "exec", CLIENT, *prefix, tool, "rate", dst, str(port), str(secs)]
+    if cgroup:
+        argv = ["sh", "-c", f'echo $$ >/sys/fs/cgroup/{cgroup}/cgroup.procs && exec "$@"', "sh", *argv]
+    p = run(argv)
     m = re.match(r"conns (\d+) secs ([\d.]+) rate ([\d.]+) errors (\d+)", p.stdout)
     if not m:
         raise RuntimeError(f"connrate: {p.stdout!r} {p.stderr!r}")
@@ -719,6 +724,274 @@ def section_d(mod, rep, args, tool):
     rep.ratios.append(("D  slab bytes per flow <= 128", per_flow, "<= 128", verdict))
 
 
+# ---- section G: rule shapes ---------------------------------------------------------------
+
+CG_ROOT = "/sys/fs/cgroup"
+CG_SLICE = "bench.slice"
+CG_CONN = f"{CG_SLICE}/conn.service"   # where connrate runs in the cgroup shape
+BENCH_UID = 60001                       # connrate's uid in the uid shape
+BENCH_MARK = 0x99                       # the mark the mark shape's traffic carries
+
+
+def g_filler(shape, i):
+    """Filler rule i of a shape: a dict of the fields (none matches the traffic; they share
+    what the traffic has wherever the shape allows, e.g. the destination port)."""
+    if shape == "dst32.port":
+        return {"dst": (f"10.{200 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}", 32),
+                "dport": (RATE_PORT, RATE_PORT)}
+    if shape == "prefix.ranges":
+        plen = (24, 26, 28, 30, 32)[i % 5]
+        lo = RATE_PORT + (i % 50) * 20
+        return {"dst": (f"10.{i >> 8}.{i & 255}.0", plen), "dport": (lo, lo + 9)}
+    if shape == "src.prefix":
+        return {"src": (f"100.{64 + (i >> 8)}.{i & 255}.0", (32, 28, 24)[i % 3])}
+    if shape == "uid.range":
+        return {"uid": (20000 + 2 * i, 20001 + 2 * i)}
+    if shape == "cgroup":
+        return {"cgroup": f"{CG_SLICE}/f{i}.service"}
+    if shape == "mark":
+        return {"mark": 0x10000 + i}
+    if shape == "oif":
+        return {"oif": (100000 + i, f"f{i}")}
+    raise ValueError(shape)
+
+
+G_SINGLE = ["dst32.port", "prefix.ranges", "src.prefix", "uid.range", "cgroup", "mark", "oif"]
+G_SHAPES = G_SINGLE + ["mix"]
+
+
+def g_match(shape, oif_index):
+    """The last rule: the one the traffic (to STEERED_IP:RATE_PORT) matches."""
+    return {
+        "dst32.port": {"dst": (STEERED_IP, 32), "dport": (RATE_PORT, RATE_PORT)},
+        "prefix.ranges": {"dst": ("198.51.100.0", 24), "dport": (RATE_PORT, RATE_PORT + 9)},
+        "src.prefix": {"src": ("10.99.0.0", 24)},
+        "uid.range": {"uid": (BENCH_UID - 1, BENCH_UID + 8)},
+        "cgroup": {"cgroup": CG_CONN},
+        "mark": {"mark": BENCH_MARK},
+        "oif": {"oif": (oif_index, "vc")},
+        "mix": {"dst": (STEERED_IP, 32), "dport": (RATE_PORT, RATE_PORT)},
+    }[shape]
+
+
+def g_specs(shape, n, oif_index):
+    """n rules of a shape, the matching one last; "mix" cycles through every single shape."""
+    out = []
+    for i in range(n - 1):
+        sub = G_SINGLE[i % len(G_SINGLE)] if shape == "mix" else shape
+        out.append((sub, g_filler(sub, i)))
+    out.append((shape if shape != "mix" else "dst32.port", g_match(shape, oif_index)))
+    return out
+
+
+def g_module_rule(spec, last):
+    f = spec[1]
+    # IPv4 TCP, as the nftables table (ip family) and iptables rules beside it
+    parts = [tsc.u8(tsc.R_PROTO, socket.IPPROTO_TCP), tsc.u8(tsc.R_FAMILY, socket.AF_INET)]
+    if "dst" in f:
+        parts += [tsc.attr(tsc.R_DST_ADDR, socket.inet_aton(f["dst"][0])), tsc.u8(tsc.R_DST_PLEN, f["dst"][1])]
+    if "dport" in f:
+        parts += [tsc.u16(tsc.R_DPORT_MIN, f["dport"][0]), tsc.u16(tsc.R_DPORT_MAX, f["dport"][1])]
+    if "src" in f:
+        parts += [tsc.attr(tsc.R_SRC_ADDR, socket.inet_aton(f["src"][0])), tsc.u8(tsc.R_SRC_PLEN, f["src"][1])]
+    if "uid" in f:
+        parts += [tsc.u32(tsc.R_UID_MIN, f["uid"][0]), tsc.u32(tsc.R_UID_MAX, f["uid"][1])]
+    if "cgroup" in f:
+        parts.append(tsc.string(tsc.R_CGROUP, "/" + f["cgroup"]))
+    if "mark" in f:
+        parts += [tsc.u32(tsc.R_MARK_VALUE, f["mark"]), tsc.u32(tsc.R_MARK_MASK, 0xffffffff)]
+    if "oif" in f:
+        parts.append(tsc.u32(tsc.R_OIF, f["oif"][0]))
+    if last:
+        parts += [tsc.u8(tsc.R_ACTION, tsc.ACT_DNAT), tsc.u32(tsc.R_POOL, 0)]
+    else:
+        parts.append(tsc.u8(tsc.R_ACTION, tsc.ACT_BYPASS))
+    return tsc.rule(*parts)
+
+
+# nftables: per single shape, the map key an nftables user writes for it
+G_NFT_KEY = {
+    "dst32.port": ("ip daddr . tcp dport", False),
+    "prefix.ranges": ("ip daddr . tcp dport", True),
+    "src.prefix": ("ip saddr", True),
+    "uid.range": ("meta skuid", True),
+    "cgroup": ("socket cgroupv2 level 2", False),
+    "mark": ("meta mark", False),
+    "oif": ("oifname", False),
+}
+
+
+def g_nft_elem(sub, f):
+    def pfx(a):
+        return a[0] if a[1] == 32 else f"{a[0]}/{a[1]}"
+
+    def rng(r):
+        return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
+    return {
+        "dst32.port": lambda: f"{f['dst'][0]} . {f['dport'][0]}",
+        "prefix.ranges": lambda: f"{pfx(f['dst'])} . {rng(f['dport'])}",
+        "src.prefix": lambda: pfx(f["src"]),
+        "uid.range": lambda: rng(f["uid"]),
+        "cgroup": lambda: f'"{f["cgroup"]}"',
+        "mark": lambda: hex(f["mark"]),
+        "oif": lambda: f'"{f["oif"][1]}"',
+    }[sub]()
+
+
+def g_nft(specs):
+    """An nftables table doing the job: one verdict map per shape present, in order of the
+    shapes' first rule; the match jumps to a chain that DNATs to the server."""
+    maps, order = {}, []
+    for i, (sub, f) in enumerate(specs):
+        if sub not in maps:
+            maps[sub] = []
+            order.append(sub)
+        verdict = f"jump steer" if i == len(specs) - 1 else "accept"
+        maps[sub].append(f"{g_nft_elem(sub, f)} : {verdict}")
+    out = ["table ip benchg {"]
+    for k, sub in enumerate(order):
+        key, interval = G_NFT_KEY[sub]
+        out.append(f" map m{k} {{ typeof {key} : verdict;" + (" flags interval;" if interval else ""))
+        out.append("  elements = { " + ",\n   ".join(maps[sub]) + " }\n }")
+    out.append(f" chain steer {{ meta l4proto tcp dnat to {SERVER_IP}:{RATE_PORT}; }}")
+    out.append(" chain out { type nat hook output priority -101; policy accept;")
+    for k, sub in enumerate(order):
+        out.append(f"  meta l4proto tcp {G_NFT_KEY[sub][0]} vmap @m{k}")
+    out.append(" }\n}\n")
+    return "\n".join(out)
+
+
+def g_ipt(specs):
+    """The same as iptables rules, one after another (iptables-restore input, nat table)."""
+    out = ["*nat", ":OUTPUT ACCEPT [0:0]"]
+    for i, (sub, f) in enumerate(specs):
+        m = ["-A OUTPUT -p tcp"]
+        if "dst" in f:
+            m.append(f"-d {f['dst'][0]}/{f['dst'][1]}")
+        if "src" in f:
+            m.append(f"-s {f['src'][0]}/{f['src'][1]}")
+        if "dport" in f:
+            m.append(f"--dport {f['dport'][0]}:{f['dport'][1]}")
+        if "uid" in f:
+            m.append(f"-m owner --uid-owner {f['uid'][0]}-{f['uid'][1]}")
+        if "cgroup" in f:
+            m.append(f"-m cgroup --path {f['cgroup']}")
+        if "mark" in f:
+            m.append(f"-m mark --mark {hex(f['mark'])}")
+        if "oif" in f:
+            m.append(f"-o {f['oif'][1]}")
+        m.append(f"-j DNAT --to-destination {SERVER_IP}:{RATE_PORT}" if i == len(specs) - 1 else "-j ACCEPT")
+        out.append(" ".join(m))
+    out.append("COMMIT\n")
+    return "\n".join(out)
+
+
+def g_clear():
+    ns(CLIENT, "nft", "delete", "table", "ip", "benchg", check=False)
+    ns(CLIENT, "iptables", "-t", "nat", "-F", "OUTPUT", check=False)
+    ns(CLIENT, "nft", "delete", "table", "ip", "nat", check=False)  # iptables-nft's table
+    ns(CLIENT, "nft", "delete", "table", "ip", "benchmark", check=False)
+
+
+def section_g(mod, rep, args, tool):
+    """Item 1 of the data-plane issue: new connections per second through a DNAT placed last,
+    for every rule shape users write, at 10 and 10,000 rules, next to an nftables verdict map
+    and iptables rules doing the same job, in the same VM."""
+    mod.load()
+    oif_index = int(ns(CLIENT, "cat", "/sys/class/net/vc/ifindex").stdout)
+    run(["modprobe", "xt_cgroup"], check=False)
+    run(["modprobe", "xt_owner"], check=False)
+    # The cgroup shape names existing cgroups (nftables and iptables resolve them at load).
+    os.makedirs(f"{CG_ROOT}/{CG_CONN}", exist_ok=True)
+    for i in range(args.b_large):
+        os.makedirs(f"{CG_ROOT}/{CG_SLICE}/f{i}.service", exist_ok=True)
+    shapes = args.g_shapes.split(",") if args.g_shapes else G_SHAPES
+    state = {"loaded": None}
+
+    def prefix_for(shape):
+        if shape == "uid.range":
+            return ["setpriv", f"--reuid={BENCH_UID}", f"--regid={BENCH_UID}", "--clear-groups"]
+        return []
+
+    def env_for(shape):
+        # the mark shape's traffic carries a mark, in every variant alike
+        if shape == "mark":
+            ns(CLIENT, "nft", "-f", "-", input=(
+                "table ip benchmark {\n chain m {\n  type filter hook output priority -150;\n"
+                f"  meta mark set {hex(BENCH_MARK)}\n }}\n}}\n"))
+
+    def prepare_for(shape, kind, n):
+        specs = g_specs(shape, n, oif_index)
+
+        def prepare():
+            key = (shape, kind, n)
+            if state["loaded"] == key:
+                return None
+            mod.load()
+            g_clear()
+            apply_config(CLIENT, [])
+            env_for(shape)
+            set_params({"perf_enable_accounting": 0 if kind == "module-noacct" else 1})
+            if kind.startswith("module"):
+                apply_config(CLIENT, [pool(RATE_PORT)] +
+                             [g_module_rule(sp, i == len(specs) - 1) for i, sp in enumerate(specs)])
+            # nsenter, not ip netns exec: that mounts a sysfs of the namespace over /sys, which
+            # hides the cgroup2 mount where nft and iptables resolve cgroup paths.
+            elif kind == "nft":
+                run(["nsenter", f"--net=/run/netns/{CLIENT}", "nft", "-f", "-"], input=g_nft(specs))
+            else:
+                try:
+                    run(["nsenter", f"--net=/run/netns/{CLIENT}", "iptables-restore", "--noflush"],
+                        input=g_ipt(specs), timeout=300)
+                except subprocess.TimeoutExpired:
+                    g_clear()
+                    return f"iptables-restore of {n} rules did not finish in 300 s of guest time"
+            state["loaded"] = key
+            return None
+        return prepare
+
+    def measure_for(shape, kind):
+        def measure():
+            steered = kind.startswith("module")
+            before = get_stats(CLIENT)[0].get(5, 0) if steered else 0
+            x = conn_rate(tool, STEERED_IP, RATE_PORT, args.rate_secs, prefix=prefix_for(shape),
+                          cgroup=CG_CONN if shape == "cgroup" else None)
+            if steered and get_stats(CLIENT)[0].get(5, 0) - before < x * args.rate_secs * 0.9:
+                raise RuntimeError(f"G {shape}: the module's rule did not steer the connections")
+            return x
+        return measure
+
+    title = "G  new TCP connections per second through a DNAT rule placed last, by rule shape"
+    for shape in shapes:
+        vs = []
+        for kind, label in (("module", "module"), ("nft", "nftables vmap"), ("ipt", "iptables")):
+            for n in (args.b_small, args.b_large):
+                vs.append(Variant(f"G.{shape}.{kind}.{n}", f"G  {shape:13} {label:13} {n:6} rules",
+                                  prepare_for(shape, kind, n), measure_for(shape, kind)))
+        noacct = None
+        if shape == "dst32.port":
+            # Where the module's time goes beyond the lookup: the same rules, per-packet
+            # accounting off (flows are still recorded in the table).
+            noacct = Variant(f"G.{shape}.module-noacct.{args.b_large}",
+                             f"G  {shape:13} {'module, no acct':13} {args.b_large:6} rules",
+                             prepare_for(shape, "module-noacct", args.b_large),
+                             measure_for(shape, "module-noacct"))
+        measure_interleaved(vs + ([noacct] if noacct else []), args.reps, args.warmups)
+        for v in vs + ([noacct] if noacct else []):
+            rep.value(title, v, "conn/s", "{:.0f}")
+        m10, m10k, n10, n10k, i10, i10k = vs
+        rep.ratio(f"G  {shape:13} module {args.b_large} / {args.b_small} rules", m10k, m10, 0.90)
+        rep.ratio(f"G  {shape:13} module / nftables, {args.b_large} rules", m10k, n10k, 1.0)
+        rep.ratio(f"G  {shape:13} module / iptables, {args.b_large} rules", m10k, i10k)
+        rep.ratio(f"G  {shape:13} nftables {args.b_large} / {args.b_small} (reference)", n10k, n10)
+        if noacct:
+            rep.ratio(f"G  {shape:13} module without accounting / nftables, {args.b_large} rules",
+                      noacct, n10k)
+    g_clear()
+    apply_config(CLIENT, [])
+    set_params({"perf_enable_accounting": 1})
+
+
 def main():
     global tsc, tsm
     ap = argparse.ArgumentParser()
@@ -735,7 +1008,8 @@ def main():
     ap.add_argument("--flows", type=int, default=2000)
     ap.add_argument("--slab", default="mutex_proxy_flow")
     ap.add_argument("--f-held", type=int, default=100)
-    ap.add_argument("--sections", default="ABCDEF")
+    ap.add_argument("--g-shapes", default="", help="section G: comma-separated shapes (default all)")
+    ap.add_argument("--sections", default="ABCDEFG")
     ap.add_argument("--header", action="append", default=[])
     args = ap.parse_args()
     sys.path.insert(0, os.path.abspath(args.vmtests))
@@ -776,6 +1050,8 @@ def main():
                     section_e(mod, rep, args)
                 elif sec == "F":
                     section_f(mod, rep, args, args.tool)
+                elif sec == "G":
+                    section_g(mod, rep, args, args.tool)
             rep.save(header())
     finally:
         for p in servers:

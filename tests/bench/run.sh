@@ -3,7 +3,7 @@
 # The mutex_proxy benchmark (not part of the test suite; see tests/bench/README.md):
 #
 #   tests/bench/run.sh [--lane 6.12|6.1] [--source HEAD|worktree|REV] [--reps N] [--quick]
-#                      [--sections ABCDEF] [--build DIR]
+#                      [--sections ABCDEFG] [--shapes LIST] [--build DIR]
 #
 # Builds mutex_proxy.ko for the lane's kernel (kmod/build.sh, from a clean export of the source
 # revision: default HEAD, so colleagues' uncommitted work in the checkout is not measured by
@@ -16,7 +16,8 @@
 #   --source S     HEAD (default), any git revision, or worktree
 #   --reps N       measured runs per variant (default 5; one warm-up run each is discarded)
 #   --quick        2 runs per variant, shorter runs: a smoke test, not for numbers
-#   --sections X   subset of ABCDEF (default ABCDEF)
+#   --sections X   subset of ABCDEFG (default ABCDEFG)
+#   --shapes LIST  section G: comma-separated rule shapes (default all; see README.md)
 #   --build DIR    build directory (default build-bench/ at the top of the checkout)
 # Exit status: 0 when the benchmark ran (whether or not targets were met), else non-zero.
 set -euo pipefail
@@ -26,7 +27,7 @@ top=$(cd "$here/../.." && pwd)
 . "$top/tests/vm/lanes.sh"
 
 usage() { awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0" >&2; exit 2; }
-lane=6.12 source=HEAD reps=5 quick=0 sections=ABCDEF build=$top/build-bench
+lane=6.12 source=HEAD reps=5 quick=0 sections=ABCDEFG shapes= build=$top/build-bench
 while (($#)); do
 	case "$1" in
 	--lane) lane=$2; shift 2 ;;
@@ -34,6 +35,7 @@ while (($#)); do
 	--reps) reps=$2; shift 2 ;;
 	--quick) quick=1; shift ;;
 	--sections) sections=$2; shift 2 ;;
+	--shapes) shapes=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "bench: unknown option $1" >&2; usage ;;
@@ -41,7 +43,7 @@ while (($#)); do
 done
 case "$lane" in 6.1 | 6.12) ;; *) echo "bench: --lane takes 6.1 or 6.12 (stock kernels)" >&2; exit 2 ;; esac
 [[ $reps =~ ^[1-9][0-9]*$ ]] || { echo "bench: --reps takes a positive number" >&2; exit 2; }
-[[ $sections =~ ^[ABCDEF]+$ ]] || { echo "bench: --sections takes letters of ABCDEF" >&2; exit 2; }
+[[ $sections =~ ^[ABCDEFG]+$ ]] || { echo "bench: --sections takes letters of ABCDEFG" >&2; exit 2; }
 
 T0=$EPOCHREALTIME
 declare -a phase_names=() phase_secs=()
@@ -88,6 +90,7 @@ phase "build (module, connrate)" "$(since "$t")"
 gargs=(--module "$moddir" --vmtests "$src/tests/vm" --tool "$tool" --reps "$reps" --sections "$sections"
 	--header "source: $src_desc"
 	--header "host: $(hostname), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); qemu -smp 1 -icount shift=3,sleep=off, lane $lane")
+[ -z "$shapes" ] || gargs+=(--g-shapes "$shapes")
 ((quick)) && gargs+=(--reps 2 --iperf-secs 1 --rate-secs 0.5 --flows 500)
 stamp=$(date +%Y%m%d-%H%M%S)
 log=$build/bench-$lane-$stamp.log
@@ -100,7 +103,7 @@ declare -A sec_start=() sec_wall=() sec_guest=()
 sec_order=()
 vmrc=0
 {
-	"$top/tests/vm/vm-run.sh" --lane "$lane" --smp 1 --mem 2048 --timeout 1800 --outdir "$outdir" \
+	"$top/tests/vm/vm-run.sh" --lane "$lane" --smp 1 --mem 2048 --timeout 7200 --outdir "$outdir" \
 		--qemu-args "-icount shift=3,sleep=off" -- python3 "$here/guest_bench.py" "${gargs[@]}" 2>&1 || echo "@@vmrc $?"
 } | {
 	inreport=0
