@@ -861,25 +861,23 @@ def g_nft(specs):
     return "\n".join(out)
 
 
+# iptables: the match of each field, in the order of a rule
+G_IPT_MATCH = (
+    ("dst", lambda v: f"-d {v[0]}/{v[1]}"),
+    ("src", lambda v: f"-s {v[0]}/{v[1]}"),
+    ("dport", lambda v: f"--dport {v[0]}:{v[1]}"),
+    ("uid", lambda v: f"-m owner --uid-owner {v[0]}-{v[1]}"),
+    ("cgroup", lambda v: f"-m cgroup --path {v}"),
+    ("mark", lambda v: f"-m mark --mark {hex(v)}"),
+    ("oif", lambda v: f"-o {v[1]}"),
+)
+
+
 def g_ipt(specs):
     """The same as iptables rules, one after another (iptables-restore input, nat table)."""
     out = ["*nat", ":OUTPUT ACCEPT [0:0]"]
     for i, (sub, f) in enumerate(specs):
-        m = ["-A OUTPUT -p tcp"]
-        if "dst" in f:
-            m.append(f"-d {f['dst'][0]}/{f['dst'][1]}")
-        if "src" in f:
-            m.append(f"-s {f['src'][0]}/{f['src'][1]}")
-        if "dport" in f:
-            m.append(f"--dport {f['dport'][0]}:{f['dport'][1]}")
-        if "uid" in f:
-            m.append(f"-m owner --uid-owner {f['uid'][0]}-{f['uid'][1]}")
-        if "cgroup" in f:
-            m.append(f"-m cgroup --path {f['cgroup']}")
-        if "mark" in f:
-            m.append(f"-m mark --mark {hex(f['mark'])}")
-        if "oif" in f:
-            m.append(f"-o {f['oif'][1]}")
+        m = ["-A OUTPUT -p tcp", *(fmt(f[k]) for k, fmt in G_IPT_MATCH if k in f)]
         m.append(f"-j DNAT --to-destination {SERVER_IP}:{RATE_PORT}" if i == len(specs) - 1 else "-j ACCEPT")
         out.append(" ".join(m))
     out.append("COMMIT\n")

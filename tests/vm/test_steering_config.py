@@ -318,12 +318,19 @@ def test_required_attributes_named(env):
     nl.s.close()
 
 
-def test_config_permissions_and_namespaces(env):
-    # A copy every user can read (the checkout may not be).
+def client_copy():
+    """This file as a client script every user and namespace can run (the checkout may not
+    be readable to them): its path."""
     me = "/tmp/mutex_proxy_config_client.py"
     with open(os.path.abspath(__file__)) as src, open(me, "w") as dst:
         dst.write(src.read())
     os.chmod(me, 0o755)
+    return me
+
+
+def test_config_permissions_and_namespaces(env):
+    # A copy every user can read (the checkout may not be).
+    me = client_copy()
     # The configuration names the node's sentries and relays: an unprivileged user can
     # neither read nor replace it.
     r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "python3", me, "get"])
@@ -361,9 +368,7 @@ def test_config_too_large_for_its_memory_cgroup(env):
     limit: SET_CONFIG fails with ENOMEM (charged to that cgroup, and without the OOM killer:
     the allocations may fail), and the running configuration stays whole. Lifted the limit,
     the same message applies."""
-    me = "/tmp/mutex_proxy_config_client.py"
-    with open(os.path.abspath(__file__)) as src, open(me, "w") as dst:
-        dst.write(src.read())
+    me = client_copy()
     cg = "/sys/fs/cgroup/mutex_memcg_test"
     with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
         f.write("+memory")
