@@ -25,11 +25,18 @@
  *   - a process-context sender (LOCAL_OUT, POST_ROUTING of local traffic)
  *     and a softirq on the same CPU never interleave inside the batch;
  *   - a reader folds another CPU's batch safely;
- *   - a removed flow is forgotten exactly: mutex_proxy_account_forget() runs
- *     after the flow is marked dead and takes every CPU's lock, so a CPU
- *     either put the flow in its cache or batch before (and the sweep takes
- *     it out) or looks after (and sees it dead, and leaves it alone). The
- *     flow is freed a grace period later; no cache or batch points to it.
+ *   - a removed flow is let go of exactly, at a cost that does not grow with
+ *     the number of CPUs per flow: the remover marks the flow dead and hands
+ *     it to its namespace's list of dead flows (table.c); no CPU puts a dead
+ *     flow into its cache or batch, and a dead flow found in a cache slot is
+ *     a miss. After a batch of removals (one collector run, a flush) the
+ *     remover calls mutex_proxy_account_release() once for all of them: it
+ *     visits every CPU under its lock, clears the slots that hold one of
+ *     them and folds a batch that holds one, so a CPU either put the flow
+ *     in its cache or batch before the visit (and the visit takes it out)
+ *     or looks after (and sees it dead). The flows are freed a grace period
+ *     later; no cache or batch points to them. Until then a stale slot or
+ *     batch points to memory that is still the flow's.
  *   - resizing the cache (perf_cache_size, through sysfs or SET_PARAMS)
  *     allocates the new arrays first (a failure changes nothing), then swaps
  *     each CPU's array under its lock and frees the old one: no packet ever
@@ -38,6 +45,7 @@
 #include <linux/cpumask.h>
 #include <linux/hash.h>
 #include <linux/jiffies.h>
+#include <linux/llist.h>
 #include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -81,8 +89,8 @@ static DEFINE_MUTEX(mutex_proxy_account_lock);
 
 /*
  * Fold a CPU's batch into the shared counters and empty it. Caller holds
- * that CPU's lock (BH disabled); the flow is alive (not yet forgotten), and
- * tracked or pending with its own packet in hand (its entry is alive).
+ * that CPU's lock (BH disabled); the flow is not freed yet (alive, or dead
+ * and not yet released), and tracked or pending with its own packet in hand.
  */
 static void mutex_proxy_batch_fold(struct mutex_proxy_batch *b)
 {
@@ -217,42 +225,68 @@ unlock:
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_packet);
 
 /*
- * Visit every CPU under its lock: with @flow, take @flow out of the cache
- * and fold the batch if it holds @flow; without, fold every batch.
+ * Take the dead flows of @dead (@n of them) out of one CPU's cache. Fewer
+ * flows than slots: look at the slot of each; more: look at every slot for a
+ * dead flow (a flow in a slot is not freed, so reading its flags is safe; a
+ * dead flow of another list goes too). Under the CPU's lock; the work is
+ * bounded by the cache size either way.
  */
-static void mutex_proxy_account_sweep(struct mutex_proxy_flow *flow)
+static void mutex_proxy_cache_release(struct mutex_proxy_cpu *c,
+				      struct llist_node *dead, unsigned long n)
 {
-	struct mutex_proxy_flow **slot;
+	struct mutex_proxy_flow *flow, **slot;
+	u32 i, entries;
+
+	if (!c->cache)
+		return;
+	entries = 1U << c->bits;
+	if (n < entries) {
+		llist_for_each_entry(flow, dead, dead) {
+			slot = mutex_proxy_cache_slot(c, flow->ct);
+			if (*slot == flow)
+				*slot = NULL;
+		}
+		return;
+	}
+	for (i = 0; i < entries; i++)
+		if (c->cache[i] && mutex_proxy_flow_dead(c->cache[i]))
+			c->cache[i] = NULL;
+}
+
+/**
+ * mutex_proxy_account_release() - let every CPU's cache and batch go of
+ *	dead flows
+ * @dead: the flows, each marked dead and unlinked from its table, linked by
+ *	their @dead member (a list of the remover's own)
+ * @n: how many
+ *
+ * Batched packets of these flows are folded first, so no count is lost;
+ * afterwards no cache or batch holds any of them and the remover may free
+ * them after a grace period. One visit per CPU for the whole list: the cost
+ * of removing a flow does not grow with the number of CPUs. Sleeps (between
+ * CPUs).
+ */
+void mutex_proxy_account_release(struct llist_node *dead, unsigned long n)
+{
 	struct mutex_proxy_cpu *c;
 	int cpu;
 
-	if (!mutex_proxy_cpus)
+	if (!dead || !mutex_proxy_cpus)
 		return;
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(mutex_proxy_cpus, cpu);
 		spin_lock_bh(&c->lock);
-		slot = flow ? mutex_proxy_cache_slot(c, flow->ct) : NULL;
-		if (slot && *slot == flow)
-			*slot = NULL;
-		if (!flow || c->batch.flow == flow)
+		mutex_proxy_cache_release(c, dead, n);
+		/* A dead flow of another list is folded too: its own
+		 * remover has not visited this CPU yet, so it is not freed.
+		 */
+		if (c->batch.flow && mutex_proxy_flow_dead(c->batch.flow))
 			mutex_proxy_batch_fold(&c->batch);
 		spin_unlock_bh(&c->lock);
+		cond_resched();
 	}
 }
-
-/**
- * mutex_proxy_account_forget() - take a dead flow out of every CPU's cache
- *	and batch
- * @flow: the flow, already marked dead and unlinked from the table
- *
- * Its batched packets are folded first, so no count is lost. Takes every
- * CPU's lock with BH disabled; any context that may do so.
- */
-void mutex_proxy_account_forget(struct mutex_proxy_flow *flow)
-{
-	mutex_proxy_account_sweep(flow);
-}
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_forget);
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_release);
 
 /**
  * mutex_proxy_account_flush_all() - fold every CPU's batch
@@ -262,7 +296,17 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_forget);
  */
 void mutex_proxy_account_flush_all(void)
 {
-	mutex_proxy_account_sweep(NULL);
+	struct mutex_proxy_cpu *c;
+	int cpu;
+
+	if (!mutex_proxy_cpus)
+		return;
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(mutex_proxy_cpus, cpu);
+		spin_lock_bh(&c->lock);
+		mutex_proxy_batch_fold(&c->batch);
+		spin_unlock_bh(&c->lock);
+	}
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_flush_all);
 

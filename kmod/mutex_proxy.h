@@ -16,6 +16,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/mutex_proxy.h>
 #include <linux/netfilter.h>
@@ -518,7 +519,9 @@ enum mutex_proxy_flow_flag {
  * @last: jiffies of the last accounted packet (@start before any)
  * @action: enum mutex_action (REDIRECT or DNAT)
  * @flags: enum mutex_proxy_flow_flag bits
- * @rcu: for freeing after a grace period
+ * @dead: once removed, its link in the namespace's list of dead flows
+ *	(mutex_proxy_net.dead) until every CPU let go of it
+ * @rcu: then, for freeing after a grace period
  *
  * Allocated from the module's kmem_cache on the packet path (GFP_ATOMIC),
  * freed by an RCU callback after it left the table and every per-CPU cache
@@ -537,7 +540,10 @@ struct mutex_proxy_flow {
 	unsigned long last;
 	unsigned long flags;
 	u8 action;
-	struct rcu_head rcu;
+	union {
+		struct llist_node dead;
+		struct rcu_head rcu;
+	};
 };
 
 static inline bool mutex_proxy_flow_dead(const struct mutex_proxy_flow *flow)
@@ -565,7 +571,23 @@ bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
 			      struct mutex_proxy_flow *flow);
 u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn);
 u32 mutex_proxy_table_count(struct mutex_proxy_net *mpn);
-void mutex_proxy_table_gc(struct mutex_proxy_net *mpn);
+void mutex_proxy_table_reap(struct mutex_proxy_net *mpn);
+
+/**
+ * struct mutex_proxy_gc_run - what one run of the collector did
+ * @examined: flows it looked at
+ * @removed: flows it removed
+ * @pass_done: it reached the end of the table (the next run starts anew)
+ */
+struct mutex_proxy_gc_run {
+	u32 examined;
+	u32 removed;
+	bool pass_done;
+};
+
+void mutex_proxy_table_gc(struct mutex_proxy_net *mpn,
+			  struct mutex_proxy_gc_run *run);
+unsigned long mutex_proxy_gc_delay(const struct mutex_proxy_gc_run *run);
 
 /* ---- per-packet accounting: per-CPU cache and batches (account.c) ---- */
 
@@ -574,7 +596,7 @@ void mutex_proxy_account_exit(void);
 void mutex_proxy_account_packet(struct mutex_proxy_net *mpn,
 				struct nf_conn *ct,
 				enum ip_conntrack_dir dir, unsigned int len);
-void mutex_proxy_account_forget(struct mutex_proxy_flow *flow);
+void mutex_proxy_account_release(struct llist_node *dead, unsigned long n);
 void mutex_proxy_account_flush_all(void);
 int mutex_proxy_account_resize(u32 entries);
 
@@ -595,9 +617,12 @@ int mutex_proxy_account_resize(u32 entries);
  * @flows: the connection table, struct mutex_proxy_flow keyed by conntrack
  *	entry
  * @flows_lock: serializes removals from @flows (insertions need no lock)
- * @flows_seq: bumped on every insertion into and removal from @flows
- *	(GET_FLOWS sets NLM_F_DUMP_INTR when it changed during a dump)
+ * @dead: flows removed from @flows that CPUs may still hold in their caches
+ *	and batches; released and freed before @flows_lock is dropped
+ * @ndead: how many are on @dead; under @flows_lock
  * @gc: periodic removal of flows whose conntrack entry died
+ * @gc_iter: where the collector goes on in @flows at its next run; under
+ *	@flows_lock
  * @evict: set when a flow found the table full; the collector then evicts
  *	unreplied flows
  * @active: the datapath (hooks, NAT functions, conntrack) is on: the
@@ -617,8 +642,10 @@ struct mutex_proxy_net {
 	bool steer_ipv6;
 	struct rhashtable flows;
 	struct mutex flows_lock;	/* serializes removals from flows */
-	atomic_t flows_seq;
+	struct llist_head dead;
+	unsigned long ndead;
 	struct delayed_work gc;
+	struct rhashtable_iter gc_iter;
 	atomic_t evict;
 	bool active;
 	bool labels;

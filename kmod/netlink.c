@@ -22,13 +22,17 @@
  * GET_FLOWS is a dump: .start allocates a walker over the namespace's table
  * and folds the batches, .dumpit fills one message per call, .done frees the
  * walker (also when the socket is closed halfway). A flow that does not fit
- * stays the walker's current entry and opens the next message. cb->seq is
- * derived from mpn->flows_seq on every call and checked against the previous
- * call's value (set in .start, so a change between .start and the first
- * message counts too): a message, or the final NLMSG_DONE, built after the
- * table changed carries NLM_F_DUMP_INTR. Dead flows (being removed) are
- * skipped, and so are pending ones whose entry is not confirmed yet
- * (mutex_proxy_table_resolve()).
+ * stays the walker's current entry and opens the next message. Flows come
+ * and go during a dump without disturbing it: a flow present from the first
+ * message to the last is reported once, one that comes or goes meanwhile
+ * may or may not be. Only two events can make the walk miss or repeat a
+ * flow that stayed: the table was resized (the walker starts the new table
+ * from its start) or the flow the previous message stopped at left the table
+ * in between (the walker goes on near its place). Each counts as a break;
+ * cb->seq is derived from the count, so the message (or the final
+ * NLMSG_DONE) after a break carries NLM_F_DUMP_INTR. Dead flows (being
+ * removed) are skipped, and so are pending ones whose entry is not confirmed
+ * yet (mutex_proxy_table_resolve()).
  *
  * GET_ORIGDST finds the conntrack entry whose reply direction is the 5-tuple
  * the proxy sees (its peer and its own address, i.e. after NAT), default
@@ -659,10 +663,15 @@ unlock:
 /**
  * struct mutex_proxy_flows_dump - state of one GET_FLOWS dump, in cb->ctx
  * @iter: walker over the namespace's table, from .start to .done
+ * @sent: flows put so far
+ * @breaks: times the walk may have missed or repeated a flow (see the top
+ *	of this file)
  * @done: the walker reached the end of the table
  */
 struct mutex_proxy_flows_dump {
 	struct rhashtable_iter *iter;
+	u64 sent;
+	u32 breaks;
 	bool done;
 };
 
@@ -675,12 +684,24 @@ mutex_proxy_flows_dump_ctx(struct netlink_callback *cb)
 
 /*
  * The dump's consistency number: never 0 (nl_dump_check_consistent() takes
- * a previous value of 0 for "none yet"), different for every value of
- * flows_seq short of 2^31 changes during one dump.
+ * a previous value of 0 for "none yet"), different after every break.
  */
-static unsigned int mutex_proxy_flows_dump_seq(struct mutex_proxy_net *mpn)
+static void mutex_proxy_flows_dump_seq(struct netlink_callback *cb,
+				       const struct mutex_proxy_flows_dump *ctx)
 {
-	return ((unsigned int)atomic_read(&mpn->flows_seq) << 1) | 1;
+	cb->seq = (ctx->breaks << 1) | 1;
+}
+
+/* The walk may have missed or repeated a flow: flag what follows. A walk
+ * that put nothing yet just starts again.
+ */
+static void mutex_proxy_flows_dump_break(struct netlink_callback *cb,
+					 struct mutex_proxy_flows_dump *ctx)
+{
+	if (!ctx->sent)
+		return;
+	ctx->breaks++;
+	mutex_proxy_flows_dump_seq(cb, ctx);
 }
 
 static int mutex_proxy_nl_get_flows_start(struct netlink_callback *cb)
@@ -693,11 +714,12 @@ static int mutex_proxy_nl_get_flows_start(struct netlink_callback *cb)
 		NL_SET_ERR_MSG(cb->extack, "out of memory for the dump");
 		return -ENOMEM;
 	}
+	ctx->sent = 0;
+	ctx->breaks = 0;
 	ctx->done = false;
 
 	mutex_proxy_account_flush_all();
-	cb->seq = mutex_proxy_flows_dump_seq(mpn);
-	/* A change before the first message flags it as well. */
+	mutex_proxy_flows_dump_seq(cb, ctx);
 	cb->prev_seq = cb->seq;
 	rhashtable_walk_enter(&mpn->flows, ctx->iter);
 	return 0;
@@ -709,16 +731,23 @@ static int mutex_proxy_nl_get_flows_dumpit(struct sk_buff *skb,
 	struct mutex_proxy_flows_dump *ctx = mutex_proxy_flows_dump_ctx(cb);
 	struct mutex_proxy_net *mpn = mutex_proxy_pernet(sock_net(skb->sk));
 	struct mutex_proxy_flow *flow;
+	struct rhash_head *resume;
 	unsigned int put = 0;
 	void *hdr = NULL;
 	int err = 0;
 
-	cb->seq = mutex_proxy_flows_dump_seq(mpn);
 	if (ctx->done)
 		return 0;	/* NLMSG_DONE, checked against cb->seq too */
 
-	rhashtable_walk_start(ctx->iter);
-	/* The walker's current entry is the first one not sent yet. */
+	/* The walker's current entry is the first one not sent yet. Reading
+	 * the walker's own position is the only way to learn that it was
+	 * lost: rhashtable_walk_start_check() clears it when that entry is
+	 * no longer in its bucket.
+	 */
+	resume = ctx->iter->p;
+	if (rhashtable_walk_start_check(ctx->iter) == -EAGAIN ||
+	    (resume && !ctx->iter->p))
+		mutex_proxy_flows_dump_break(cb, ctx);
 	flow = rhashtable_walk_peek(ctx->iter);
 	for (;;) {
 		if (IS_ERR(flow)) {
@@ -727,6 +756,7 @@ static int mutex_proxy_nl_get_flows_dumpit(struct sk_buff *skb,
 				break;
 			}
 			/* Resized: walk the new table from its start. */
+			mutex_proxy_flows_dump_break(cb, ctx);
 			flow = rhashtable_walk_next(ctx->iter);
 			continue;
 		}
@@ -756,8 +786,10 @@ static int mutex_proxy_nl_get_flows_dumpit(struct sk_buff *skb,
 			err = mutex_proxy_put_flow(skb, flow->ct, flow);
 			if (err == -EMSGSIZE)
 				break;
-			if (!err)
+			if (!err) {
 				put++;
+				ctx->sent++;
+			}
 			err = 0;
 		}
 		flow = rhashtable_walk_next(ctx->iter);

@@ -31,21 +31,31 @@
  * flow always holds the latest decision for its key.
  *
  * Flows leave the table when their conntrack entry dies: a per-namespace
- * worker (mutex_proxy_gc, every MUTEX_PROXY_GC_INTERVAL while the table is
- * not empty) removes tracked flows whose entry is dying (deleted from
- * conntrack: conntrack -D/-F, reaped) or expired (its timeout passed:
- * closed and timed out, or idle), and stale pending flows. Then its
- * reference is dropped, and conntrack frees the entry.
+ * collector (mutex_proxy_gc on system_long_wq, while the table is not empty)
+ * removes tracked flows whose entry is dying (deleted from conntrack:
+ * conntrack -D/-F, reaped) or expired (its timeout passed: closed and timed
+ * out, or idle), and stale pending flows. Then its reference is dropped, and
+ * conntrack frees the entry. The collector never walks the whole table at
+ * once: each run goes on where the last one stopped and looks at a share of
+ * the table (mutex_proxy_gc_quota(): a pass over the table takes
+ * MUTEX_PROXY_GC_PASS runs, small tables are looked at whole), once a
+ * second, sooner while many of the flows it meets have ended. Its work per
+ * second is bounded by the table's size over the pass, plus the flows that
+ * ended. A full table asking for room (max_conns) is looked at whole.
  *
- * Removal (worker, FLUSH_FLOWS, namespace exit) is serialized by
+ * Removal (collector, FLUSH_FLOWS, namespace exit) is serialized by
  * mutex_proxy_net.flows_lock; MUTEX_PROXY_FLOW_DEAD, set with
  * test_and_set_bit(), decides between it and the packet path replacing a
- * stale pending flow. The remover unlinks the flow, lets every per-CPU
- * cache and batch forget it (account.c) and frees it after a grace period,
- * with its conntrack and backend references. table_evictions counts
- * removals.
+ * stale pending flow. The remover unlinks the flow and puts it on the
+ * namespace's list of dead flows; before it drops flows_lock it reaps the
+ * list (mutex_proxy_table_reap()): one visit of every CPU lets every per-CPU
+ * cache and batch go of all of them (account.c), then each is freed after a
+ * grace period, with its conntrack and backend references. Removing a flow
+ * thus costs the same however many CPUs there are; the per-CPU visit is paid
+ * once per batch of removals. table_evictions counts removals.
  */
 #include <linux/jiffies.h>
+#include <linux/llist.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -67,6 +77,14 @@ struct mutex_proxy_flow_origin {
 };
 
 #define MUTEX_PROXY_GC_INTERVAL	HZ
+/* The next run comes this soon when at least a quarter of the flows a run
+ * looked at had ended (a burst of connections closing).
+ */
+#define MUTEX_PROXY_GC_BUSY_INTERVAL	(HZ / 8)
+/* A pass over the whole table takes this many runs, at most... */
+#define MUTEX_PROXY_GC_PASS	32
+/* ...and a run looks at this many flows at least (small tables: all). */
+#define MUTEX_PROXY_GC_MIN_SCAN	1024
 /* A flow whose conntrack entry is still unconfirmed after this long lost
  * its first packet: the entry will never be confirmed.
  */
@@ -183,7 +201,6 @@ static int mutex_proxy_table_replace(struct mutex_proxy_net *mpn,
 	/* Never tracked, so never in a per-CPU cache or batch. */
 	if (old->ctr)
 		atomic64_dec(&old->ctr->active);
-	atomic_inc(&mpn->flows_seq);
 	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_EVICTIONS, 1);
 	call_rcu(&old->rcu, mutex_proxy_flow_free_rcu);
 	return 0;
@@ -273,7 +290,6 @@ void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_ALLOC_FAILS, 1);
 		return;
 	}
-	atomic_inc(&mpn->flows_seq);
 	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_INSERTS, 1);
 	if (!delayed_work_pending(&mpn->gc))
 		queue_delayed_work(system_long_wq, &mpn->gc,
@@ -363,8 +379,11 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_lookup);
  * @mpn: the namespace's state
  * @flow: the flow, found in @mpn's table under RCU
  *
- * Caller holds @mpn->flows_lock. Takes spinlocks with BH disabled, never
- * sleeps, so it may run inside an RCU read section (a table walk).
+ * The flow is unlinked and put on @mpn's list of dead flows: per-CPU caches
+ * and batches may still hold it until the caller reaps the list
+ * (mutex_proxy_table_reap()) before it drops flows_lock. Caller holds
+ * @mpn->flows_lock. Never sleeps, takes no lock: it may run inside an RCU
+ * read section (a table walk).
  *
  * Return: true if this call removed it, false if it was dead already.
  */
@@ -373,33 +392,57 @@ bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
 {
 	lockdep_assert_held(&mpn->flows_lock);
 
+	/* After this no CPU puts the flow into its cache or batch: they all
+	 * see it dead. (A pending flow may become tracked while it is
+	 * removed: it is reaped either way.)
+	 */
 	if (test_and_set_bit(MUTEX_PROXY_FLOW_DEAD, &flow->flags))
 		return false;
 	rhashtable_remove_fast(&mpn->flows, &flow->node,
 			       mutex_proxy_flow_params);
-	atomic_inc(&mpn->flows_seq);
-	/* After this no CPU holds the flow in its cache or batch, and no
-	 * CPU will put it there again: they all see it dead. (A pending flow
-	 * may become tracked while it is removed: forget it either way.)
-	 */
-	mutex_proxy_account_forget(flow);
 	if (flow->ctr)
 		atomic64_dec(&flow->ctr->active);
 	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_EVICTIONS, 1);
-	call_rcu(&flow->rcu, mutex_proxy_flow_free_rcu);
+	llist_add(&flow->dead, &mpn->dead);
+	mpn->ndead++;
 	return true;
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_remove);
 
-typedef bool (*mutex_proxy_flow_pred)(struct mutex_proxy_net *mpn,
-				      struct mutex_proxy_flow *flow);
-
-/*
- * Remove every flow for which @pred holds (every flow if @pred is NULL).
- * Sleeps; takes flows_lock.
+/**
+ * mutex_proxy_table_reap() - free the flows removed from a table
+ * @mpn: the namespace's state
+ *
+ * Lets every CPU's cache and batch go of the dead flows (one visit per CPU
+ * for all of them, their batched packets folded) and frees each after a
+ * grace period. Caller holds @mpn->flows_lock. Sleeps.
  */
-static u64 mutex_proxy_table_sweep(struct mutex_proxy_net *mpn,
-				   mutex_proxy_flow_pred pred)
+void mutex_proxy_table_reap(struct mutex_proxy_net *mpn)
+{
+	struct mutex_proxy_flow *flow, *next;
+	struct llist_node *dead;
+
+	lockdep_assert_held(&mpn->flows_lock);
+
+	dead = llist_del_all(&mpn->dead);
+	mutex_proxy_account_release(dead, mpn->ndead);
+	mpn->ndead = 0;
+	/* @dead shares its memory with @rcu: read the next one first. */
+	llist_for_each_entry_safe(flow, next, dead, dead)
+		call_rcu(&flow->rcu, mutex_proxy_flow_free_rcu);
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_reap);
+
+/**
+ * mutex_proxy_table_flush() - remove every flow of a namespace
+ * @mpn: the namespace's state
+ *
+ * The connections keep their NAT (conntrack is not touched); they are just
+ * no longer tracked. Sleeps; takes flows_lock.
+ *
+ * Return: the number of flows removed.
+ */
+u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn)
 {
 	struct mutex_proxy_flow *flow;
 	struct rhashtable_iter iter;
@@ -425,36 +468,22 @@ static u64 mutex_proxy_table_sweep(struct mutex_proxy_net *mpn,
 			 * that was removed would skip the entries behind it
 			 * in its bucket.) A tracked flow is freed only by
 			 * removers, and this one holds flows_lock: @flow
-			 * stays valid. (The packet path may free a pending
-			 * one: never pause at those.)
+			 * stays linked. (The packet path may replace a
+			 * pending one: never pause at those.)
 			 */
 			n = 0;
 			rhashtable_walk_stop(&iter);
 			cond_resched();
 			rhashtable_walk_start(&iter);
 		}
-		if ((!pred || pred(mpn, flow)) &&
-		    mutex_proxy_table_remove(mpn, flow))
+		if (mutex_proxy_table_remove(mpn, flow))
 			removed++;
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
+	mutex_proxy_table_reap(mpn);
 	mutex_unlock(&mpn->flows_lock);
 	return removed;
-}
-
-/**
- * mutex_proxy_table_flush() - remove every flow of a namespace
- * @mpn: the namespace's state
- *
- * The connections keep their NAT (conntrack is not touched); they are just
- * no longer tracked. Sleeps.
- *
- * Return: the number of flows removed.
- */
-u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn)
-{
-	return mutex_proxy_table_sweep(mpn, NULL);
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_flush);
 
@@ -490,16 +519,84 @@ static bool mutex_proxy_flow_gone(struct mutex_proxy_net *mpn,
 	return mutex_proxy_table_count(mpn) > max - max_t(u32, max / 8, 1);
 }
 
-/**
- * mutex_proxy_table_gc() - remove the flows whose conntrack entry died,
- *	and make room in a full table
- * @mpn: the namespace's state
- *
- * Run by the namespace's worker; KUnit calls it directly. Sleeps.
+/*
+ * How many flows the collector's next run looks at: a share of the table
+ * such that a pass takes MUTEX_PROXY_GC_PASS runs, at least
+ * MUTEX_PROXY_GC_MIN_SCAN; all the rest of the pass while the table asks
+ * for room.
  */
-void mutex_proxy_table_gc(struct mutex_proxy_net *mpn)
+static u32 mutex_proxy_gc_quota(struct mutex_proxy_net *mpn)
 {
-	mutex_proxy_table_sweep(mpn, mutex_proxy_flow_gone);
+	u32 n = mutex_proxy_table_count(mpn);
+
+	if (atomic_read(&mpn->evict))
+		return U32_MAX;
+	return max_t(u32, DIV_ROUND_UP(n, MUTEX_PROXY_GC_PASS),
+		     MUTEX_PROXY_GC_MIN_SCAN);
+}
+
+/**
+ * mutex_proxy_table_gc() - one run of the collector: remove the flows whose
+ *	conntrack entry died among the next share of the table, and make room
+ *	in a full table
+ * @mpn: the namespace's state
+ * @run: what the run did (filled in)
+ *
+ * Goes on where the previous run stopped; a run that reaches the end of the
+ * table stops there, the next one starts a new pass. Run by the namespace's
+ * worker; KUnit calls it directly. Sleeps; takes flows_lock.
+ */
+void mutex_proxy_table_gc(struct mutex_proxy_net *mpn,
+			  struct mutex_proxy_gc_run *run)
+{
+	struct rhashtable_iter *iter = &mpn->gc_iter;
+	u32 quota = mutex_proxy_gc_quota(mpn);
+	struct mutex_proxy_flow *flow;
+	unsigned int since = 0;
+
+	memset(run, 0, sizeof(*run));
+	mutex_lock(&mpn->flows_lock);
+	rhashtable_walk_start(iter);
+	for (;;) {
+		flow = rhashtable_walk_next(iter);
+		if (IS_ERR(flow))
+			continue;	/* resized: a new pass from its start */
+		if (!flow) {
+			run->pass_done = true;
+			break;
+		}
+		run->examined++;
+		if (mutex_proxy_flow_gone(mpn, flow) &&
+		    mutex_proxy_table_remove(mpn, flow)) {
+			/* Never pause right after a removed flow (see
+			 * mutex_proxy_table_flush()): go on to one that
+			 * stays.
+			 */
+			run->removed++;
+			continue;
+		}
+		if (run->examined >= quota)
+			break;
+		if (++since >= MUTEX_PROXY_WALK_BATCH) {
+			since = 0;
+			rhashtable_walk_stop(iter);
+			cond_resched();
+			rhashtable_walk_start(iter);
+		}
+	}
+	/* Between runs the flow the walk stopped at may go (a flush, the
+	 * packet path replacing a pending one): the walk compares pointers
+	 * only and, not finding it, goes on near where it was. A flow it
+	 * misses is met in the next pass.
+	 */
+	rhashtable_walk_stop(iter);
+	if (run->pass_done) {
+		rhashtable_walk_exit(iter);
+		rhashtable_walk_enter(&mpn->flows, iter);
+	}
+	mutex_proxy_table_reap(mpn);
+	mutex_unlock(&mpn->flows_lock);
+
 	/* A table still full keeps asking (its young flows age). */
 	if (mutex_proxy_table_count(mpn) <
 	    mutex_proxy_param_get(MUTEX_PARAM_A_MAX_CONNS))
@@ -507,15 +604,31 @@ void mutex_proxy_table_gc(struct mutex_proxy_net *mpn)
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_gc);
 
+/**
+ * mutex_proxy_gc_delay() - when the collector runs next
+ * @run: what its last run did
+ *
+ * Return: MUTEX_PROXY_GC_BUSY_INTERVAL after a run that found at least a
+ * quarter of the flows it looked at ended, else MUTEX_PROXY_GC_INTERVAL.
+ */
+unsigned long mutex_proxy_gc_delay(const struct mutex_proxy_gc_run *run)
+{
+	if (run->removed && run->removed >= run->examined / 4)
+		return MUTEX_PROXY_GC_BUSY_INTERVAL;
+	return MUTEX_PROXY_GC_INTERVAL;
+}
+EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_gc_delay);
+
 static void mutex_proxy_gc_work(struct work_struct *work)
 {
 	struct mutex_proxy_net *mpn =
 		container_of(to_delayed_work(work), struct mutex_proxy_net, gc);
+	struct mutex_proxy_gc_run run;
 
-	mutex_proxy_table_gc(mpn);
+	mutex_proxy_table_gc(mpn, &run);
 	if (mutex_proxy_table_count(mpn))
 		queue_delayed_work(system_long_wq, &mpn->gc,
-				   MUTEX_PROXY_GC_INTERVAL);
+				   mutex_proxy_gc_delay(&run));
 }
 
 /**
@@ -526,11 +639,18 @@ static void mutex_proxy_gc_work(struct work_struct *work)
  */
 int mutex_proxy_table_init(struct mutex_proxy_net *mpn)
 {
+	int err;
+
 	mutex_init(&mpn->flows_lock);
-	atomic_set(&mpn->flows_seq, 0);
+	init_llist_head(&mpn->dead);
+	mpn->ndead = 0;
 	atomic_set(&mpn->evict, 0);
 	INIT_DELAYED_WORK(&mpn->gc, mutex_proxy_gc_work);
-	return rhashtable_init(&mpn->flows, &mutex_proxy_flow_params);
+	err = rhashtable_init(&mpn->flows, &mutex_proxy_flow_params);
+	if (err)
+		return err;
+	rhashtable_walk_enter(&mpn->flows, &mpn->gc_iter);
+	return 0;
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_init);
 
@@ -546,6 +666,7 @@ void mutex_proxy_table_exit(struct mutex_proxy_net *mpn)
 {
 	cancel_delayed_work_sync(&mpn->gc);
 	mutex_proxy_table_flush(mpn);
+	rhashtable_walk_exit(&mpn->gc_iter);
 	rhashtable_destroy(&mpn->flows);
 }
 EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_exit);

@@ -147,6 +147,7 @@ static bool kt_remove(struct nf_conn *ct)
 	if (flow)
 		removed = mutex_proxy_table_remove(mpn, flow);
 	rcu_read_unlock();
+	mutex_proxy_table_reap(mpn);
 	mutex_unlock(&mpn->flows_lock);
 	return removed;
 }
@@ -232,6 +233,7 @@ static void mutex_proxy_kunit_table_gc(struct kunit *test)
 	struct nf_conn *stale = kt_ct(test, 1012), *live = kt_ct(test, 1013);
 	struct nf_conn *expired = kt_ct(test, 1014);
 	struct mutex_proxy_net *mpn = kt_net();
+	struct mutex_proxy_gc_run run;
 	struct mutex_proxy_flow *flow;
 
 	kt_add(test, dying);
@@ -247,7 +249,7 @@ static void mutex_proxy_kunit_table_gc(struct kunit *test)
 	WRITE_ONCE(dying->timeout, nfct_time_stamp + 100 * HZ);
 	WRITE_ONCE(expired->timeout, nfct_time_stamp - 1);
 
-	mutex_proxy_table_gc(mpn);
+	mutex_proxy_table_gc(mpn, &run);
 	rcu_read_lock();
 	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, dying));
 	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, stale));
@@ -344,6 +346,7 @@ static void mutex_proxy_kunit_table_evict_unreplied(struct kunit *test)
 	struct nf_conn *late = kt_ct(test, 1082), *fresh = kt_ct(test, 1083);
 	struct mutex_proxy_net *mpn = kt_net();
 	u32 n = mutex_proxy_table_count(mpn);
+	struct mutex_proxy_gc_run run;
 
 	/* Two flows older than a collector interval, and one just begun. */
 	kt_add(test, replied)->start = jiffies - 10 * HZ;
@@ -359,7 +362,7 @@ static void mutex_proxy_kunit_table_evict_unreplied(struct kunit *test)
 	rcu_read_unlock();
 
 	/* The worker may be doing this right now as well. */
-	mutex_proxy_table_gc(mpn);
+	mutex_proxy_table_gc(mpn, &run);
 	rcu_read_lock();
 	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, silent));
 	KUNIT_EXPECT_NOT_NULL(test, mutex_proxy_table_lookup(mpn, replied));
@@ -399,6 +402,153 @@ static void mutex_proxy_kunit_table_flush_many(struct kunit *test)
 	rcu_barrier();
 	for (i = 0; i < n; i++) {
 		KUNIT_EXPECT_EQ(test, refcount_read(&cts[i]->ct_general.use), 1u);
+		nf_ct_put(cts[i]);
+	}
+}
+
+/*
+ * Removal costs the same however many CPUs there are: the remover only
+ * unlinks the flow and lists it; caches and batches that still hold it let
+ * go when the list is reaped, once per CPU for the whole list. Until then the
+ * flow is not freed (its entry keeps the flow's reference) and packets of
+ * it are no longer counted; the reap folds its batch, frees it, and a slot
+ * that held it is clean (under KASAN, the next packet hashing to that slot
+ * would touch freed memory). With more dead flows than cache slots the reap
+ * looks at every slot instead.
+ */
+static void mutex_proxy_kunit_table_remove_reap(struct kunit *test)
+{
+	static const u32 sizes[] = { 1024, 2 };
+	struct mutex_proxy_net *mpn = kt_net();
+	struct mutex_proxy_flow *flow;
+	struct nf_conn *cts[3], *other;
+	unsigned int i, k;
+	u64 pkts;
+
+	KUNIT_ASSERT_EQ(test, mutex_proxy_param_set(MUTEX_PARAM_A_ENABLE_BATCHING,
+						    1, NULL), 0);
+	KUNIT_ASSERT_EQ(test, mutex_proxy_param_set(MUTEX_PARAM_A_BATCH_SIZE,
+						    64, NULL), 0);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		KUNIT_ASSERT_EQ(test,
+				mutex_proxy_param_set(MUTEX_PARAM_A_CACHE_SIZE,
+						      sizes[k], NULL), 0);
+		other = kt_ct(test, 1100 + 10 * k);
+		kt_add(test, other);
+		for (i = 0; i < ARRAY_SIZE(cts); i++) {
+			cts[i] = kt_ct(test, 1101 + 10 * k + i);
+			kt_add(test, cts[i]);
+		}
+		mutex_proxy_account_flush_all();
+		pkts = kt_stat(MUTEX_STATS_A_PKTS_STEERED);
+		/* Every flow in a slot; the last one's packet batched. */
+		local_bh_disable();
+		for (i = 0; i < ARRAY_SIZE(cts); i++)
+			kt_packet(cts[i], IP_CT_DIR_ORIGINAL, 10);
+		local_bh_enable();
+
+		mutex_lock(&mpn->flows_lock);
+		rcu_read_lock();
+		for (i = 0; i < ARRAY_SIZE(cts); i++) {
+			flow = mutex_proxy_table_lookup(mpn, cts[i]);
+			KUNIT_ASSERT_NOT_NULL(test, flow);
+			KUNIT_EXPECT_TRUE(test,
+					  mutex_proxy_table_remove(mpn, flow));
+		}
+		rcu_read_unlock();
+		KUNIT_EXPECT_EQ(test, mpn->ndead, (unsigned long)ARRAY_SIZE(cts));
+		/* Not freed before the reap, however long one waits. */
+		rcu_barrier();
+		for (i = 0; i < ARRAY_SIZE(cts); i++)
+			KUNIT_EXPECT_EQ(test,
+					refcount_read(&cts[i]->ct_general.use),
+					2u);
+		/* A removed flow's packets count no more. */
+		local_bh_disable();
+		kt_packet(cts[0], IP_CT_DIR_ORIGINAL, 10);
+		local_bh_enable();
+		mutex_proxy_table_reap(mpn);
+		KUNIT_EXPECT_EQ(test, mpn->ndead, 0ul);
+		mutex_unlock(&mpn->flows_lock);
+		/* The batched packets were folded by the reap at the latest. */
+		mutex_proxy_account_flush_all();
+		KUNIT_EXPECT_EQ(test, kt_stat(MUTEX_STATS_A_PKTS_STEERED),
+				pkts + ARRAY_SIZE(cts));
+		rcu_barrier();
+		for (i = 0; i < ARRAY_SIZE(cts); i++)
+			KUNIT_EXPECT_EQ(test,
+					refcount_read(&cts[i]->ct_general.use),
+					1u);
+		/* Another flow's packets through the same slots. */
+		local_bh_disable();
+		for (i = 0; i < 4; i++)
+			kt_packet(other, IP_CT_DIR_REPLY, 10);
+		local_bh_enable();
+		for (i = 0; i < ARRAY_SIZE(cts); i++)
+			kt_done(test, cts[i]);
+		kt_done(test, other);
+	}
+}
+
+/*
+ * The collector looks at a share of the table per run, going on where the
+ * last run stopped: a pass over a table of 3000 live flows takes three runs
+ * of at most MUTEX_PROXY_GC_MIN_SCAN, each flow looked at once; a flow that
+ * ended is removed within the pass. Its next run comes soon after a run that
+ * found many ended flows, a second later otherwise.
+ */
+static void mutex_proxy_kunit_table_gc_bounded(struct kunit *test)
+{
+	const unsigned int n = 3000, quota = 1024;
+	struct mutex_proxy_gc_run run = {}, r;
+	struct mutex_proxy_net *mpn = kt_net();
+	struct nf_conn **cts;
+	unsigned int i, runs;
+	u32 examined = 0;
+
+	cts = kunit_kcalloc(test, n, sizeof(*cts), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cts);
+	for (i = 0; i < n; i++) {
+		cts[i] = kt_ct(test, 3000 + i);
+		kt_add(test, cts[i]);
+	}
+	/* Only this case's runs from now on, from the start of a pass, on a
+	 * table that is not being resized.
+	 */
+	cancel_delayed_work_sync(&mpn->gc);
+	flush_work(&mpn->flows.run_work);
+	for (runs = 0; !run.pass_done && runs < n; runs++)
+		mutex_proxy_table_gc(mpn, &run);
+	KUNIT_ASSERT_TRUE(test, run.pass_done);
+
+	WRITE_ONCE(cts[n / 2]->timeout, nfct_time_stamp - 1);
+	for (runs = 0, run.pass_done = false; !run.pass_done; runs++) {
+		mutex_proxy_table_gc(mpn, &run);
+		/* A run stops at the first flow that stays past its quota. */
+		KUNIT_EXPECT_LE(test, run.examined, quota + run.removed);
+		KUNIT_EXPECT_TRUE(test, run.pass_done || run.examined >= quota);
+		examined += run.examined;
+		KUNIT_ASSERT_LT(test, runs, 10u);
+	}
+	KUNIT_EXPECT_EQ(test, runs, 3u);
+	KUNIT_EXPECT_EQ(test, examined, n);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_table_count(mpn), n - 1);
+	rcu_read_lock();
+	KUNIT_EXPECT_NULL(test, mutex_proxy_table_lookup(mpn, cts[n / 2]));
+	rcu_read_unlock();
+
+	r = (struct mutex_proxy_gc_run){ .examined = 1024, .removed = 1 };
+	KUNIT_EXPECT_EQ(test, mutex_proxy_gc_delay(&r), (unsigned long)HZ);
+	r.removed = 256;
+	KUNIT_EXPECT_LT(test, mutex_proxy_gc_delay(&r), (unsigned long)HZ);
+	r = (struct mutex_proxy_gc_run){};
+	KUNIT_EXPECT_EQ(test, mutex_proxy_gc_delay(&r), (unsigned long)HZ);
+
+	KUNIT_EXPECT_EQ(test, mutex_proxy_table_flush(mpn), (u64)n - 1);
+	rcu_barrier();
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ(test, refcount_read(&cts[i]->ct_general.use), 1u);
+		clear_bit(IPS_CONFIRMED_BIT, &cts[i]->status);
 		nf_ct_put(cts[i]);
 	}
 }
@@ -626,6 +776,8 @@ static struct kunit_case mutex_proxy_kunit_table_cases[] = {
 	KUNIT_CASE(mutex_proxy_kunit_table_stale_replaced),
 	KUNIT_CASE(mutex_proxy_kunit_table_evict_unreplied),
 	KUNIT_CASE(mutex_proxy_kunit_table_flush_many),
+	KUNIT_CASE(mutex_proxy_kunit_table_remove_reap),
+	KUNIT_CASE(mutex_proxy_kunit_table_gc_bounded),
 	KUNIT_CASE(mutex_proxy_kunit_cache),
 	KUNIT_CASE(mutex_proxy_kunit_cache_resize),
 	KUNIT_CASE(mutex_proxy_kunit_batch),
