@@ -10,9 +10,11 @@ conntrack accounting (net.netfilter.nf_conntrack_acct=1).
 Runs last of the VM test files: the first case loads the module, the last unloads it while
 traffic still runs.
 """
+import collections
 import os
 import re
 import socket
+import struct
 import threading
 import time
 
@@ -279,6 +281,77 @@ def test_table_max_conns_and_flush(env):
     for c in clients:
         c.close()
     srv.close()
+
+
+def dump_flows_slowly(between):
+    """GET_FLOWS as a dump on a fresh socket read one page-sized message at a time, calling
+    between() after each read: returns ([(src address, src port) of every flow listed],
+    messages, whether any message carried NLM_F_DUMP_INTR)."""
+    from test_steering_config import NL, attrs
+    nl = NL(bufsize=4096)  # the kernel sizes each dump message from the reads
+    nl.seq += 1
+    body = struct.pack("BBH", 6, 1, 0)  # MUTEX_CMD_GET_FLOWS
+    nl.s.send(struct.pack("IHHII", 16 + len(body), nl.fam, 0x301, nl.seq, 0) + body)
+    listed, messages, intr = [], 0, False
+    try:
+        while True:
+            data = nl.s.recv(4096)
+            off = 0
+            while off < len(data):
+                n, typ, fl = struct.unpack("IHH", data[off:off + 8])
+                m = data[off + 16:off + n]
+                off += (n + 3) & ~3
+                intr |= bool(fl & 0x10)
+                if typ in (2, 3):  # NLMSG_ERROR, NLMSG_DONE
+                    check_eq(-struct.unpack("i", m[:4])[0], 0, "GET_FLOWS dump")
+                    return listed, messages, intr
+                messages += 1
+                for t, v in attrs(m[4:]):
+                    if t & 0x7fff == 11:  # MUTEX_A_FLOW
+                        f = dict((k & 0x7fff, x) for k, x in attrs(v))
+                        listed.append((socket.inet_ntoa(f[4]), struct.unpack("H", f[5][:2])[0]))
+            between()
+    finally:
+        nl.s.close()
+
+
+def test_table_dump_while_flows_come(env):
+    """A dump of a busy table is not interrupted by flows being added meanwhile: every flow
+    present throughout is listed exactly once and no message carries NLM_F_DUMP_INTR."""
+    env.mutexctl("flows", "flush")
+    srv, _ = udp_pair()
+    apply_toml(env, redirect_rule("udp", V4, 5358, srv.getsockname()[1]))
+    timeout = "/proc/sys/net/netfilter/nf_conntrack_udp_timeout"
+    old_timeout = open(timeout).read().strip()
+    write_sysctl = lambda v: open(timeout, "w").write(v)
+    write_sysctl("600")  # unreplied flows must not end (and leave the table) during the case
+    try:
+        def new_flow():
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            c.bind(("127.0.0.1", 0))
+            c.sendto(b"d", (V4, 5358))
+            port = c.getsockname()[1]
+            c.close()
+            return port
+
+        # 1100 flows and the few hundred added stay below 1536, three quarters of the
+        # 2048 buckets the table has then: no resize (which does flag the dump).
+        present = {new_flow() for _ in range(1100)}
+        check_eq(env.stats()["flow_count"], len(present), "flows before the dump")
+        added = []
+        listed, messages, intr = dump_flows_slowly(lambda: added.extend(new_flow() for _ in range(4)))
+        ports = [p for a, p in listed if a == "127.0.0.1"]
+        check(messages >= 20, f"the dump took only {messages} messages: not interleaved")
+        check(len(added) >= 4 * (messages - 1), f"{len(added)} flows added during {messages} messages")
+        check(not intr, f"dump flagged NLM_F_DUMP_INTR with {len(added)} flows added meanwhile")
+        missing = present - set(ports)
+        check(not missing, f"{len(missing)} flows present throughout not listed, e.g. {sorted(missing)[:5]}")
+        twice = {p for p, k in collections.Counter(ports).items() if k > 1}
+        check(not twice, f"flows listed twice: {sorted(twice)[:5]}")
+    finally:
+        write_sysctl(old_timeout)
+        env.mutexctl("flows", "flush")
+        srv.close()
 
 
 def drain(srv, stop):

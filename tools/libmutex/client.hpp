@@ -14,7 +14,8 @@
 namespace mutex {
 
 /// What a GET_FLOWS dump collected: every flow of the last attempt, and whether that attempt
-/// was consistent (no NLM_F_DUMP_INTR: the table did not change while it was dumped).
+/// was consistent (no NLM_F_DUMP_INTR: the walk missed or repeated no flow that stayed; the
+/// kernel flags a table resize or the removal of the flow a message stopped at).
 struct FlowDump {
     std::vector<Flow> flows;
     bool consistent = true;

@@ -137,10 +137,14 @@
  *                ends with NLMSG_DONE, there is no ACK)
  *       reply:   one MUTEX_A_FLOW per flow of the connection table, many per
  *                message, resumable across messages. Per-CPU accounting
- *                batches are folded before the dump starts. A message is
- *                flagged NLM_F_DUMP_INTR when flows were added or removed
- *                since the dump began (a flow may then be missing or
- *                listed twice; dump again for an exact picture).
+ *                batches are folded before the dump starts. Flows may
+ *                come and go during a dump: a flow present from its
+ *                start to its end is listed once, one added or removed
+ *                meanwhile may or may not be. A message is flagged
+ *                NLM_F_DUMP_INTR when the walk may have missed or
+ *                repeated a flow that stayed (the table was resized, or
+ *                the flow a message stopped at was removed before the
+ *                next one); dump again for an exact picture.
  *
  *   MUTEX_CMD_GET_ORIGDST doit, CAP_NET_ADMIN or the proxy socket's owner.
  *       Since API version 3.
