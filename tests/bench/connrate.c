@@ -14,7 +14,13 @@
  *   connrate hold ADDR PORT N    open N connections, print "ready N", keep
  *                                them until stdin reaches end of file, then
  *                                abort them all
+ *   connrate udpflows ADDR N     start N UDP flows: one datagram each from one
+ *                                socket to ADDR + i / 50000, port
+ *                                10000 + i % 50000 (N distinct conntrack
+ *                                tuples); prints "flows N secs S rate R
+ *                                errors E"
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -142,6 +148,51 @@ static int hold(const char *ip, const char *port, int n)
 	return 0;
 }
 
+/* One datagram to each of n destinations, in batches of sendmmsg(). */
+static int udpflows(const char *ip, int n)
+{
+	enum { BATCH = 256 };
+	static struct sockaddr_in to[BATCH];
+	static struct mmsghdr msgs[BATCH];
+	static struct iovec iov = { .iov_base = "f", .iov_len = 1 };
+	struct sockaddr_in base = addr_of(ip, "0");
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), i = 0, k, m, errors = 0;
+	double t0, secs;
+
+	if (fd < 0) {
+		perror("connrate: socket");
+		return 1;
+	}
+	t0 = now();
+	while (i < n) {
+		m = n - i < BATCH ? n - i : BATCH;
+		for (k = 0; k < m; k++) {
+			to[k] = base;
+			to[k].sin_addr.s_addr =
+				htonl(ntohl(base.sin_addr.s_addr) + (i + k) / 50000);
+			to[k].sin_port = htons(10000 + (i + k) % 50000);
+			memset(&msgs[k], 0, sizeof(msgs[k]));
+			msgs[k].msg_hdr.msg_name = &to[k];
+			msgs[k].msg_hdr.msg_namelen = sizeof(to[k]);
+			msgs[k].msg_hdr.msg_iov = &iov;
+			msgs[k].msg_hdr.msg_iovlen = 1;
+		}
+		k = sendmmsg(fd, msgs, m, 0);
+		if (k <= 0) {
+			/* A datagram refused (ENOBUFS, a full conntrack
+			 * table): count it and go on with the next.
+			 */
+			errors++;
+			k = 1;
+		}
+		i += k;
+	}
+	secs = now() - t0;
+	printf("flows %d secs %.3f rate %.0f errors %d\n", n, secs, n / secs, errors);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "serve"))
@@ -150,7 +201,9 @@ int main(int argc, char **argv)
 		return rate(argv[2], argv[3], atof(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "udpflows"))
+		return udpflows(argv[2], atoi(argv[3]));
 	fprintf(stderr,
-		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N\n");
+		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N | udpflows ADDR N\n");
 	return 2;
 }

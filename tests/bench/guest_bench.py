@@ -421,8 +421,8 @@ class Report:
             w = max(len(r[0]) for r in self.ratios)
             out.append(f"   {'ratio':<{w}}  {'value':>7}  {'target':>8}  verdict")
             for label, r, target, verdict in self.ratios:
-                t = "" if target is None else (f">= {target:.2f}" if not label.startswith("D") else target)
-                val = "n/a" if r is None else (f"{r:.1f}" if label.startswith("D") else f"{r:.3f}")
+                t = "" if target is None else (f">= {target:.2f}" if not label[0] in "DH" else target)
+                val = "n/a" if r is None else (f"{r:.1f}" if label[0] in "DH" else f"{r:.3f}")
                 out.append(f"   {label:<{w}}  {val:>7}  {t:>8}  {verdict}")
         return out
 
@@ -990,6 +990,192 @@ def section_g(mod, rep, args, tool):
     set_params({"perf_enable_accounting": 1})
 
 
+# ---- section H: a million flows --------------------------------------------------------------
+
+H_NS = "bh"                 # the namespace that holds the flows (created and destroyed here)
+H_DST = "198.51.100.1"      # udpflows sends to H_DST + i / 50000, ports 10000..59999
+H_SINK = 7200               # the local port the redirect rule sends them to
+
+
+def busy_fraction(secs):
+    """Fraction of guest CPU time spent not idle over a window of `secs` guest seconds."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(secs)
+    t1, i1 = sample()
+    return 1 - (i1 - i0) / max(t1 - t0, 1)
+
+
+def h_namespace():
+    """A fresh namespace whose UDP to 198.51.100.0/24 is redirected to a local sink that
+    never reads, with conntrack keeping unreplied UDP for an hour."""
+    ns_del = ["ip", "netns", "del", H_NS]
+    run(ns_del, check=False)
+    run(["ip", "netns", "add", H_NS])
+    ns(H_NS, "ip", "link", "set", "lo", "up")
+    ns(H_NS, "ip", "link", "add", "hd", "type", "dummy")
+    ns(H_NS, "ip", "addr", "add", "10.97.0.1/24", "dev", "hd")
+    ns(H_NS, "ip", "link", "set", "hd", "up")
+    ns(H_NS, "ip", "route", "add", "198.51.100.0/24", "dev", "hd")
+    rule = tsc.rule(tsc.u8(tsc.R_PROTO, socket.IPPROTO_UDP), tsc.u8(tsc.R_FAMILY, socket.AF_INET),
+                    tsc.attr(tsc.R_DST_ADDR, socket.inet_aton("198.51.100.0")), tsc.u8(tsc.R_DST_PLEN, 24),
+                    tsc.u8(tsc.R_ACTION, tsc.ACT_REDIRECT), tsc.u16(tsc.R_TO_PORT, H_SINK))
+    apply_config(H_NS, [rule])
+    ns(H_NS, "sysctl", "-qw", "net.netfilter.nf_conntrack_udp_timeout=3600")
+    with tsm.netns(H_NS):
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sink.bind(("127.0.0.1", H_SINK))
+    return sink
+
+
+def h_populate(tool, n):
+    """n UDP flows in H_NS: (flows per second of guest time, generator output)."""
+    p = ns(H_NS, tool, "udpflows", H_DST, str(n))
+    m = re.match(r"flows (\d+) secs ([\d.]+) rate ([\d.]+) errors (\d+)", p.stdout)
+    if not m:
+        raise RuntimeError(f"connrate udpflows: {p.stdout!r} {p.stderr!r}")
+    return float(m.group(3)), p.stdout.strip()
+
+
+def h_nl():
+    with tsm.netns(H_NS):
+        nl = tsc.NL()
+    return nl
+
+
+def h_timed(fn, reps=1):
+    """Median guest seconds of fn() over reps calls, and its last result."""
+    times, out = [], None
+    for _ in range(reps):
+        t = time.monotonic()
+        out = fn()
+        times.append(time.monotonic() - t)
+    return sorted(times)[len(times) // 2], out
+
+
+def h_slab_line(rep, s, label, name, before, after, flows):
+    if before is None or after is None:
+        rep.raw(s, label, "n/a", "bytes", f"no '{name}' line in /proc/slabinfo")
+        return None
+    page = os.sysconf("SC_PAGE_SIZE")
+    per = (after[5] - before[5]) * after[4] * page / flows
+    rep.raw(s, label, f"{per:.1f}", "bytes", f"objsize {after[2]}, {after[3]} per slab; active objects "
+            f"{before[0]} -> {after[0]}; slabs {before[5]} -> {after[5]}; {flows} flows")
+    return per
+
+
+def section_h(mod, rep, args, tool, mutexctl):
+    n = args.h_flows
+    s = f"H  a million flows: {n} UDP flows redirected in one namespace, one datagram each"
+    mod.unload()
+    mod.load()
+    set_params(ACCT_ON)
+    if not param_write("max_conns", max(2 * n, 262144)):
+        raise RuntimeError("max_conns refused")
+    run(["sysctl", "-qw", f"net.netfilter.nf_conntrack_max={max(2 * n, 1048576)}"])
+    try:
+        with open("/sys/module/nf_conntrack/parameters/hashsize", "w") as f:
+            f.write(str(max(n, 262144)))
+    except OSError:
+        pass
+
+    # 1. Insert rate and memory.
+    sink = h_namespace()
+    slab0 = slabinfo(args.slab)
+    k64_0 = slabinfo("kmalloc-64")
+    rate, out = h_populate(tool, n)
+    st, flows = get_stats(H_NS)
+    rep.raw(s, "H  insert rate (udpflows: new flows per guest second)", f"{rate:.0f}", "flows/s",
+            f"{out}; table {flows}, inserts {st.get(10, 0)}, table_full {st.get(12, 0)}, "
+            f"alloc_fails {st.get(13, 0)}")
+    if flows is None or flows < 0.99 * n:
+        raise RuntimeError(f"only {flows} of {n} flows in the table: {st}")
+    h_slab_line(rep, s, "H  slab bytes per flow, just steered (flow)", args.slab, slab0, slabinfo(args.slab), n)
+    h_slab_line(rep, s, "H  kmalloc-64 bytes per flow, just steered (origins of pending flows)",
+                "kmalloc-64", k64_0, slabinfo("kmalloc-64"), n)
+
+    # 2. Idle: the collector's work while a million flows sit still, beside the same
+    # conntrack entries with an empty table (measured after the flush below).
+    nl = h_nl()
+    stats_secs, _ = h_timed(lambda: nl.cmd(2), reps=21)
+    rep.raw(s, "H  GET_STATS round trip (netlink, median of 21)", f"{stats_secs * 1e3:.2f}", "ms",
+            "the kernel's side of `mutexctl stats`")
+    if mutexctl:
+        ctl_secs, _ = h_timed(lambda: ns(H_NS, mutexctl, "stats"), reps=5)
+        rep.raw(s, "H  mutexctl stats (process, median of 5)", f"{ctl_secs * 1e3:.1f}", "ms",
+                "includes starting the program")
+        rep.ratios.append(("H  mutexctl stats with 1M flows <= 5 ms", ctl_secs * 1e3, "<= 5 ms",
+                           "ok" if ctl_secs <= 0.005 else f"MISSED by {ctl_secs * 1e3 - 5:.1f} ms"))
+    # 3. The dump, with mutexctl (time and its peak memory); it also makes every pending
+    # flow tracked (without it, a pass of the collector does).
+    if mutexctl:
+        import resource
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t = time.monotonic()
+        p = subprocess.run(["ip", "netns", "exec", H_NS, mutexctl, "-j", "flows"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=TIMEOUT)
+        secs = time.monotonic() - t
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        listed = p.stdout.count(b'"src_port"')
+        note = f"exit {p.returncode}, {listed} flows listed, {len(p.stdout) / 1e6:.0f} MB of JSON; " \
+               f"peak RSS of the children so far {rss / 1024:.0f} MiB (before: {before / 1024:.0f} MiB)"
+        if p.returncode:
+            note += f"; {p.stderr.decode(errors='replace').strip()[-200:]}"
+        rep.raw(s, "H  mutexctl -j flows (guest seconds)", f"{secs:.1f}", "s", note)
+        del p
+
+    else:
+        time.sleep(args.h_window)
+    window = args.h_window
+    busy_full = busy_fraction(window)
+    # After a whole pass every pending flow was resolved (tracked): the origins are gone.
+    slab1 = slabinfo(args.slab)
+    per_rest = h_slab_line(rep, s, "H  slab bytes per flow, at rest (tracked flows)", args.slab, slab0, slab1, n)
+    if per_rest is not None:
+        rep.ratios.append(("H  slab bytes per flow <= 128", per_rest, "<= 128",
+                           "ok" if per_rest <= 128 else f"MISSED by {per_rest - 128:.1f} bytes"))
+    h_slab_line(rep, s, "H  kmalloc-64 bytes per flow, at rest", "kmalloc-64", k64_0, slabinfo("kmalloc-64"), n)
+
+    # 4. Flush, then the same idle window with the conntrack entries but no flows.
+    flush_secs, (err, _, _) = h_timed(lambda: nl.cmd(8))  # MUTEX_CMD_FLUSH_FLOWS
+    rep.raw(s, "H  FLUSH_FLOWS of the table", f"{flush_secs:.2f}", "s", f"errno {err}")
+    busy_empty = busy_fraction(window)
+    rep.raw(s, f"H  guest CPU busy, {window} s idle window: flows / empty table", f"{busy_full * 100:.2f}",
+            "%", f"{busy_empty * 100:.2f}% with the same conntrack entries and an empty table")
+    maint = busy_full - busy_empty
+    rep.ratios.append(("H  table maintenance, 1M idle flows <= 1% CPU", maint * 100, "<= 1%",
+                       "ok" if maint <= 0.01 else f"MISSED by {(maint - 0.01) * 100:.2f} points"))
+    nl.s.close()
+    sink.close()
+
+    # 5. Namespace exit with a million flows: until the flows' slab is empty again.
+    ns(H_NS, "conntrack", "-F", check=False)
+    sink = h_namespace()
+    h_populate(tool, n)
+    sink.close()
+    t = time.monotonic()
+    run(["ip", "netns", "del", H_NS])
+    while (slabinfo(args.slab) or (0,))[0] > slab0[0] + n // 100:
+        time.sleep(0.2)
+    rep.raw(s, "H  namespace exit with the flows (until their slab is empty)", f"{time.monotonic() - t:.1f}",
+            "s", "ip netns del; the namespace's cleanup runs in the kernel's netns workqueue")
+
+    # 6. rmmod with a million flows.
+    sink = h_namespace()
+    h_populate(tool, n)
+    sink.close()
+    t = time.monotonic()
+    mod.unload()
+    rep.raw(s, "H  rmmod with the flows", f"{time.monotonic() - t:.1f}", "s", "")
+    run(["ip", "netns", "del", H_NS], check=False)
+    mod.load()
+    set_params(ACCT_ON)
+
+
 def main():
     global tsc, tsm
     ap = argparse.ArgumentParser()
@@ -1007,7 +1193,10 @@ def main():
     ap.add_argument("--slab", default="mutex_proxy_flow")
     ap.add_argument("--f-held", type=int, default=100)
     ap.add_argument("--g-shapes", default="", help="section G: comma-separated shapes (default all)")
-    ap.add_argument("--sections", default="ABCDEFG")
+    ap.add_argument("--h-flows", type=int, default=1000000, help="section H: flows in the table")
+    ap.add_argument("--h-window", type=int, default=64, help="section H: idle window, guest seconds")
+    ap.add_argument("--mutexctl", default="", help="a mutexctl binary (section H)")
+    ap.add_argument("--sections", default="ABCDEFGH")
     ap.add_argument("--header", action="append", default=[])
     args = ap.parse_args()
     sys.path.insert(0, os.path.abspath(args.vmtests))
@@ -1050,6 +1239,8 @@ def main():
                     section_f(mod, rep, args, args.tool)
                 elif sec == "G":
                     section_g(mod, rep, args, args.tool)
+                elif sec == "H":
+                    section_h(mod, rep, args, args.tool, args.mutexctl)
             rep.save(header())
     finally:
         for p in servers:
