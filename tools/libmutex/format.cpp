@@ -128,6 +128,18 @@ Json to_json(const std::vector<Flow>& flows) {
     return json;
 }
 
+std::string json_line(const std::vector<Flow>& flows) {
+    std::string out = "[";
+    for (const auto& flow : flows) {
+        if (out.size() > 1) {
+            out += ',';
+        }
+        out += to_json(flow).dump();
+    }
+    out += "]\n";
+    return out;
+}
+
 Json to_json(const Info& info) {
     Json json = Json::object();
     json["version"] = info.version;

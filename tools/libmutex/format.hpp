@@ -40,6 +40,9 @@ Json to_json(const Stats& stats);
 Json to_json(const Flow& flow);
 /// [{...}, ...]: every flow, in the order given.
 Json to_json(const std::vector<Flow>& flows);
+/// json_line(to_json(flows)), written flow by flow: no document of every flow is built (a
+/// table of a million flows would take gigabytes as one).
+std::string json_line(const std::vector<Flow>& flows);
 /// {"version": "0.1.0", "api_version": 1, "features": ["netns", ...], "netns_cookie": N,
 ///  "params": {...}}
 Json to_json(const Info& info);

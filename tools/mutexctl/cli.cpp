@@ -195,8 +195,7 @@ std::string run(const Invocation& inv, const Connect& connect, std::string& warn
             break;
         case Command::flows: {
             const mutex::FlowDump dump = backend->get_flows();
-            out = inv.json ? format::json_line(format::to_json(dump.flows))
-                           : format::human(dump.flows);
+            out = inv.json ? format::json_line(dump.flows) : format::human(dump.flows);
             if (!dump.consistent) {
                 warning = "the connection table changed during each of " +
                           std::to_string(dump.attempts) +
