@@ -37,11 +37,14 @@
  * out, or idle), and stale pending flows. Then its reference is dropped, and
  * conntrack frees the entry. The collector never walks the whole table at
  * once: each run goes on where the last one stopped and looks at a share of
- * the table (mutex_proxy_gc_quota(): a pass over the table takes
+ * the table (mutex_proxy_gc_quota(): a pass over the table takes at least
  * MUTEX_PROXY_GC_PASS runs, small tables are looked at whole), once a
- * second, sooner while many of the flows it meets have ended. Its work per
- * second is bounded by the table's size over the pass, plus the flows that
- * ended. A full table asking for room (max_conns) is looked at whole.
+ * second, sooner while many of the flows it meets have ended. Past
+ * MUTEX_PROXY_GC_MIN_SCAN flows a run also stops after MUTEX_PROXY_GC_RUN_NS:
+ * the idle cost of a large table is bounded on any machine (a
+ * pass then takes longer: about 250 s for a million flows on the benchmark's
+ * emulated CPU, the 32 s floor on a real one). A full table asking for room
+ * (max_conns) is looked at whole, without that bound.
  *
  * Removal (collector, FLUSH_FLOWS, namespace exit) is serialized by
  * mutex_proxy_net.flows_lock; MUTEX_PROXY_FLOW_DEAD, set with
@@ -57,6 +60,7 @@
 #include <linux/jiffies.h>
 #include <linux/llist.h>
 #include <linux/rhashtable.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
@@ -81,10 +85,14 @@ struct mutex_proxy_flow_origin {
  * looked at had ended (a burst of connections closing).
  */
 #define MUTEX_PROXY_GC_BUSY_INTERVAL	(HZ / 8)
-/* A pass over the whole table takes this many runs, at most... */
+/* A pass over the whole table takes this many runs, at least... */
 #define MUTEX_PROXY_GC_PASS	32
-/* ...and a run looks at this many flows at least (small tables: all). */
+/* ...a run looks at this many flows at least (small tables: all)... */
 #define MUTEX_PROXY_GC_MIN_SCAN	1024
+/* ...and past those, stops after this long: at most 0.4% of a CPU at one run
+ * a second, however slow the machine (a pass then takes longer).
+ */
+#define MUTEX_PROXY_GC_RUN_NS	(4 * NSEC_PER_MSEC)
 /* A flow whose conntrack entry is still unconfirmed after this long lost
  * its first packet: the entry will never be confirmed.
  */
@@ -551,11 +559,14 @@ void mutex_proxy_table_gc(struct mutex_proxy_net *mpn,
 {
 	struct rhashtable_iter *iter = &mpn->gc_iter;
 	u32 quota = mutex_proxy_gc_quota(mpn);
+	bool timed = !atomic_read(&mpn->evict);
 	struct mutex_proxy_flow *flow;
 	unsigned int since = 0;
+	u64 t0;
 
 	memset(run, 0, sizeof(*run));
 	mutex_lock(&mpn->flows_lock);
+	t0 = local_clock();
 	rhashtable_walk_start(iter);
 	for (;;) {
 		flow = rhashtable_walk_next(iter);
@@ -579,6 +590,9 @@ void mutex_proxy_table_gc(struct mutex_proxy_net *mpn,
 			break;
 		if (++since >= MUTEX_PROXY_WALK_BATCH) {
 			since = 0;
+			if (timed && run->examined >= MUTEX_PROXY_GC_MIN_SCAN &&
+			    local_clock() - t0 >= MUTEX_PROXY_GC_RUN_NS)
+				break;
 			rhashtable_walk_stop(iter);
 			cond_resched();
 			rhashtable_walk_start(iter);

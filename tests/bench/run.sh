@@ -85,18 +85,21 @@ tool=$build/connrate
 gcc -O2 -Wall -Wextra -Werror -o "$tool" "$here/connrate.c"
 # mutexctl, optimized (section H times it on a million flows)
 say "building mutexctl (Release; log: $build/userspace.log)"
+mutexctl=$build/userspace-${rev:0:12}/mutexctl
 { cmake -S "$src" -B "$build/userspace-${rev:0:12}" -DCMAKE_BUILD_TYPE=Release &&
 	cmake --build "$build/userspace-${rev:0:12}" -j"$(nproc)" --target mutexctl; } >"$build/userspace.log" 2>&1 || {
-	tail -30 "$build/userspace.log"; echo "bench: mutexctl build failed" >&2; exit 1; }
-mutexctl=$build/userspace-${rev:0:12}/mutexctl
+	tail -5 "$build/userspace.log"
+	say "WARNING: no optimized mutexctl for this source (an older revision?): section H goes without"
+	mutexctl=; }
 command -v iperf3 >/dev/null || { echo "bench: iperf3 is missing: run tests/setup.sh" >&2; exit 1; }
 phase "build (module, connrate, mutexctl)" "$(since "$t")"
 
 # --- the VM ---------------------------------------------------------------------------------
-gargs=(--module "$moddir" --vmtests "$src/tests/vm" --tool "$tool" --mutexctl "$mutexctl" --reps "$reps" --sections "$sections"
+gargs=(--module "$moddir" --vmtests "$src/tests/vm" --tool "$tool" --reps "$reps" --sections "$sections"
 	--header "source: $src_desc"
 	--header "host: $(hostname), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); qemu -smp 1 -icount shift=3,sleep=off, lane $lane")
 [ -z "$shapes" ] || gargs+=(--g-shapes "$shapes")
+[ -z "$mutexctl" ] || gargs+=(--mutexctl "$mutexctl")
 ((quick)) && gargs+=(--reps 2 --iperf-secs 1 --rate-secs 0.5 --flows 500 --h-flows 50000 --h-window 16)
 stamp=$(date +%Y%m%d-%H%M%S)
 log=$build/bench-$lane-$stamp.log
