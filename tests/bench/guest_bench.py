@@ -985,6 +985,32 @@ def section_g(mod, rep, args, tool):
         if noacct:
             rep.ratio(f"G  {shape:13} module without accounting / nftables, {args.b_large} rules",
                       noacct, n10k)
+    if "cgroup" in shapes:
+        # What a unit's rule costs each new connection: one cgroup rule (not matching the
+        # connecting process) in front of the DNAT rule, against the DNAT rule alone; connrate
+        # in the same cgroup for both.
+        def prepare_items(key, items):
+            def prepare():
+                if state["loaded"] == key:
+                    return None
+                mod.load()
+                g_clear()
+                set_params({"perf_enable_accounting": 1})
+                apply_config(CLIENT, items)
+                state["loaded"] = key
+                return None
+            return prepare
+        dnat = g_module_rule(("dst32.port", g_match("dst32.port", oif_index)), True)
+        front = g_module_rule(("cgroup", {"cgroup": f"{CG_SLICE}/f0.service"}), False)
+        pair = [Variant("G.cgfront.none", "G  one DNAT rule, nothing in front",
+                        prepare_items("none", [pool(RATE_PORT), dnat]), measure_for("cgroup", "module")),
+                Variant("G.cgfront.cgroup", "G  one DNAT rule, a cgroup rule in front",
+                        prepare_items("cgroup", [pool(RATE_PORT), front, dnat]),
+                        measure_for("cgroup", "module"))]
+        measure_interleaved(pair, args.reps, args.warmups)
+        for v in pair:
+            rep.value(title, v, "conn/s", "{:.0f}")
+        rep.ratio("G  a cgroup rule in front / none (its cost per new connection)", pair[1], pair[0])
     g_clear()
     apply_config(CLIENT, [])
     set_params({"perf_enable_accounting": 1})
