@@ -14,16 +14,19 @@
  *   connrate hold ADDR PORT N    open N connections, print "ready N", keep
  *                                them until stdin reaches end of file, then
  *                                abort them all
- *   connrate udpflows ADDR N     start N UDP flows: one datagram each from one
- *                                socket to ADDR + i / 50000, port
- *                                10000 + i % 50000 (N distinct conntrack
- *                                tuples); prints "flows N secs S rate R
- *                                errors E"
+ *   connrate udpflows SRC DST N  start N UDP flows: one datagram each, flow i
+ *                                from address SRC + i / 50000 (those must be
+ *                                local) to DST port 10000 + i % 50000: N
+ *                                distinct tuples whose redirect to one local
+ *                                port NAT can still map (one source address
+ *                                has only 16 bits of ports for the replies);
+ *                                prints "flows N secs S rate R errors E"
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,29 +151,50 @@ static int hold(const char *ip, const char *port, int n)
 	return 0;
 }
 
-/* One datagram to each of n destinations, in batches of sendmmsg(). */
-static int udpflows(const char *ip, int n)
+/* A UDP socket bound to @src (port chosen by the kernel), or -1. */
+static int udp_from(struct sockaddr_in src)
 {
-	enum { BATCH = 256 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src))) {
+		perror("connrate: udp socket");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One datagram for each of n flows, in batches of sendmmsg(). */
+static int udpflows(const char *src_ip, const char *dst_ip, int n)
+{
+	enum { BATCH = 256, PER_SOURCE = 50000 };
 	static struct sockaddr_in to[BATCH];
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iov = { .iov_base = "f", .iov_len = 1 };
-	struct sockaddr_in base = addr_of(ip, "0");
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), i = 0, k, m, errors = 0;
+	struct sockaddr_in src = addr_of(src_ip, "0"), dst = addr_of(dst_ip, "0");
+	uint32_t src0 = ntohl(src.sin_addr.s_addr);
+	int fd = -1, i = 0, k, m, errors = 0, block = -1;
 	double t0, secs;
 
-	if (fd < 0) {
-		perror("connrate: socket");
-		return 1;
-	}
 	t0 = now();
 	while (i < n) {
+		if (i / PER_SOURCE != block) {
+			block = i / PER_SOURCE;
+			if (fd >= 0)
+				close(fd);
+			src.sin_addr.s_addr = htonl(src0 + block);
+			fd = udp_from(src);
+			if (fd < 0)
+				return 1;
+		}
+		/* A batch never spans two sources. */
 		m = n - i < BATCH ? n - i : BATCH;
+		if (m > PER_SOURCE - i % PER_SOURCE)
+			m = PER_SOURCE - i % PER_SOURCE;
 		for (k = 0; k < m; k++) {
-			to[k] = base;
-			to[k].sin_addr.s_addr =
-				htonl(ntohl(base.sin_addr.s_addr) + (i + k) / 50000);
-			to[k].sin_port = htons(10000 + (i + k) % 50000);
+			to[k] = dst;
+			to[k].sin_port = htons(10000 + (i + k) % PER_SOURCE);
 			memset(&msgs[k], 0, sizeof(msgs[k]));
 			msgs[k].msg_hdr.msg_name = &to[k];
 			msgs[k].msg_hdr.msg_namelen = sizeof(to[k]);
@@ -180,7 +204,8 @@ static int udpflows(const char *ip, int n)
 		k = sendmmsg(fd, msgs, m, 0);
 		if (k <= 0) {
 			/* A datagram refused (ENOBUFS, a full conntrack
-			 * table): count it and go on with the next.
+			 * table, a failed NAT mapping): count it and go on
+			 * with the next.
 			 */
 			errors++;
 			k = 1;
@@ -201,9 +226,9 @@ int main(int argc, char **argv)
 		return rate(argv[2], argv[3], atof(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3], atoi(argv[4]));
-	if (argc == 4 && !strcmp(argv[1], "udpflows"))
-		return udpflows(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "udpflows"))
+		return udpflows(argv[2], argv[3], atoi(argv[4]));
 	fprintf(stderr,
-		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N | udpflows ADDR N\n");
+		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N | udpflows SRC DST N\n");
 	return 2;
 }

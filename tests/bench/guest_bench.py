@@ -32,6 +32,7 @@ import os
 import re
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -1019,7 +1020,8 @@ def section_g(mod, rep, args, tool):
 # ---- section H: a million flows --------------------------------------------------------------
 
 H_NS = "bh"                 # the namespace that holds the flows (created and destroyed here)
-H_DST = "198.51.100.1"      # udpflows sends to H_DST + i / 50000, ports 10000..59999
+H_DST = "198.51.100.1"      # udpflows sends to H_DST, ports 10000..59999,
+H_SRC = "10.97.1.1"         # from H_SRC + i / 50000 (one source has 64k reply ports for NAT)
 H_SINK = 7200               # the local port the redirect rule sends them to
 
 
@@ -1035,7 +1037,7 @@ def busy_fraction(secs):
     return 1 - (i1 - i0) / max(t1 - t0, 1)
 
 
-def h_namespace():
+def h_namespace(n):
     """A fresh namespace whose UDP to 198.51.100.0/24 is redirected to a local sink that
     never reads, with conntrack keeping unreplied UDP for an hour."""
     ns_del = ["ip", "netns", "del", H_NS]
@@ -1046,6 +1048,9 @@ def h_namespace():
     ns(H_NS, "ip", "addr", "add", "10.97.0.1/24", "dev", "hd")
     ns(H_NS, "ip", "link", "set", "hd", "up")
     ns(H_NS, "ip", "route", "add", "198.51.100.0/24", "dev", "hd")
+    base = struct.unpack("!I", socket.inet_aton(H_SRC))[0]
+    for k in range(n // 50000 + 1):
+        ns(H_NS, "ip", "addr", "add", socket.inet_ntoa(struct.pack("!I", base + k)) + "/32", "dev", "hd")
     rule = tsc.rule(tsc.u8(tsc.R_PROTO, socket.IPPROTO_UDP), tsc.u8(tsc.R_FAMILY, socket.AF_INET),
                     tsc.attr(tsc.R_DST_ADDR, socket.inet_aton("198.51.100.0")), tsc.u8(tsc.R_DST_PLEN, 24),
                     tsc.u8(tsc.R_ACTION, tsc.ACT_REDIRECT), tsc.u16(tsc.R_TO_PORT, H_SINK))
@@ -1060,7 +1065,7 @@ def h_namespace():
 
 def h_populate(tool, n):
     """n UDP flows in H_NS: (flows per second of guest time, generator output)."""
-    p = ns(H_NS, tool, "udpflows", H_DST, str(n))
+    p = ns(H_NS, tool, "udpflows", H_SRC, H_DST, str(n))
     m = re.match(r"flows (\d+) secs ([\d.]+) rate ([\d.]+) errors (\d+)", p.stdout)
     if not m:
         raise RuntimeError(f"connrate udpflows: {p.stdout!r} {p.stderr!r}")
@@ -1110,7 +1115,7 @@ def section_h(mod, rep, args, tool, mutexctl):
         pass
 
     # 1. Insert rate and memory.
-    sink = h_namespace()
+    sink = h_namespace(n)
     slab0 = slabinfo(args.slab)
     k64_0 = slabinfo("kmalloc-64")
     rate, out = h_populate(tool, n)
@@ -1191,7 +1196,7 @@ def section_h(mod, rep, args, tool, mutexctl):
 
     # 5. Namespace exit with a million flows: until the flows' slab is empty again.
     ns(H_NS, "conntrack", "-F", check=False)
-    sink = h_namespace()
+    sink = h_namespace(n)
     h_populate(tool, n)
     sink.close()
     t = time.monotonic()
@@ -1202,7 +1207,7 @@ def section_h(mod, rep, args, tool, mutexctl):
             "s", "ip netns del; the namespace's cleanup runs in the kernel's netns workqueue")
 
     # 6. rmmod with a million flows.
-    sink = h_namespace()
+    sink = h_namespace(n)
     h_populate(tool, n)
     sink.close()
     t = time.monotonic()
