@@ -222,7 +222,7 @@ unlock:
 		mutex_proxy_stats_add(mpn->stats, cstat, 1);
 	local_bh_enable();
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_packet);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_account_packet);
 
 /*
  * Take the dead flows of @dead (@n of them) out of one CPU's cache. Fewer
@@ -286,7 +286,7 @@ void mutex_proxy_account_release(struct llist_node *dead, unsigned long n)
 		cond_resched();
 	}
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_release);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_account_release);
 
 /**
  * mutex_proxy_account_flush_all() - fold every CPU's batch
@@ -308,7 +308,7 @@ void mutex_proxy_account_flush_all(void)
 		spin_unlock_bh(&c->lock);
 	}
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_flush_all);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_account_flush_all);
 
 /* Swap in new cache arrays (@arrays[cpu], NULL for no cache); the old ones
  * are left in @arrays. Caller holds mutex_proxy_account_lock.
@@ -388,7 +388,7 @@ out:
 	mutex_unlock(&mutex_proxy_account_lock);
 	return err;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_account_resize);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_account_resize);
 
 /**
  * mutex_proxy_account_init() - allocate every CPU's cache and batch

@@ -76,6 +76,7 @@ static bool mutex_proxy_addr_masked_eq(const union nf_inet_addr *a,
  *
  * Return: whether every match of @r holds for @key.
  */
+VISIBLE_IF_KUNIT
 bool mutex_proxy_rule_match(const struct mutex_proxy_rule *r,
 			    const struct mutex_proxy_key *key)
 {
@@ -118,7 +119,7 @@ bool mutex_proxy_rule_match(const struct mutex_proxy_rule *r,
 	}
 	return true;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_rule_match);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_rule_match);
 
 static bool mutex_proxy_rule_in_part(const struct mutex_proxy_rule *r,
 				     unsigned int p)
@@ -734,4 +735,4 @@ mutex_proxy_classify(const struct mutex_proxy_config *cfg,
 	}
 	return best == U32_MAX ? NULL : &cfg->rules[best];
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_classify);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_classify);

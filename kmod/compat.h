@@ -19,30 +19,38 @@
 #include <net/udp.h>
 
 /*
- * Symbol namespace of the internals exported to the KUnit module. Up to 6.12
- * EXPORT_SYMBOL_NS_GPL() and MODULE_IMPORT_NS() take an identifier and
- * stringify it; since 6.13 they take a string literal. Neither form can be
- * detected by a macro, hence the version test.
+ * Internals visible to the KUnit module: the kernel's VISIBLE_IF_KUNIT (a
+ * definition that is static unless the kernel has KUnit) and
+ * EXPORT_SYMBOL_IF_KUNIT() (exported to the EXPORTED_FOR_KUNIT_TESTING
+ * namespace only then), from <kunit/visibility.h> since 6.2, defined the
+ * same way before (Debian's 6.1 has the header as a backport; upstream 6.1
+ * does not, and sparse cannot test for a header).
+ * Declarations of such symbols sit under IS_ENABLED(CONFIG_KUNIT) in
+ * mutex_proxy.h.
  */
-#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
-#define MUTEX_PROXY_KUNIT_NS "MUTEX_PROXY_KUNIT"
+#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
+#include <kunit/visibility.h>
+#elif IS_ENABLED(CONFIG_KUNIT)
+#define EXPORT_SYMBOL_IF_KUNIT(sym) \
+	EXPORT_SYMBOL_NS(sym, EXPORTED_FOR_KUNIT_TESTING)
+#define VISIBLE_IF_KUNIT
 #else
-#define MUTEX_PROXY_KUNIT_NS MUTEX_PROXY_KUNIT
+#define EXPORT_SYMBOL_IF_KUNIT(sym)
+#define VISIBLE_IF_KUNIT static
 #endif
 
 /*
- * EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT() - export an internal symbol to the
- * KUnit module only, in its own namespace, and only if the kernel has KUnit.
+ * For the KUnit module: import that namespace. Up to 6.12 MODULE_IMPORT_NS()
+ * takes an identifier and stringifies it; since 6.13 it takes a string
+ * literal. Neither form can be detected by a macro, hence the version test.
  */
-#if IS_ENABLED(CONFIG_KUNIT)
-#define EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(sym) \
-	EXPORT_SYMBOL_NS_GPL(sym, MUTEX_PROXY_KUNIT_NS)
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define MUTEX_PROXY_IMPORT_KUNIT_NS() \
+	MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING")
 #else
-#define EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(sym)
+#define MUTEX_PROXY_IMPORT_KUNIT_NS() \
+	MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
 #endif
-
-/* For the KUnit module: import the namespace above. */
-#define MUTEX_PROXY_IMPORT_KUNIT_NS() MODULE_IMPORT_NS(MUTEX_PROXY_KUNIT_NS)
 
 /**
  * mutex_proxy_extack_attr() - report a refusal with a message not known at

@@ -128,7 +128,7 @@ void mutex_proxy_prefix_mask(union nf_inet_addr *mask, u8 plen)
 		plen -= n;
 	}
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_prefix_mask);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_prefix_mask);
 
 static struct mutex_proxy_backend_ctr *mutex_proxy_backend_ctr_alloc(void)
 {
@@ -165,7 +165,7 @@ void mutex_proxy_backend_ctr_put(struct mutex_proxy_backend_ctr *ctr)
 		kfree(ctr);
 	}
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_backend_ctr_put);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_backend_ctr_put);
 
 /**
  * mutex_proxy_backend_ctr_sum() - a backend's packets and bytes, all CPUs
@@ -176,6 +176,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_backend_ctr_put);
  * Lockless; batches not folded yet are not included (callers fold them
  * first with mutex_proxy_account_flush_all()).
  */
+VISIBLE_IF_KUNIT
 void mutex_proxy_backend_ctr_sum(const struct mutex_proxy_backend_ctr *ctr,
 				 u64 *pkts, u64 *bytes)
 {
@@ -198,7 +199,7 @@ void mutex_proxy_backend_ctr_sum(const struct mutex_proxy_backend_ctr *ctr,
 		*bytes += b;
 	}
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_backend_ctr_sum);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_backend_ctr_sum);
 
 /**
  * mutex_proxy_config_free() - free a snapshot now
@@ -229,7 +230,7 @@ void mutex_proxy_config_free(struct mutex_proxy_config *cfg)
 	kvfree(cfg->rules);
 	kfree(cfg);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_config_free);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_config_free);
 
 static bool mutex_proxy_name_ok(const char *name)
 {
@@ -714,7 +715,7 @@ err:
 	/* Out of a policy's range is invalid like everything else. */
 	return ERR_PTR(err == -ERANGE ? -EINVAL : err);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_config_build);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_config_build);
 
 static void mutex_proxy_config_free_rcu(struct rcu_head *head)
 {
@@ -756,7 +757,7 @@ int mutex_proxy_config_replace(struct mutex_proxy_net *mpn,
 		call_rcu(&old->rcu, mutex_proxy_config_free_rcu);
 	return 0;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_config_replace);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_config_replace);
 
 /* ---- GET_CONFIG ---- */
 

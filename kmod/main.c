@@ -38,7 +38,7 @@
 #include "mutex_proxy.h"
 
 unsigned int mutex_proxy_net_id __read_mostly;
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_net_id);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_id);
 
 static int __net_init mutex_proxy_net_init(struct net *net)
 {
@@ -80,6 +80,7 @@ err_stats:
  *
  * Return: 0, or a negative errno with nothing left registered.
  */
+VISIBLE_IF_KUNIT
 int mutex_proxy_net_activate(struct mutex_proxy_net *mpn)
 {
 	int err;
@@ -98,7 +99,7 @@ int mutex_proxy_net_activate(struct mutex_proxy_net *mpn)
 	mpn->active = true;
 	return 0;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_net_activate);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_activate);
 
 /**
  * mutex_proxy_net_deactivate() - switch the datapath off in a namespace
@@ -111,13 +112,14 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_net_activate);
  * entries die. Caller holds @mpn->config_lock, or the namespace is being
  * dismantled. Sleeps.
  */
+VISIBLE_IF_KUNIT
 void mutex_proxy_net_deactivate(struct mutex_proxy_net *mpn)
 {
 	mutex_proxy_steer_unregister(mpn->net, mpn);
 	mutex_proxy_hooks_unregister(mpn->net, mpn);
 	mpn->active = false;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_net_deactivate);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_deactivate);
 
 /**
  * mutex_proxy_net_set_config() - install a namespace's new configuration

@@ -59,15 +59,19 @@ struct mutex_proxy_param_update {
 };
 
 const char *mutex_proxy_param_name(enum mutex_param_attr id);
+#if IS_ENABLED(CONFIG_KUNIT)
 int mutex_proxy_param_validate(enum mutex_param_attr id, u32 val,
 			       const char **msg);
 int mutex_proxy_param_parse(enum mutex_param_attr id, const char *str,
 			    u32 *val, const char **msg);
+#endif
 int mutex_proxy_params_update(const struct mutex_proxy_param_update *upd,
 			      struct mutex_proxy_params *now,
 			      enum mutex_param_attr *bad, const char **msg);
+#if IS_ENABLED(CONFIG_KUNIT)
 int mutex_proxy_param_set(enum mutex_param_attr id, u32 val,
 			  const char **msg);
+#endif
 u32 mutex_proxy_param_get(enum mutex_param_attr id);
 void mutex_proxy_params_get(struct mutex_proxy_params *out);
 
@@ -187,8 +191,10 @@ struct mutex_proxy_backend_ctr {
 };
 
 void mutex_proxy_backend_ctr_put(struct mutex_proxy_backend_ctr *ctr);
+#if IS_ENABLED(CONFIG_KUNIT)
 void mutex_proxy_backend_ctr_sum(const struct mutex_proxy_backend_ctr *ctr,
 				 u64 *pkts, u64 *bytes);
+#endif
 
 /**
  * struct mutex_proxy_backend - one backend of a pool
@@ -470,8 +476,10 @@ size_t mutex_proxy_config_item_size_max(const struct mutex_proxy_config *cfg);
 
 int mutex_proxy_cls_build(struct mutex_proxy_config *cfg);
 void mutex_proxy_cls_free(struct mutex_proxy_config *cfg);
+#if IS_ENABLED(CONFIG_KUNIT)
 bool mutex_proxy_rule_match(const struct mutex_proxy_rule *r,
 			    const struct mutex_proxy_key *key);
+#endif
 const struct mutex_proxy_rule *
 mutex_proxy_classify(const struct mutex_proxy_config *cfg,
 		     const struct mutex_proxy_key *key);
@@ -567,11 +575,15 @@ bool mutex_proxy_table_resolve(struct mutex_proxy_net *mpn,
 			       struct mutex_proxy_flow *flow);
 struct mutex_proxy_flow *mutex_proxy_table_lookup(struct mutex_proxy_net *mpn,
 						  const struct nf_conn *ct);
+#if IS_ENABLED(CONFIG_KUNIT)
 bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
 			      struct mutex_proxy_flow *flow);
+#endif
 u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn);
 u32 mutex_proxy_table_count(struct mutex_proxy_net *mpn);
+#if IS_ENABLED(CONFIG_KUNIT)
 void mutex_proxy_table_reap(struct mutex_proxy_net *mpn);
+#endif
 
 /**
  * struct mutex_proxy_gc_run - what one run of the collector did
@@ -585,9 +597,11 @@ struct mutex_proxy_gc_run {
 	bool pass_done;
 };
 
+#if IS_ENABLED(CONFIG_KUNIT)
 void mutex_proxy_table_gc(struct mutex_proxy_net *mpn,
 			  struct mutex_proxy_gc_run *run);
 unsigned long mutex_proxy_gc_delay(const struct mutex_proxy_gc_run *run);
+#endif
 
 /* ---- per-packet accounting: per-CPU cache and batches (account.c) ---- */
 
@@ -658,8 +672,10 @@ static inline struct mutex_proxy_net *mutex_proxy_pernet(const struct net *net)
 	return net_generic(net, mutex_proxy_net_id);
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
 int mutex_proxy_net_activate(struct mutex_proxy_net *mpn);
 void mutex_proxy_net_deactivate(struct mutex_proxy_net *mpn);
+#endif
 int mutex_proxy_net_set_config(struct mutex_proxy_net *mpn,
 			       struct mutex_proxy_config *cfg, u64 had,
 			       struct netlink_ext_ack *extack);

@@ -100,7 +100,7 @@ const char *mutex_proxy_param_name(enum mutex_param_attr id)
 	return mutex_proxy_param_id_ok(id) ? mutex_proxy_param_descs[id].name :
 					     NULL;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_name);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_param_name);
 
 /**
  * mutex_proxy_param_validate() - check a value for a parameter
@@ -113,6 +113,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_name);
  *
  * Return: 0 if @val is allowed for @id, -EINVAL otherwise.
  */
+VISIBLE_IF_KUNIT
 int mutex_proxy_param_validate(enum mutex_param_attr id, u32 val,
 			       const char **msg)
 {
@@ -143,7 +144,7 @@ int mutex_proxy_param_validate(enum mutex_param_attr id, u32 val,
 		*msg = ok ? NULL : mutex_proxy_param_descs[id].refusal;
 	return ok ? 0 : -EINVAL;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_validate);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_param_validate);
 
 /**
  * mutex_proxy_param_parse() - parse a sysfs or load-time value
@@ -159,6 +160,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_validate);
  *
  * Return: 0 or -EINVAL.
  */
+VISIBLE_IF_KUNIT
 int mutex_proxy_param_parse(enum mutex_param_attr id, const char *str,
 			    u32 *val, const char **msg)
 {
@@ -192,7 +194,7 @@ bad:
 		*msg = mutex_proxy_param_descs[id].refusal;
 	return -EINVAL;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_parse);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_param_parse);
 
 /**
  * mutex_proxy_params_update() - validate and apply parameter changes
@@ -258,7 +260,7 @@ out:
 	mutex_unlock(&mutex_proxy_params_lock);
 	return err;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_params_update);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_params_update);
 
 /**
  * mutex_proxy_param_set() - validate and apply one parameter
@@ -268,6 +270,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_params_update);
  *
  * Return: 0, or -EINVAL or -ENOMEM with the old value kept.
  */
+VISIBLE_IF_KUNIT
 int mutex_proxy_param_set(enum mutex_param_attr id, u32 val, const char **msg)
 {
 	struct mutex_proxy_param_update upd = {};
@@ -281,7 +284,7 @@ int mutex_proxy_param_set(enum mutex_param_attr id, u32 val, const char **msg)
 	upd.val[id] = val;
 	return mutex_proxy_params_update(&upd, NULL, NULL, msg);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_set);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_param_set);
 
 /**
  * mutex_proxy_param_get() - current value of one parameter
@@ -297,7 +300,7 @@ u32 mutex_proxy_param_get(enum mutex_param_attr id)
 		return 0;
 	return READ_ONCE(mutex_proxy_params_val[id]);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_param_get);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_param_get);
 
 /**
  * mutex_proxy_params_get() - consistent copy of all parameters
@@ -311,7 +314,7 @@ void mutex_proxy_params_get(struct mutex_proxy_params *out)
 	memcpy(out->val, mutex_proxy_params_val, sizeof(out->val));
 	mutex_unlock(&mutex_proxy_params_lock);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_params_get);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_params_get);
 
 /* kp->arg points into mutex_proxy_params_val; its index is the id. */
 static enum mutex_param_attr

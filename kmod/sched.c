@@ -166,4 +166,4 @@ mutex_proxy_sched_pick(struct mutex_proxy_pool *pool,
 	i = (u32)atomic_inc_return(&pool->rr_next) - 1;
 	return mutex_proxy_sched_nth(pool, key, i % n);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_sched_pick);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_sched_pick);

@@ -47,7 +47,7 @@ const char *mutex_proxy_stat_name(enum mutex_stats_attr attr)
 		return NULL;
 	return mutex_proxy_stat_names[attr - MUTEX_PROXY_STAT_FIRST];
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_stat_name);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_stat_name);
 
 /**
  * mutex_proxy_stats_alloc() - allocate zeroed per-CPU counters
@@ -69,7 +69,7 @@ struct mutex_proxy_pcpu_stats __percpu *mutex_proxy_stats_alloc(void)
 		u64_stats_init(&per_cpu_ptr(stats, cpu)->syncp);
 	return stats;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_stats_alloc);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_stats_alloc);
 
 /**
  * mutex_proxy_stats_free() - free counters from mutex_proxy_stats_alloc()
@@ -79,7 +79,7 @@ void mutex_proxy_stats_free(struct mutex_proxy_pcpu_stats __percpu *stats)
 {
 	free_percpu(stats);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_stats_free);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_stats_free);
 
 /**
  * mutex_proxy_stats_sum() - sum the counters of all possible CPUs
@@ -111,4 +111,4 @@ void mutex_proxy_stats_sum(struct mutex_proxy_pcpu_stats __percpu *stats,
 			sum->cnt[i] += snap[i];
 	}
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_stats_sum);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_stats_sum);

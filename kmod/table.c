@@ -167,7 +167,7 @@ u32 mutex_proxy_table_count(struct mutex_proxy_net *mpn)
 {
 	return atomic_read(&mpn->flows.nelems);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_count);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_count);
 
 /*
  * The table is full: count it and have the collector make room now. A
@@ -303,7 +303,7 @@ void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 		queue_delayed_work(system_long_wq, &mpn->gc,
 				   MUTEX_PROXY_GC_INTERVAL);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_add);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_add);
 
 /**
  * mutex_proxy_table_track() - a pending flow's entry is confirmed: hold it
@@ -324,7 +324,7 @@ void mutex_proxy_table_track(struct mutex_proxy_flow *flow, struct nf_conn *ct)
 	if (origin)
 		kfree_rcu(origin, rcu);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_track);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_track);
 
 /**
  * mutex_proxy_table_resolve() - make a pending flow tracked if its entry
@@ -362,7 +362,7 @@ bool mutex_proxy_table_resolve(struct mutex_proxy_net *mpn,
 	nf_ct_put(ct);
 	return mutex_proxy_flow_tracked(flow);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_resolve);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_resolve);
 
 /**
  * mutex_proxy_table_lookup() - the flow of a conntrack entry
@@ -380,7 +380,7 @@ struct mutex_proxy_flow *mutex_proxy_table_lookup(struct mutex_proxy_net *mpn,
 {
 	return rhashtable_lookup(&mpn->flows, &ct, mutex_proxy_flow_params);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_lookup);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_lookup);
 
 /**
  * mutex_proxy_table_remove() - remove a flow from the table
@@ -395,6 +395,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_lookup);
  *
  * Return: true if this call removed it, false if it was dead already.
  */
+VISIBLE_IF_KUNIT
 bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
 			      struct mutex_proxy_flow *flow)
 {
@@ -415,7 +416,7 @@ bool mutex_proxy_table_remove(struct mutex_proxy_net *mpn,
 	mpn->ndead++;
 	return true;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_remove);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_remove);
 
 /**
  * mutex_proxy_table_reap() - free the flows removed from a table
@@ -425,6 +426,7 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_remove);
  * for all of them, their batched packets folded) and frees each after a
  * grace period. Caller holds @mpn->flows_lock. Sleeps.
  */
+VISIBLE_IF_KUNIT
 void mutex_proxy_table_reap(struct mutex_proxy_net *mpn)
 {
 	struct mutex_proxy_flow *flow, *next;
@@ -439,7 +441,7 @@ void mutex_proxy_table_reap(struct mutex_proxy_net *mpn)
 	llist_for_each_entry_safe(flow, next, dead, dead)
 		call_rcu(&flow->rcu, mutex_proxy_flow_free_rcu);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_reap);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_reap);
 
 /**
  * mutex_proxy_table_flush() - remove every flow of a namespace
@@ -493,7 +495,7 @@ u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn)
 	mutex_unlock(&mpn->flows_lock);
 	return removed;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_flush);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_flush);
 
 /*
  * The flow's conntrack entry is gone or as good as gone: deleted (dying) or
@@ -554,6 +556,7 @@ static u32 mutex_proxy_gc_quota(struct mutex_proxy_net *mpn)
  * table stops there, the next one starts a new pass. Run by the namespace's
  * worker; KUnit calls it directly. Sleeps; takes flows_lock.
  */
+VISIBLE_IF_KUNIT
 void mutex_proxy_table_gc(struct mutex_proxy_net *mpn,
 			  struct mutex_proxy_gc_run *run)
 {
@@ -616,7 +619,7 @@ void mutex_proxy_table_gc(struct mutex_proxy_net *mpn,
 	    mutex_proxy_param_get(MUTEX_PARAM_A_MAX_CONNS))
 		atomic_set(&mpn->evict, 0);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_gc);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_gc);
 
 /**
  * mutex_proxy_gc_delay() - when the collector runs next
@@ -625,13 +628,14 @@ EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_gc);
  * Return: MUTEX_PROXY_GC_BUSY_INTERVAL after a run that found at least a
  * quarter of the flows it looked at ended, else MUTEX_PROXY_GC_INTERVAL.
  */
+VISIBLE_IF_KUNIT
 unsigned long mutex_proxy_gc_delay(const struct mutex_proxy_gc_run *run)
 {
 	if (run->removed && run->removed >= run->examined / 4)
 		return MUTEX_PROXY_GC_BUSY_INTERVAL;
 	return MUTEX_PROXY_GC_INTERVAL;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_gc_delay);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_gc_delay);
 
 static void mutex_proxy_gc_work(struct work_struct *work)
 {
@@ -666,7 +670,7 @@ int mutex_proxy_table_init(struct mutex_proxy_net *mpn)
 	rhashtable_walk_enter(&mpn->flows, &mpn->gc_iter);
 	return 0;
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_init);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_init);
 
 /**
  * mutex_proxy_table_exit() - empty and destroy a namespace's table
@@ -683,4 +687,4 @@ void mutex_proxy_table_exit(struct mutex_proxy_net *mpn)
 	rhashtable_walk_exit(&mpn->gc_iter);
 	rhashtable_destroy(&mpn->flows);
 }
-EXPORT_SYMBOL_FOR_MUTEX_PROXY_KUNIT(mutex_proxy_table_exit);
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_exit);
