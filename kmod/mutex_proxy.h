@@ -491,7 +491,6 @@ mutex_proxy_sched_pick(struct mutex_proxy_pool *pool,
 /* ---- connection table (table.c) ---- */
 
 struct nf_conn;
-struct mutex_proxy_flow_origin;
 
 /**
  * enum mutex_proxy_flow_flag - bits of &struct mutex_proxy_flow.flags
@@ -510,17 +509,16 @@ enum mutex_proxy_flow_flag {
  * @node: rhashtable linkage
  * @ct: the flow's conntrack entry, the key. Until the entry is confirmed
  *	(pending: MUTEX_PROXY_FLOW_TRACKED clear) the flow holds no reference
- *	and nobody but the entry's own packet may dereference @ct: the entry
- *	may be freed with its first packet. Once tracked, the flow holds a
- *	reference, so the pointer is never reused while the flow exists.
+ *	and nobody but the entry's own packet may write @ct or take a
+ *	reference on it: the entry may be freed with its first packet (its
+ *	memory stays an nf_conn under RCU: mutex_proxy_table_resolve() reads
+ *	its tuple as a lookup key). Once tracked, the flow holds a reference,
+ *	so the pointer is never reused while the flow exists.
  *	Never exported.
  * @mpn: the namespace state whose table holds the flow (its counters get
  *	the flow's packets)
  * @ctr: counters of the backend the flow was steered to (a reference),
  *	or NULL (redirect to a port of the rule)
- * @origin: while pending, where to find the entry in conntrack once it is
- *	confirmed (its original tuple and zone), or NULL; RCU, freed when the
- *	flow becomes tracked
  * @pkts: packets per direction (IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY)
  * @bytes: bytes per direction
  * @start: jiffies when the flow was steered
@@ -541,7 +539,6 @@ struct mutex_proxy_flow {
 	struct nf_conn *ct;
 	struct mutex_proxy_net *mpn;
 	struct mutex_proxy_backend_ctr *ctr;
-	struct mutex_proxy_flow_origin __rcu *origin;
 	atomic64_t pkts[2];
 	atomic64_t bytes[2];
 	unsigned long start;

@@ -18,11 +18,12 @@
  * A flow is inserted pending: its conntrack entry is not confirmed yet and
  * belongs to its first packet alone (nfnetlink_queue drops such a packet
  * and br_netfilter warns when the entry has another reference), so the
- * flow takes no reference and nobody dereferences its key but that packet.
+ * flow takes no reference and nobody writes its entry or takes a reference
+ * on it but that packet; the entry may even be freed with the packet.
  * The first packet is counted straight into the pending flow. The first
  * packet seen after confirmation, a GET_ORIGDST, or a dump or the collector
- * finding the entry in conntrack by the tuple the flow keeps (its origin,
- * mutex_proxy_table_resolve()) makes it tracked (mutex_proxy_table_track()):
+ * finding the entry in conntrack's hash (mutex_proxy_table_resolve(), which
+ * holds confirmed entries only) makes it tracked (mutex_proxy_table_track()):
  * from then on the flow holds a reference on its entry, so the key can never be
  * reused by another connection while the flow exists. A pending flow whose
  * packet was dropped before confirmation is found stale by the collector after
@@ -67,18 +68,6 @@
 #include <net/netfilter/nf_conntrack_zones.h>
 
 #include "mutex_proxy.h"
-
-/**
- * struct mutex_proxy_flow_origin - how to find a pending flow's entry
- * @tuple: its original tuple
- * @zone: its zone
- * @rcu: for freeing after a grace period (readers: the collector, dumps)
- */
-struct mutex_proxy_flow_origin {
-	struct nf_conntrack_tuple tuple;
-	struct nf_conntrack_zone zone;
-	struct rcu_head rcu;
-};
 
 #define MUTEX_PROXY_GC_INTERVAL	HZ
 /* The next run comes this soon when at least a quarter of the flows a run
@@ -140,8 +129,6 @@ static void mutex_proxy_flow_free_rcu(struct rcu_head *head)
 
 	if (mutex_proxy_flow_tracked(flow))
 		nf_ct_put(flow->ct);
-	/* A grace period passed: nobody reads it any more. */
-	kfree(rcu_dereference_protected(flow->origin, true));
 	mutex_proxy_backend_ctr_put(flow->ctr);
 	kmem_cache_free(mutex_proxy_flow_cache, flow);
 }
@@ -149,7 +136,6 @@ static void mutex_proxy_flow_free_rcu(struct rcu_head *head)
 /* Free a flow that was never published. */
 static void mutex_proxy_flow_free(struct mutex_proxy_flow *flow)
 {
-	kfree(rcu_dereference_protected(flow->origin, true));
 	if (flow->ctr) {
 		atomic64_dec(&flow->ctr->active);
 		mutex_proxy_backend_ctr_put(flow->ctr);
@@ -238,7 +224,6 @@ static void mutex_proxy_table_drop_stale(struct mutex_proxy_net *mpn,
 void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 			   struct mutex_proxy_backend *be, u8 action)
 {
-	struct mutex_proxy_flow_origin *origin;
 	struct mutex_proxy_flow *flow, *old;
 	int tries = 3;
 
@@ -257,13 +242,6 @@ void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 	flow->ct = ct;
 	flow->mpn = mpn;
 	flow->ctr = be ? be->ctr : NULL;
-	origin = kmalloc(sizeof(*origin), GFP_ATOMIC);
-	if (origin) {
-		origin->tuple = ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
-		origin->zone = *nf_ct_zone(ct);
-	}
-	/* Without an origin only the flow's packets can make it tracked. */
-	RCU_INIT_POINTER(flow->origin, origin);
 	atomic64_set(&flow->pkts[IP_CT_DIR_ORIGINAL], 0);
 	atomic64_set(&flow->pkts[IP_CT_DIR_REPLY], 0);
 	atomic64_set(&flow->bytes[IP_CT_DIR_ORIGINAL], 0);
@@ -315,14 +293,9 @@ EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_add);
  */
 void mutex_proxy_table_track(struct mutex_proxy_flow *flow, struct nf_conn *ct)
 {
-	struct mutex_proxy_flow_origin *origin;
-
 	if (test_and_set_bit(MUTEX_PROXY_FLOW_TRACKED, &flow->flags))
 		return;
 	nf_conntrack_get(&ct->ct_general);
-	origin = unrcu_pointer(xchg(&flow->origin, NULL));
-	if (origin)
-		kfree_rcu(origin, rcu);
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_track);
 
@@ -332,26 +305,39 @@ EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_track);
  * @mpn: the namespace's state
  * @flow: a flow of @mpn's table, found under RCU
  *
- * Looks the flow's original tuple up in conntrack: its entry is the one
- * found there if that has the flow's address, is ours (labelled) and the
- * table still holds @flow for it (not replaced by a newer decision). Caller
- * holds rcu_read_lock(); any context.
+ * Looks the entry's original tuple up in conntrack's hash (confirmed entries
+ * only): its entry is the one found there if that is the flow's entry
+ * (the same address), is ours (labelled) and the table still holds @flow for
+ * it (not replaced by a newer decision). Caller holds rcu_read_lock(); any
+ * context.
  *
  * Return: whether @flow is tracked now.
  */
 bool mutex_proxy_table_resolve(struct mutex_proxy_net *mpn,
 			       struct mutex_proxy_flow *flow)
 {
-	const struct mutex_proxy_flow_origin *origin;
 	struct nf_conntrack_tuple_hash *h;
+	struct nf_conntrack_tuple tuple;
+	struct nf_conntrack_zone zone;
 	struct nf_conn *ct;
 
 	if (mutex_proxy_flow_tracked(flow))
 		return true;
-	origin = rcu_dereference(flow->origin);
-	if (!origin || mutex_proxy_flow_dead(flow))
+	if (mutex_proxy_flow_dead(flow))
 		return false;
-	h = nf_conntrack_find_get(mpn->net, &origin->zone, &origin->tuple);
+	/* The entry may have been freed with its first packet and its memory
+	 * reused, even for an entry being set up right now: conntrack's cache
+	 * is SLAB_TYPESAFE_BY_RCU, so under RCU it is an nf_conn still, with
+	 * whatever contents. Its tuple and zone are only a key here (read
+	 * once, as conntrack's own lookups read entries that may be reused):
+	 * the lookup takes a reference on confirmed entries only, and what it
+	 * finds is checked against the flow below. No reference is ever taken
+	 * on the entry itself before that.
+	 */
+	ct = flow->ct;
+	memcpy(&tuple, &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, sizeof(tuple));
+	zone = *nf_ct_zone(ct);
+	h = nf_conntrack_find_get(mpn->net, &zone, &tuple);
 	if (!h)
 		return false;
 	ct = nf_ct_tuplehash_to_ctrack(h);
@@ -503,7 +489,7 @@ EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_flush);
  * same tuple would start a new entry); or the flow is pending long after
  * its decision (its first packet was lost, or the entry was confirmed but
  * nothing since showed it to us; mutex_proxy_table_resolve() looks first).
- * A pending flow's entry is not ours to dereference. With an eviction
+ * A pending flow's entry is not ours to hold. With an eviction
  * requested, flows that never saw a reply go too while the table is fuller than
  * seven eighths (or than max_conns - 1).
  */
