@@ -222,9 +222,9 @@ TEST(Format, FlowsJson) {
 }
 
 TEST(Format, FlowsJsonLineFlowByFlow) {
-    for (const auto& flows : {std::vector<Flow>{}, std::vector<Flow>{test::sample_tcp4_flow()},
-                              std::vector<Flow>{test::sample_tcp4_flow(), sample_flow6(),
-                                                test::sample_tcp4_flow()}}) {
+    for (const auto& flows :
+         {std::vector<Flow>{}, std::vector<Flow>{test::sample_tcp4_flow()},
+          std::vector<Flow>{test::sample_tcp4_flow(), sample_flow6(), test::sample_tcp4_flow()}}) {
         EXPECT_EQ(json_line(flows), json_line(to_json(flows)));
     }
 }
