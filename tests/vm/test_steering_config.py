@@ -451,24 +451,32 @@ def memcg_client():
     return 0
 
 
-def dump_config(nl):
-    """GET_CONFIG as a dump on nl: (errno or 0, [top-level attributes of every message])."""
+def dump(nl, cmd, bufsize=1 << 20, between=None):
+    """cmd as a dump (NLM_F_DUMP) on nl, read bufsize bytes at a time, calling between() after
+    each read: (errno or 0, [(nlmsg flags, top-level attributes) of every message], the flags of
+    the final NLMSG_DONE or NLMSG_ERROR)."""
     nl.seq += 1
-    body = struct.pack("BBH", CMD_GET_CONFIG, 1, 0)
+    body = struct.pack("BBH", cmd, 1, 0)
     nl.s.send(struct.pack("IHHII", 16 + len(body), nl.fam, 0x301, nl.seq, 0) + body)  # DUMP
-    items = []
+    messages = []
     while True:
-        data = nl.s.recv(1 << 20)
+        data = nl.s.recv(bufsize)
         off = 0
         while off < len(data):
-            n, typ = struct.unpack("IH", data[off:off + 6])
+            n, typ, fl = struct.unpack("IHH", data[off:off + 8])
             m = data[off + 16:off + n]
             off += (n + 3) & ~3
-            if typ == 3:  # NLMSG_DONE
-                return -struct.unpack("i", m[:4])[0], items
-            if typ == 2:
-                return -struct.unpack("i", m[:4])[0], items
-            items += attrs(m[4:])
+            if typ in (2, 3):  # NLMSG_ERROR, NLMSG_DONE
+                return -struct.unpack("i", m[:4])[0], messages, fl
+            messages.append((fl, attrs(m[4:])))
+        if between:
+            between()
+
+
+def dump_config(nl):
+    """GET_CONFIG as a dump on nl: (errno or 0, [top-level attributes of every message])."""
+    err, messages, _ = dump(nl, CMD_GET_CONFIG)
+    return err, [a for _, items in messages for a in items]
 
 
 def test_config_pool_of_max_backends_dumps(env):

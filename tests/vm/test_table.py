@@ -287,32 +287,21 @@ def dump_flows_slowly(between):
     """GET_FLOWS as a dump on a fresh socket read one page-sized message at a time, calling
     between() after each read: returns ([(src address, src port) of every flow listed],
     messages, whether any message carried NLM_F_DUMP_INTR)."""
-    from test_steering_config import NL, attrs
+    from test_steering_config import NL, attrs, dump
     nl = NL(bufsize=4096)  # the kernel sizes each dump message from the reads
-    nl.seq += 1
-    body = struct.pack("BBH", 6, 1, 0)  # MUTEX_CMD_GET_FLOWS
-    nl.s.send(struct.pack("IHHII", 16 + len(body), nl.fam, 0x301, nl.seq, 0) + body)
-    listed, messages, intr = [], 0, False
     try:
-        while True:
-            data = nl.s.recv(4096)
-            off = 0
-            while off < len(data):
-                n, typ, fl = struct.unpack("IHH", data[off:off + 8])
-                m = data[off + 16:off + n]
-                off += (n + 3) & ~3
-                intr |= bool(fl & 0x10)
-                if typ in (2, 3):  # NLMSG_ERROR, NLMSG_DONE
-                    check_eq(-struct.unpack("i", m[:4])[0], 0, "GET_FLOWS dump")
-                    return listed, messages, intr
-                messages += 1
-                for t, v in attrs(m[4:]):
-                    if t & 0x7fff == 11:  # MUTEX_A_FLOW
-                        f = dict((k & 0x7fff, x) for k, x in attrs(v))
-                        listed.append((socket.inet_ntoa(f[4]), struct.unpack("H", f[5][:2])[0]))
-            between()
+        err, messages, last = dump(nl, 6, bufsize=4096, between=between)  # MUTEX_CMD_GET_FLOWS
     finally:
         nl.s.close()
+    check_eq(err, 0, "GET_FLOWS dump")
+    listed = []
+    for _, items in messages:
+        for t, v in items:
+            if t & 0x7fff == 11:  # MUTEX_A_FLOW
+                f = dict((k & 0x7fff, x) for k, x in attrs(v))
+                listed.append((socket.inet_ntoa(f[4]), struct.unpack("H", f[5][:2])[0]))
+    intr = any(fl & 0x10 for fl, _ in messages) or bool(last & 0x10)
+    return listed, len(messages), intr
 
 
 def test_table_dump_while_flows_come(env):
