@@ -663,15 +663,15 @@ unlock:
 /**
  * struct mutex_proxy_flows_dump - state of one GET_FLOWS dump, in cb->ctx
  * @iter: walker over the namespace's table, from .start to .done
- * @sent: flows put so far
+ * @sent: a flow was put already
  * @breaks: times the walk may have missed or repeated a flow (see the top
  *	of this file)
  * @done: the walker reached the end of the table
  */
 struct mutex_proxy_flows_dump {
 	struct rhashtable_iter *iter;
-	u64 sent;
 	u32 breaks;
+	bool sent;
 	bool done;
 };
 
@@ -714,7 +714,7 @@ static int mutex_proxy_nl_get_flows_start(struct netlink_callback *cb)
 		NL_SET_ERR_MSG(cb->extack, "out of memory for the dump");
 		return -ENOMEM;
 	}
-	ctx->sent = 0;
+	ctx->sent = false;
 	ctx->breaks = 0;
 	ctx->done = false;
 
@@ -788,7 +788,7 @@ static int mutex_proxy_nl_get_flows_dumpit(struct sk_buff *skb,
 				break;
 			if (!err) {
 				put++;
-				ctx->sent++;
+				ctx->sent = true;
 			}
 			err = 0;
 		}
