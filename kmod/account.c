@@ -53,7 +53,13 @@
 #include <linux/spinlock.h>
 #include <net/netfilter/nf_conntrack.h>
 
-#include "mutex_proxy.h"
+#include "account.h"
+#include "backend.h"
+#include "net.h"
+#include "params.h"
+#include "stats.h"
+#include "table.h"
+#include "compat.h"
 
 /**
  * struct mutex_proxy_batch - packets of one flow not folded yet

@@ -31,7 +31,9 @@
 #include <linux/string.h>
 #include <net/sock.h>
 
+#include "cgroup.h"
 #include "mutex_proxy.h"
+#include "compat.h"
 
 /**
  * struct mutex_proxy_cgroup_match - a cgroup v2 path to match sockets with

@@ -44,7 +44,30 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
+#include "cgroup.h"
+#include "classify.h"
+#include "config.h"
 #include "mutex_proxy.h"
+#include "compat.h"
+
+/**
+ * mutex_proxy_prefix_mask() - the mask of a prefix length
+ * @mask: receives the mask, in network byte order
+ * @plen: prefix length, 0..128
+ */
+void mutex_proxy_prefix_mask(union nf_inet_addr *mask, u8 plen)
+{
+	unsigned int i;
+
+	memset(mask, 0, sizeof(*mask));
+	for (i = 0; i < 4 && plen; i++) {
+		unsigned int n = min_t(unsigned int, plen, 32);
+
+		mask->ip6[i] = htonl(n == 32 ? ~0U : ~(~0U >> n));
+		plen -= n;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_prefix_mask);
 
 static unsigned int mutex_proxy_cls_part_of(u8 family, u8 proto)
 {

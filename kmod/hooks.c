@@ -26,7 +26,12 @@
 #include <linux/skbuff.h>
 #include <net/netfilter/nf_conntrack.h>
 
-#include "mutex_proxy.h"
+#include "account.h"
+#include "hooks.h"
+#include "net.h"
+#include "params.h"
+#include "stats.h"
+#include "steer.h"
 
 /**
  * mutex_proxy_hook() - netfilter hook: count the packet, let it pass

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mutex_proxy: module init/exit and per-network-namespace state.
+ * mutex_proxy: module init and exit.
  *
  * Order of bring-up: parameters (validated by the kernel's parameter parser
- * before init runs), per-namespace state for every namespace (pernet), then
+ * before init runs), per-namespace state for every namespace (net.c), then
  * the generic netlink family, so no request ever finds a namespace without
  * its state. Tear-down is the reverse: the family goes first
  * (genl_unregister_family() waits for requests in progress), then every
@@ -11,182 +11,23 @@
  *
  * Module-wide: the flows' kmem_cache (table.c) and the per-CPU caches and
  * batches (account.c) exist before the first namespace and go after the
- * last one.
- *
- * Per namespace: init allocates the counters and the connection table and
- * creates /proc/net/mutex_proxy; nothing else. A namespace pays for the
- * datapath only once its configuration has a rule: then
- * mutex_proxy_net_activate() registers the counting hooks and the NAT
- * functions (steer.c, which also take conntrack and connlabel references
- * for the namespace), and mutex_proxy_net_deactivate() releases them when
- * the configuration is emptied. pre_exit deactivates; the pernet core
- * then waits for an RCU grace period (in cleanup_net() and in
- * unregister_pernet_subsys() alike), after which no hook can still be
- * running, and exit removes the proc file, empties the connection table
- * (the flows go by RCU callbacks) and frees the counters and the
- * configuration. Replaced configurations and removed flows are freed by
+ * last one. Replaced configurations and removed flows are freed by
  * call_rcu() callbacks: module exit waits for them with rcu_barrier() after
  * the last namespace is gone and before the module's code goes away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/netdevice.h>
+#include <linux/mutex_proxy.h>
+#include <linux/rcupdate.h>
 #include <net/genetlink.h>
-#include <net/net_namespace.h>
 
+#include "account.h"
 #include "mutex_proxy.h"
-
-unsigned int mutex_proxy_net_id __read_mostly;
-EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_id);
-
-static int __net_init mutex_proxy_net_init(struct net *net)
-{
-	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
-	int err;
-
-	mpn->net = net;
-	mutex_init(&mpn->config_lock);
-	RCU_INIT_POINTER(mpn->config, NULL);
-	mpn->generation = 0;
-	mpn->stats = mutex_proxy_stats_alloc();
-	if (!mpn->stats)
-		return -ENOMEM;
-
-	err = mutex_proxy_table_init(mpn);
-	if (err)
-		goto err_stats;
-
-	err = mutex_proxy_proc_init(net);
-	if (err)
-		goto err_table;
-	return 0;
-
-err_table:
-	mutex_proxy_table_exit(mpn);
-err_stats:
-	mutex_proxy_stats_free(mpn->stats);
-	mpn->stats = NULL;
-	return err;
-}
-
-/**
- * mutex_proxy_net_activate() - switch the datapath on in a namespace
- * @mpn: the namespace's state
- *
- * Called when the namespace's configuration first has a rule: enables
- * conntrack and its labels and registers the counting hooks and the NAT
- * functions. Idempotent. Caller holds @mpn->config_lock. Sleeps.
- *
- * Return: 0, or a negative errno with nothing left registered.
- */
-VISIBLE_IF_KUNIT
-int mutex_proxy_net_activate(struct mutex_proxy_net *mpn)
-{
-	int err;
-
-	lockdep_assert_held(&mpn->config_lock);
-	if (mpn->active)
-		return 0;
-	err = mutex_proxy_hooks_register(mpn->net, mpn);
-	if (err)
-		return err;
-	err = mutex_proxy_steer_register(mpn->net, mpn);
-	if (err) {
-		mutex_proxy_hooks_unregister(mpn->net, mpn);
-		return err;
-	}
-	mpn->active = true;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_activate);
-
-/**
- * mutex_proxy_net_deactivate() - switch the datapath off in a namespace
- * @mpn: the namespace's state
- *
- * Called when the namespace's configuration has no rule any more (and at
- * namespace exit): the NAT functions and the hooks go, and conntrack and
- * its labels are released. Connections steered before keep their NAT (it
- * is conntrack's); their flows stay in the table, uncounted, until their
- * entries die. Caller holds @mpn->config_lock, or the namespace is being
- * dismantled. Sleeps.
- */
-VISIBLE_IF_KUNIT
-void mutex_proxy_net_deactivate(struct mutex_proxy_net *mpn)
-{
-	mutex_proxy_steer_unregister(mpn->net, mpn);
-	mutex_proxy_hooks_unregister(mpn->net, mpn);
-	mpn->active = false;
-}
-EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_deactivate);
-
-/**
- * mutex_proxy_net_set_config() - install a namespace's new configuration
- * @mpn: the namespace's state
- * @cfg: the new snapshot (see mutex_proxy_config_replace())
- * @had: the generation the writer read
- * @extack: for error messages
- *
- * The datapath goes on before a configuration with rules is published, and
- * off after one without is. Caller holds @mpn->config_lock. Sleeps.
- *
- * Return: 0, -ESTALE, or the errno of switching the datapath on; on
- * failure @cfg is freed and nothing changed.
- */
-int mutex_proxy_net_set_config(struct mutex_proxy_net *mpn,
-			       struct mutex_proxy_config *cfg, u64 had,
-			       struct netlink_ext_ack *extack)
-{
-	bool rules = cfg->n_rules;
-	int err;
-
-	lockdep_assert_held(&mpn->config_lock);
-	if (rules && had == mpn->generation) {
-		err = mutex_proxy_net_activate(mpn);
-		if (err) {
-			NL_SET_ERR_MSG(extack,
-				       "cannot enable conntrack, NAT and hooks in this namespace");
-			mutex_proxy_config_free(cfg);
-			return err;
-		}
-	}
-	err = mutex_proxy_config_replace(mpn, cfg, had, extack);
-	if (!err && !rules)
-		mutex_proxy_net_deactivate(mpn);
-	return err;
-}
-
-static void __net_exit mutex_proxy_net_pre_exit(struct net *net)
-{
-	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
-
-	mutex_proxy_net_deactivate(mpn);
-}
-
-static void __net_exit mutex_proxy_net_exit(struct net *net)
-{
-	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
-
-	/* The pernet core ran synchronize_rcu() since pre_exit: no hook
-	 * still reads the configuration, and no request can be running in
-	 * a namespace being dismantled.
-	 */
-	mutex_proxy_proc_exit(net);
-	mutex_proxy_table_exit(mpn);
-	mutex_proxy_config_free(rcu_dereference_protected(mpn->config, true));
-	RCU_INIT_POINTER(mpn->config, NULL);
-	mutex_proxy_stats_free(mpn->stats);
-	mpn->stats = NULL;
-}
-
-static struct pernet_operations mutex_proxy_net_ops = {
-	.init		= mutex_proxy_net_init,
-	.pre_exit	= mutex_proxy_net_pre_exit,
-	.exit		= mutex_proxy_net_exit,
-	.id		= &mutex_proxy_net_id,
-	.size		= sizeof(struct mutex_proxy_net),
-};
+#include "net.h"
+#include "netlink.h"
+#include "sched.h"
+#include "table.h"
 
 static int __init mutex_proxy_init(void)
 {
@@ -199,7 +40,7 @@ static int __init mutex_proxy_init(void)
 	err = mutex_proxy_account_init();
 	if (err)
 		goto err_cache;
-	err = register_pernet_subsys(&mutex_proxy_net_ops);
+	err = mutex_proxy_net_register();
 	if (err) {
 		pr_err("cannot set up network namespaces: %d\n", err);
 		goto err_account;
@@ -215,7 +56,7 @@ static int __init mutex_proxy_init(void)
 	return 0;
 
 err_pernet:
-	unregister_pernet_subsys(&mutex_proxy_net_ops);
+	mutex_proxy_net_unregister();
 err_account:
 	rcu_barrier();
 	mutex_proxy_account_exit();
@@ -227,7 +68,7 @@ err_cache:
 static void __exit mutex_proxy_exit(void)
 {
 	mutex_proxy_genl_unregister();
-	unregister_pernet_subsys(&mutex_proxy_net_ops);
+	mutex_proxy_net_unregister();
 	/* Replaced configurations and removed flows are freed by RCU
 	 * callbacks; the flows' cache is destroyed after them.
 	 */

@@ -19,20 +19,16 @@
  * one lock per CPU, a few additions), so what they report is at most the
  * packets of the current call behind.
  *
- * GET_FLOWS is a dump: .start allocates a walker over the namespace's table
- * and folds the batches, .dumpit fills one message per call, .done frees the
- * walker (also when the socket is closed halfway). A flow that does not fit
- * stays the walker's current entry and opens the next message. Flows come
- * and go during a dump without disturbing it: a flow present from the first
- * message to the last is reported once, one that comes or goes meanwhile
- * may or may not be. Only two events can make the walk miss or repeat a
- * flow that stayed: the table was resized (the walker starts the new table
- * from its start) or the flow the previous message stopped at left the table
- * in between (the walker goes on near its place). Each counts as a break;
- * cb->seq is derived from the count, so the message (or the final
- * NLMSG_DONE) after a break carries NLM_F_DUMP_INTR. Dead flows (being
- * removed) are skipped, and so are pending ones whose entry is not confirmed
- * yet (mutex_proxy_table_resolve()).
+ * GET_FLOWS is a dump over a walk of the namespace's table (struct
+ * mutex_proxy_table_cursor, table.c, in cb->ctx): .start begins the walk
+ * and folds the batches, .dumpit fills one message per call, .done ends the
+ * walk (also when the socket is closed halfway). A flow that does not fit
+ * opens the next message. Flows come and go during a dump without
+ * disturbing it: a flow present from the first message to the last is
+ * reported once, one that comes or goes meanwhile may or may not be. The
+ * walk counts the events that can make it miss or repeat a flow that
+ * stayed (breaks); cb->seq is derived from the count, so the message (or
+ * the final NLMSG_DONE) after a break carries NLM_F_DUMP_INTR.
  *
  * GET_ORIGDST finds the conntrack entry whose reply direction is the 5-tuple
  * the proxy sees (its peer and its own address, i.e. after NAT), default
@@ -55,7 +51,6 @@
 #include <linux/in6.h>
 #include <linux/ipv6.h>
 #include <linux/jiffies.h>
-#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
@@ -67,86 +62,20 @@
 #include <net/netfilter/nf_conntrack_zones.h>
 #include <net/netlink.h>
 
+#include "account.h"
+#include "config.h"
 #include "mutex_proxy.h"
+#include "net.h"
+#include "netlink.h"
+#include "netlink_config.h"
+#include "params.h"
+#include "policy.h"
+#include "stats.h"
+#include "steer.h"
+#include "table.h"
+#include "compat.h"
 
 static struct genl_family mutex_proxy_genl_family;
-
-static const struct nla_policy
-mutex_proxy_param_policy[MUTEX_PARAM_A_MAX + 1] = {
-	[MUTEX_PARAM_A_ENABLE_BATCHING]	= { .type = NLA_U32 },
-	[MUTEX_PARAM_A_BATCH_SIZE]	= { .type = NLA_U32 },
-	[MUTEX_PARAM_A_CACHE_SIZE]	= { .type = NLA_U32 },
-	[MUTEX_PARAM_A_MAX_CONNS]	= { .type = NLA_U32 },
-	[MUTEX_PARAM_A_ENABLE_ACCOUNTING] = { .type = NLA_U32 },
-};
-
-static const struct nla_policy mutex_proxy_set_params_policy[MUTEX_A_MAX + 1] = {
-	[MUTEX_A_PARAMS] = NLA_POLICY_NESTED(mutex_proxy_param_policy),
-};
-
-static const struct nla_policy mutex_proxy_set_config_policy[MUTEX_A_MAX + 1] = {
-	[MUTEX_A_GENERATION]	= { .type = NLA_U64 },
-	/* Repeated; their content is validated by mutex_proxy_config_build(). */
-	[MUTEX_A_POOL]		= { .type = NLA_NESTED },
-	[MUTEX_A_RULE]		= { .type = NLA_NESTED },
-};
-
-/*
- * GET_ORIGDST: the post-NAT 5-tuple. Values the policy cannot express
- * (family and protocol sets, an address length that depends on the family,
- * port 0) are checked by mutex_proxy_parse_tuple() with messages naming the
- * attribute. The attributes that only replies carry are refused by name.
- */
-static const struct nla_policy mutex_proxy_tuple_policy[MUTEX_FLOW_A_MAX + 1] = {
-	[MUTEX_FLOW_A_FAMILY]		= { .type = NLA_U8 },
-	[MUTEX_FLOW_A_PROTO]		= { .type = NLA_U8 },
-	[MUTEX_FLOW_A_SRC_ADDR]		= { .type = NLA_BINARY,
-					    .len = sizeof(struct in6_addr) },
-	[MUTEX_FLOW_A_SRC_PORT]		= { .type = NLA_U16 },
-	[MUTEX_FLOW_A_DST_ADDR]		= { .type = NLA_BINARY,
-					    .len = sizeof(struct in6_addr) },
-	[MUTEX_FLOW_A_DST_PORT]		= { .type = NLA_U16 },
-	[MUTEX_FLOW_A_ORIG_DST_ADDR]	= {
-		.type = NLA_REJECT,
-		.reject_message = "MUTEX_FLOW_A_ORIG_DST_ADDR is only in replies",
-	},
-	[MUTEX_FLOW_A_ORIG_DST_PORT]	= {
-		.type = NLA_REJECT,
-		.reject_message = "MUTEX_FLOW_A_ORIG_DST_PORT is only in replies",
-	},
-	[MUTEX_FLOW_A_ACTION]		= {
-		.type = NLA_REJECT,
-		.reject_message = "MUTEX_FLOW_A_ACTION is only in replies",
-	},
-	[MUTEX_FLOW_A_PKTS_ORIG]	= {
-		.type = NLA_REJECT,
-		.reject_message = "flow counters are only in replies",
-	},
-	[MUTEX_FLOW_A_BYTES_ORIG]	= {
-		.type = NLA_REJECT,
-		.reject_message = "flow counters are only in replies",
-	},
-	[MUTEX_FLOW_A_PKTS_REPLY]	= {
-		.type = NLA_REJECT,
-		.reject_message = "flow counters are only in replies",
-	},
-	[MUTEX_FLOW_A_BYTES_REPLY]	= {
-		.type = NLA_REJECT,
-		.reject_message = "flow counters are only in replies",
-	},
-	[MUTEX_FLOW_A_AGE_MS]		= {
-		.type = NLA_REJECT,
-		.reject_message = "flow times are only in replies",
-	},
-	[MUTEX_FLOW_A_IDLE_MS]		= {
-		.type = NLA_REJECT,
-		.reject_message = "flow times are only in replies",
-	},
-};
-
-static const struct nla_policy mutex_proxy_get_origdst_policy[MUTEX_A_MAX + 1] = {
-	[MUTEX_A_FLOW] = NLA_POLICY_NESTED(mutex_proxy_tuple_policy),
-};
 
 static u64 mutex_proxy_features(void)
 {
@@ -517,9 +446,9 @@ static int mutex_proxy_nl_set_config(struct sk_buff *skb,
 		err = -ESTALE;
 		goto unlock;
 	}
-	cfg = mutex_proxy_config_build(genlmsg_data(info->genlhdr),
-				       genlmsg_len(info->genlhdr), old,
-				       info->extack);
+	cfg = mutex_proxy_nl_config_parse(genlmsg_data(info->genlhdr),
+					  genlmsg_len(info->genlhdr), old,
+					  info->extack);
 	if (IS_ERR(cfg)) {
 		err = PTR_ERR(cfg);
 		goto unlock;
@@ -559,7 +488,7 @@ static int mutex_proxy_nl_get_config(struct sk_buff *skb,
 	mutex_lock(&mpn->config_lock);
 	cfg = rcu_dereference_protected(mpn->config,
 					lockdep_is_held(&mpn->config_lock));
-	msg = genlmsg_new(mutex_proxy_config_size(cfg), GFP_KERNEL);
+	msg = genlmsg_new(mutex_proxy_nl_config_size(cfg), GFP_KERNEL);
 	if (!msg) {
 		mutex_unlock(&mpn->config_lock);
 		NL_SET_ERR_MSG(info->extack, "out of memory for the reply");
@@ -570,7 +499,7 @@ static int mutex_proxy_nl_get_config(struct sk_buff *skb,
 	err = -EMSGSIZE;
 	if (hdr && !nla_put_u64_64bit(msg, MUTEX_A_GENERATION, mpn->generation,
 				      MUTEX_A_PAD))
-		err = mutex_proxy_config_put(msg, cfg);
+		err = mutex_proxy_nl_config_put(msg, cfg);
 	mutex_unlock(&mpn->config_lock);
 	return mutex_proxy_reply_send(msg, hdr, info, err);
 }
@@ -603,7 +532,7 @@ static int mutex_proxy_nl_get_config_start(struct netlink_callback *cb)
 	mutex_lock(&mpn->config_lock);
 	cfg = rcu_dereference_protected(mpn->config,
 					lockdep_is_held(&mpn->config_lock));
-	size = mutex_proxy_config_item_size_max(cfg);
+	size = mutex_proxy_nl_config_item_size_max(cfg);
 	mutex_unlock(&mpn->config_lock);
 	cb->min_dump_alloc = NLMSG_HDRLEN + GENL_HDRLEN + size;
 	return 0;
@@ -644,7 +573,7 @@ static int mutex_proxy_nl_get_config_dumpit(struct sk_buff *skb,
 		err = -EMSGSIZE;
 		goto unlock;
 	}
-	err = mutex_proxy_config_put_from(skb, cfg, &pos);
+	err = mutex_proxy_nl_config_put_from(skb, cfg, &pos);
 	if (err && pos == cb->args[MUTEX_PROXY_CFG_DUMP_POS]) {
 		/* Not even one item fits in an empty message. */
 		genlmsg_cancel(skb, hdr);
@@ -660,165 +589,98 @@ unlock:
 	return err;
 }
 
-/**
- * struct mutex_proxy_flows_dump - state of one GET_FLOWS dump, in cb->ctx
- * @iter: walker over the namespace's table, from .start to .done
- * @sent: a flow was put already
- * @breaks: times the walk may have missed or repeated a flow (see the top
- *	of this file)
- * @done: the walker reached the end of the table
- */
-struct mutex_proxy_flows_dump {
-	struct rhashtable_iter *iter;
-	u32 breaks;
-	bool sent;
-	bool done;
-};
-
-static struct mutex_proxy_flows_dump *
-mutex_proxy_flows_dump_ctx(struct netlink_callback *cb)
+static struct mutex_proxy_table_cursor *
+mutex_proxy_flows_dump_cur(struct netlink_callback *cb)
 {
-	BUILD_BUG_ON(sizeof(struct mutex_proxy_flows_dump) > sizeof(cb->ctx));
-	return (struct mutex_proxy_flows_dump *)cb->ctx;
+	BUILD_BUG_ON(sizeof(struct mutex_proxy_table_cursor) > sizeof(cb->ctx));
+	return (struct mutex_proxy_table_cursor *)cb->ctx;
 }
 
 /*
  * The dump's consistency number: never 0 (nl_dump_check_consistent() takes
- * a previous value of 0 for "none yet"), different after every break.
+ * a previous value of 0 for "none yet"), different after every break of
+ * the table's walk.
  */
 static void mutex_proxy_flows_dump_seq(struct netlink_callback *cb,
-				       const struct mutex_proxy_flows_dump *ctx)
+				       const struct mutex_proxy_table_cursor *cur)
 {
-	cb->seq = (ctx->breaks << 1) | 1;
-}
-
-/* The walk may have missed or repeated a flow: flag what follows. A walk
- * that put nothing yet just starts again.
- */
-static void mutex_proxy_flows_dump_break(struct netlink_callback *cb,
-					 struct mutex_proxy_flows_dump *ctx)
-{
-	if (!ctx->sent)
-		return;
-	ctx->breaks++;
-	mutex_proxy_flows_dump_seq(cb, ctx);
+	cb->seq = (cur->breaks << 1) | 1;
 }
 
 static int mutex_proxy_nl_get_flows_start(struct netlink_callback *cb)
 {
-	struct mutex_proxy_flows_dump *ctx = mutex_proxy_flows_dump_ctx(cb);
+	struct mutex_proxy_table_cursor *cur = mutex_proxy_flows_dump_cur(cb);
 	struct mutex_proxy_net *mpn = mutex_proxy_pernet(sock_net(cb->skb->sk));
 
-	ctx->iter = kmalloc(sizeof(*ctx->iter), GFP_KERNEL);
-	if (!ctx->iter) {
+	if (mutex_proxy_table_cursor_start(mpn, cur)) {
 		NL_SET_ERR_MSG(cb->extack, "out of memory for the dump");
 		return -ENOMEM;
 	}
-	ctx->sent = false;
-	ctx->breaks = 0;
-	ctx->done = false;
-
 	mutex_proxy_account_flush_all();
-	mutex_proxy_flows_dump_seq(cb, ctx);
+	mutex_proxy_flows_dump_seq(cb, cur);
 	cb->prev_seq = cb->seq;
-	rhashtable_walk_enter(&mpn->flows, ctx->iter);
 	return 0;
+}
+
+/* One message of a GET_FLOWS dump, opened at its first flow. */
+struct mutex_proxy_flows_msg {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+	void *hdr;
+};
+
+static int mutex_proxy_flows_dump_one(void *arg, struct mutex_proxy_flow *flow)
+{
+	struct mutex_proxy_flows_msg *m = arg;
+	int err;
+
+	if (!m->hdr) {
+		m->hdr = genlmsg_put(m->skb, NETLINK_CB(m->cb->skb).portid,
+				     m->cb->nlh->nlmsg_seq,
+				     &mutex_proxy_genl_family, NLM_F_MULTI,
+				     MUTEX_CMD_GET_FLOWS);
+		if (!m->hdr)
+			return -EMSGSIZE;
+		mutex_proxy_flows_dump_seq(m->cb,
+					   mutex_proxy_flows_dump_cur(m->cb));
+		genl_dump_check_consistent(m->cb, m->hdr);
+	}
+	/* Full: the flow opens the next message. Any other error skips it. */
+	err = mutex_proxy_put_flow(m->skb, flow->ct, flow);
+	if (err == -EMSGSIZE)
+		return err;
+	return !err;
 }
 
 static int mutex_proxy_nl_get_flows_dumpit(struct sk_buff *skb,
 					   struct netlink_callback *cb)
 {
-	struct mutex_proxy_flows_dump *ctx = mutex_proxy_flows_dump_ctx(cb);
-	struct mutex_proxy_net *mpn = mutex_proxy_pernet(sock_net(skb->sk));
-	struct mutex_proxy_flow *flow;
-	struct rhash_head *resume;
-	unsigned int put = 0;
-	void *hdr = NULL;
-	int err = 0;
+	struct mutex_proxy_table_cursor *cur = mutex_proxy_flows_dump_cur(cb);
+	struct mutex_proxy_flows_msg m = { .skb = skb, .cb = cb };
+	int put;
 
-	if (ctx->done)
+	if (cur->done)
 		return 0;	/* NLMSG_DONE, checked against cb->seq too */
-
-	/* The walker's current entry is the first one not sent yet. Reading
-	 * the walker's own position is the only way to learn that it was
-	 * lost: rhashtable_walk_start_check() clears it when that entry is
-	 * no longer in its bucket.
-	 */
-	resume = ctx->iter->p;
-	if (rhashtable_walk_start_check(ctx->iter) == -EAGAIN ||
-	    (resume && !ctx->iter->p))
-		mutex_proxy_flows_dump_break(cb, ctx);
-	flow = rhashtable_walk_peek(ctx->iter);
-	for (;;) {
-		if (IS_ERR(flow)) {
-			if (PTR_ERR(flow) != -EAGAIN) {
-				err = PTR_ERR(flow);
-				break;
-			}
-			/* Resized: walk the new table from its start. */
-			mutex_proxy_flows_dump_break(cb, ctx);
-			flow = rhashtable_walk_next(ctx->iter);
-			continue;
-		}
-		if (!flow) {
-			ctx->done = true;
-			break;
-		}
-		/* A pending flow's entry is read once it is confirmed. */
-		if (!mutex_proxy_flow_dead(flow) &&
-		    mutex_proxy_table_resolve(mpn, flow)) {
-			if (!hdr) {
-				hdr = genlmsg_put(skb,
-						  NETLINK_CB(cb->skb).portid,
-						  cb->nlh->nlmsg_seq,
-						  &mutex_proxy_genl_family,
-						  NLM_F_MULTI,
-						  MUTEX_CMD_GET_FLOWS);
-				if (!hdr) {
-					err = -EMSGSIZE;
-					break;
-				}
-				genl_dump_check_consistent(cb, hdr);
-			}
-			/* Full: the flow stays current, the next message
-			 * starts with it.
-			 */
-			err = mutex_proxy_put_flow(skb, flow->ct, flow);
-			if (err == -EMSGSIZE)
-				break;
-			if (!err) {
-				put++;
-				ctx->sent = true;
-			}
-			err = 0;
-		}
-		flow = rhashtable_walk_next(ctx->iter);
-	}
-	rhashtable_walk_stop(ctx->iter);
-
-	if (!put) {
+	put = mutex_proxy_table_cursor_next(cur, mutex_proxy_flows_dump_one,
+					    &m);
+	mutex_proxy_flows_dump_seq(cb, cur);
+	if (put <= 0) {
 		/* Not even one flow fits in an empty message: give up
 		 * rather than send empty messages forever.
 		 */
-		if (hdr)
-			genlmsg_cancel(skb, hdr);
-		if (ctx->done)
+		if (m.hdr)
+			genlmsg_cancel(skb, m.hdr);
+		if (cur->done)
 			return 0;
-		return err ?: -EMSGSIZE;
+		return put ?: -EMSGSIZE;
 	}
-	genlmsg_end(skb, hdr);
+	genlmsg_end(skb, m.hdr);
 	return skb->len;
 }
 
 static int mutex_proxy_nl_get_flows_done(struct netlink_callback *cb)
 {
-	struct mutex_proxy_flows_dump *ctx = mutex_proxy_flows_dump_ctx(cb);
-
-	if (ctx->iter) {
-		rhashtable_walk_exit(ctx->iter);
-		kfree(ctx->iter);
-		ctx->iter = NULL;
-	}
+	mutex_proxy_table_cursor_end(mutex_proxy_flows_dump_cur(cb));
 	return 0;
 }
 

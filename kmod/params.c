@@ -27,7 +27,9 @@
 #include <linux/stringify.h>
 #include <linux/string.h>
 
-#include "mutex_proxy.h"
+#include "account.h"
+#include "params.h"
+#include "compat.h"
 
 static DEFINE_MUTEX(mutex_proxy_params_lock);
 
@@ -44,10 +46,16 @@ static u32 mutex_proxy_params_val[MUTEX_PARAM_A_MAX + 1] = {
  * struct mutex_proxy_param_desc - description of one parameter
  * @name: name in sysfs and /proc
  * @refusal: message for a value out of range (names the allowed values)
+ * @apply: what a new value needs done before it is stored, or NULL; called
+ *	under mutex_proxy_params_lock, may sleep; an error keeps the old value
+ *	(and every other one of the same update)
+ * @apply_refusal: message for an error of @apply
  */
 struct mutex_proxy_param_desc {
 	const char *name;
 	const char *refusal;
+	int (*apply)(u32 val);
+	const char *apply_refusal;
 };
 
 static const struct mutex_proxy_param_desc
@@ -66,6 +74,8 @@ mutex_proxy_param_descs[MUTEX_PARAM_A_MAX + 1] = {
 		.name = "perf_cache_size",
 		.refusal = "perf_cache_size must be 0 or a power of two up to "
 			   __stringify(MUTEX_CACHE_SIZE_MAX),
+		.apply = mutex_proxy_account_resize,
+		.apply_refusal = "out of memory for the new perf_cache_size",
 	},
 	[MUTEX_PARAM_A_MAX_CONNS] = {
 		.name = "max_conns",
@@ -78,9 +88,6 @@ mutex_proxy_param_descs[MUTEX_PARAM_A_MAX + 1] = {
 		.refusal = "perf_enable_accounting must be 0 or 1",
 	},
 };
-
-static const char mutex_proxy_param_nomem[] =
-	"out of memory for the new perf_cache_size";
 
 static const char mutex_proxy_param_unknown[] = "unknown parameter";
 
@@ -205,9 +212,9 @@ EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_param_parse);
  *
  * The single setter behind sysfs, load-time parameters and SET_PARAMS.
  * Every value in @upd is validated first; only if all are allowed are they
- * all written. A refusal changes nothing. A new perf_cache_size resizes the
- * per-CPU caches first; if that fails for want of memory, nothing changes
- * either. Sleeps (takes a mutex).
+ * all written. A refusal changes nothing. A parameter with an effect (its
+ * table entry's apply: a new perf_cache_size resizes the per-CPU caches)
+ * has it applied first; if that fails, nothing changes either. Sleeps (takes a mutex).
  *
  * Return: 0, -EINVAL or -ENOMEM.
  */
@@ -239,13 +246,21 @@ int mutex_proxy_params_update(const struct mutex_proxy_param_update *upd,
 		}
 	}
 
-	if (upd->mask & BIT(MUTEX_PARAM_A_CACHE_SIZE)) {
-		err = mutex_proxy_account_resize(upd->val[MUTEX_PARAM_A_CACHE_SIZE]);
+	/* One parameter at most has an effect that can fail (today's
+	 * table: perf_cache_size), so a failure leaves nothing half done.
+	 */
+	for (id = MUTEX_PARAM_A_UNSPEC + 1; id <= MUTEX_PARAM_A_MAX; id++) {
+		const struct mutex_proxy_param_desc *d =
+			&mutex_proxy_param_descs[id];
+
+		if (!(upd->mask & BIT(id)) || !d->apply)
+			continue;
+		err = d->apply(upd->val[id]);
 		if (err) {
 			if (bad)
-				*bad = MUTEX_PARAM_A_CACHE_SIZE;
+				*bad = id;
 			if (msg)
-				*msg = mutex_proxy_param_nomem;
+				*msg = d->apply_refusal;
 			goto out;
 		}
 	}

@@ -18,7 +18,13 @@
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
 
+#include "account.h"
 #include "mutex_proxy.h"
+#include "net.h"
+#include "params.h"
+#include "proc.h"
+#include "stats.h"
+#include "table.h"
 
 #define MUTEX_PROXY_PROC_NAME	"mutex_proxy"
 

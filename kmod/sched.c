@@ -12,7 +12,11 @@
 #include <linux/random.h>
 #include <linux/socket.h>
 
-#include "mutex_proxy.h"
+#include "backend.h"
+#include "classify.h"
+#include "config.h"
+#include "sched.h"
+#include "compat.h"
 
 static siphash_key_t mutex_proxy_sched_key __read_mostly;
 

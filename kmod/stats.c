@@ -11,7 +11,8 @@
 #include <linux/percpu.h>
 #include <linux/string.h>
 
-#include "mutex_proxy.h"
+#include "stats.h"
+#include "compat.h"
 
 #define MUTEX_PROXY_STAT_NAME(attr, name) \
 	[(attr) - MUTEX_PROXY_STAT_FIRST] = (name)

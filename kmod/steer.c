@@ -36,7 +36,14 @@
 #include <net/netfilter/nf_nat_redirect.h>
 #include <net/sock.h>
 
-#include "mutex_proxy.h"
+#include "backend.h"
+#include "classify.h"
+#include "config.h"
+#include "net.h"
+#include "sched.h"
+#include "stats.h"
+#include "steer.h"
+#include "table.h"
 
 #if !IS_ENABLED(CONFIG_NF_CONNTRACK_LABELS)
 #error "mutex_proxy tags the entries it steers: needs CONFIG_NF_CONNTRACK_LABELS"

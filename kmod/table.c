@@ -67,7 +67,15 @@
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_zones.h>
 
-#include "mutex_proxy.h"
+#include "account.h"
+#include "backend.h"
+#include "config.h"
+#include "net.h"
+#include "params.h"
+#include "stats.h"
+#include "steer.h"
+#include "table.h"
+#include "compat.h"
 
 #define MUTEX_PROXY_GC_INTERVAL	HZ
 /* The next run comes this soon when at least a quarter of the flows a run
@@ -428,6 +436,121 @@ void mutex_proxy_table_reap(struct mutex_proxy_net *mpn)
 		call_rcu(&flow->rcu, mutex_proxy_flow_free_rcu);
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_reap);
+
+/**
+ * mutex_proxy_table_cursor_start() - begin a walk over a namespace's flows
+ *	that goes on across calls
+ * @mpn: the namespace's state
+ * @cur: the cursor
+ *
+ * A walk hands out every flow present from its start to its end once; a
+ * flow that comes or goes meanwhile may or may not be handed out. Only two
+ * events can make it miss or repeat a flow that stayed: the table was
+ * resized (the walker starts the new table from its start) or the flow the
+ * previous call stopped at left the table in between (the walker goes on
+ * near its place). Each counts in @cur->breaks once a flow was handed out
+ * (a walk that handed out nothing yet just starts again). Sleeps.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int mutex_proxy_table_cursor_start(struct mutex_proxy_net *mpn,
+				   struct mutex_proxy_table_cursor *cur)
+{
+	memset(cur, 0, sizeof(*cur));
+	cur->iter = kmalloc(sizeof(*cur->iter), GFP_KERNEL);
+	if (!cur->iter)
+		return -ENOMEM;
+	cur->mpn = mpn;
+	rhashtable_walk_enter(&mpn->flows, cur->iter);
+	return 0;
+}
+
+static void mutex_proxy_table_cursor_break(struct mutex_proxy_table_cursor *cur)
+{
+	if (cur->visited)
+		cur->breaks++;
+}
+
+/**
+ * mutex_proxy_table_cursor_next() - hand out the next flows of a walk
+ * @cur: the cursor, from mutex_proxy_table_cursor_start()
+ * @visit: called under RCU for each live flow whose entry is confirmed
+ *	(pending ones are resolved first): returns 1 if it took the flow, 0
+ *	to skip it, -EMSGSIZE to stop (the flow is handed out first next
+ *	time); must not sleep
+ * @arg: for @visit
+ *
+ * Dead flows are skipped. @cur->done is set at the end of the table.
+ *
+ * Return: the number of flows @visit took, or a negative errno of the walk.
+ */
+int mutex_proxy_table_cursor_next(struct mutex_proxy_table_cursor *cur,
+				  int (*visit)(void *arg,
+					       struct mutex_proxy_flow *flow),
+				  void *arg)
+{
+	struct rhashtable_iter *iter = cur->iter;
+	struct mutex_proxy_flow *flow;
+	struct rhash_head *resume;
+	int took = 0, ret = 0;
+
+	if (cur->done)
+		return 0;
+	/* The walker's current entry is the first one not handed out yet.
+	 * Reading the walker's own position is the only way to learn that
+	 * it was lost: rhashtable_walk_start_check() clears it when that
+	 * entry is no longer in its bucket.
+	 */
+	resume = iter->p;
+	if (rhashtable_walk_start_check(iter) == -EAGAIN ||
+	    (resume && !iter->p))
+		mutex_proxy_table_cursor_break(cur);
+	flow = rhashtable_walk_peek(iter);
+	for (;;) {
+		if (IS_ERR(flow)) {
+			if (PTR_ERR(flow) != -EAGAIN) {
+				ret = PTR_ERR(flow);
+				break;
+			}
+			/* Resized: walk the new table from its start. */
+			mutex_proxy_table_cursor_break(cur);
+			flow = rhashtable_walk_next(iter);
+			continue;
+		}
+		if (!flow) {
+			cur->done = true;
+			break;
+		}
+		/* A pending flow's entry is read once it is confirmed. */
+		if (!mutex_proxy_flow_dead(flow) &&
+		    mutex_proxy_table_resolve(cur->mpn, flow)) {
+			ret = visit(arg, flow);
+			if (ret == -EMSGSIZE)
+				break;
+			if (ret > 0) {
+				took++;
+				cur->visited = true;
+			}
+			ret = 0;
+		}
+		flow = rhashtable_walk_next(iter);
+	}
+	rhashtable_walk_stop(iter);
+	return ret == -EMSGSIZE || !ret ? took : ret;
+}
+
+/**
+ * mutex_proxy_table_cursor_end() - end a walk
+ * @cur: the cursor, started or zeroed
+ */
+void mutex_proxy_table_cursor_end(struct mutex_proxy_table_cursor *cur)
+{
+	if (!cur->iter)
+		return;
+	rhashtable_walk_exit(cur->iter);
+	kfree(cur->iter);
+	cur->iter = NULL;
+}
 
 /**
  * mutex_proxy_table_flush() - remove every flow of a namespace

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for mutex_proxy.ko: configuration snapshots (built from the
- * same netlink attributes SET_CONFIG carries), validation, the rule
+ * KUnit tests for mutex_proxy.ko: configuration snapshots (built from plain
+ * arrays through the model's API, as netlink_config.c builds them from a
+ * SET_CONFIG request), validation, the rule
  * classifier, the schedulers, counters across replacements and snapshot
  * replacement under concurrent RCU readers.
  */
@@ -14,18 +15,35 @@
 #include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
-#include <net/netlink.h>
 
-#include "mutex_proxy.h"
+#include "classify.h"
+#include "config.h"
+#include "net.h"
+#include "sched.h"
+#include "compat.h"
 
 MUTEX_PROXY_IMPORT_KUNIT_NS();
 
-/* ---- building a SET_CONFIG request's attributes ---- */
+/* ---- building a configuration from plain arrays ---- */
 
-#define KT_MSG_SIZE	(1024 * 1024)
+#define KT_MAX_POOLS	4
+#define KT_MAX_BACKENDS	8
+#define KT_MAX_RULES	10000
 
+struct kt_pool_spec {
+	char name[MUTEX_NAME_MAX];
+	u8 sched;
+	u8 failure;
+	u32 n;
+	struct mutex_proxy_backend be[KT_MAX_BACKENDS];
+};
+
+/* A configuration being written: pools and rules as the model takes them. */
 struct kt_cfg {
-	struct sk_buff *skb;
+	u32 n_pools;
+	u32 n_rules;
+	struct kt_pool_spec pools[KT_MAX_POOLS];
+	struct mutex_proxy_rule *rules;
 };
 
 struct kt_rule {
@@ -68,141 +86,150 @@ struct kt_backend {
 
 static void kt_begin(struct kunit *test, struct kt_cfg *c)
 {
-	c->skb = alloc_skb(KT_MSG_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, c->skb);
+	memset(c, 0, sizeof(*c));
+	c->rules = kvcalloc(KT_MAX_RULES, sizeof(*c->rules), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c->rules);
 }
 
-static const struct nlattr *kt_head(const struct kt_cfg *c)
+static void kt_end(struct kt_cfg *c)
 {
-	return (const struct nlattr *)c->skb->data;
+	kvfree(c->rules);
+	c->rules = NULL;
 }
 
+/* The model's three steps, from what the case wrote. */
 static struct mutex_proxy_config *kt_try(const struct kt_cfg *c,
 					 const struct mutex_proxy_config *old,
-					 struct netlink_ext_ack *extack)
+					 struct mutex_proxy_config_err *err)
 {
-	return mutex_proxy_config_build(kt_head(c), c->skb->len, old, extack);
+	struct mutex_proxy_config *cfg;
+	u32 i;
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	cfg = mutex_proxy_config_alloc(c->n_pools, c->n_rules, err);
+	if (IS_ERR(cfg))
+		return cfg;
+	for (i = 0; i < c->n_pools; i++) {
+		const struct kt_pool_spec *ps = &c->pools[i];
+		struct mutex_proxy_pool *pool = &cfg->pools[i];
+
+		strscpy(pool->name, ps->name, sizeof(pool->name));
+		pool->scheduler = ps->sched;
+		pool->failure_mode = ps->failure;
+		ret = mutex_proxy_config_pool_init(cfg, i, ps->n, err);
+		if (ret)
+			goto err;
+		memcpy(pool->backends, ps->be, ps->n * sizeof(*ps->be));
+	}
+	memcpy(cfg->rules, c->rules, c->n_rules * sizeof(*c->rules));
+	ret = mutex_proxy_config_finish(cfg, old, err);
+	if (!ret)
+		return cfg;
+err:
+	mutex_proxy_config_free(cfg);
+	return ERR_PTR(ret);
 }
 
-static void kt_put_addr(struct kunit *test, struct sk_buff *skb, int type,
-			u8 family, const char *str)
+static void kt_addr(struct kunit *test, union nf_inet_addr *addr, u8 family,
+		    const char *str)
 {
-	u8 buf[16];
-
-	if (family == AF_INET) {
-		KUNIT_ASSERT_EQ(test, in4_pton(str, -1, buf, -1, NULL), 1);
-		KUNIT_ASSERT_EQ(test, nla_put(skb, type, 4, buf), 0);
-	} else {
-		KUNIT_ASSERT_EQ(test, in6_pton(str, -1, buf, -1, NULL), 1);
-		KUNIT_ASSERT_EQ(test, nla_put(skb, type, 16, buf), 0);
-	}
+	memset(addr, 0, sizeof(*addr));
+	if (family == AF_INET)
+		KUNIT_ASSERT_EQ(test, in4_pton(str, -1, (u8 *)addr, -1, NULL), 1);
+	else
+		KUNIT_ASSERT_EQ(test, in6_pton(str, -1, (u8 *)addr, -1, NULL), 1);
 }
 
 static void kt_pool(struct kunit *test, struct kt_cfg *c, const char *name,
 		    u8 sched, u8 failure, const struct kt_backend *be,
 		    unsigned int n)
 {
-	struct nlattr *pool, *b;
+	struct kt_pool_spec *ps;
 	unsigned int i;
 
-	pool = nla_nest_start(c->skb, MUTEX_A_POOL);
-	KUNIT_ASSERT_NOT_NULL(test, pool);
-	KUNIT_ASSERT_EQ(test, nla_put_string(c->skb, MUTEX_POOL_A_NAME, name), 0);
-	KUNIT_ASSERT_EQ(test, nla_put_u8(c->skb, MUTEX_POOL_A_SCHEDULER, sched), 0);
-	KUNIT_ASSERT_EQ(test,
-			nla_put_u8(c->skb, MUTEX_POOL_A_FAILURE_MODE, failure), 0);
+	KUNIT_ASSERT_LT(test, c->n_pools, (u32)KT_MAX_POOLS);
+	KUNIT_ASSERT_LE(test, n, (unsigned int)KT_MAX_BACKENDS);
+	ps = &c->pools[c->n_pools++];
+	strscpy(ps->name, name, sizeof(ps->name));
+	ps->sched = sched;
+	ps->failure = failure;
+	ps->n = n;
 	for (i = 0; i < n; i++) {
-		b = nla_nest_start(c->skb, MUTEX_POOL_A_BACKEND);
-		KUNIT_ASSERT_NOT_NULL(test, b);
-		if (be[i].family) {
-			KUNIT_ASSERT_EQ(test, nla_put_u8(c->skb, MUTEX_BACKEND_A_FAMILY,
-							 be[i].family), 0);
-			kt_put_addr(test, c->skb, MUTEX_BACKEND_A_ADDR,
-				    be[i].family, be[i].addr);
-		}
-		KUNIT_ASSERT_EQ(test, nla_put_u16(c->skb, MUTEX_BACKEND_A_PORT,
-						  be[i].port), 0);
-		if (be[i].weight)
-			KUNIT_ASSERT_EQ(test,
-					nla_put_u32(c->skb, MUTEX_BACKEND_A_WEIGHT,
-						    be[i].weight), 0);
-		KUNIT_ASSERT_EQ(test, nla_put_u8(c->skb, MUTEX_BACKEND_A_PRIORITY,
-						 be[i].priority), 0);
-		KUNIT_ASSERT_EQ(test, nla_put_u8(c->skb, MUTEX_BACKEND_A_STATE,
-						 be[i].state), 0);
-		nla_nest_end(c->skb, b);
+		struct mutex_proxy_backend *b = &ps->be[i];
+
+		b->family = be[i].family;
+		if (be[i].family)
+			kt_addr(test, &b->addr, be[i].family, be[i].addr);
+		b->port = be[i].port;
+		b->weight = be[i].weight ? be[i].weight : 1;
+		b->priority = be[i].priority;
+		b->state = be[i].state;
 	}
-	nla_nest_end(c->skb, pool);
 }
 
 static void kt_rule(struct kunit *test, struct kt_cfg *c,
-		    const struct kt_rule *r)
+		    const struct kt_rule *k)
 {
-	struct sk_buff *skb = c->skb;
-	struct nlattr *nest;
+	struct mutex_proxy_rule *r;
 
-	nest = nla_nest_start(skb, MUTEX_A_RULE);
-	KUNIT_ASSERT_NOT_NULL(test, nest);
-	if (r->family)
-		KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_FAMILY,
-						 r->family), 0);
-	if (r->proto)
-		KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_PROTO,
-						 r->proto), 0);
-	if (r->dst) {
-		kt_put_addr(test, skb, MUTEX_RULE_A_DST_ADDR, r->family, r->dst);
-		KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_DST_PLEN,
-						 r->dplen), 0);
+	KUNIT_ASSERT_LT(test, c->n_rules, (u32)KT_MAX_RULES);
+	r = &c->rules[c->n_rules++];
+	r->family = k->family;
+	r->proto = k->proto;
+	if (k->dst || k->plen_only) {
+		r->match |= MUTEX_M_DST;
+		if (k->dst)
+			kt_addr(test, &r->dst, k->family, k->dst);
+		r->dst_plen = k->dplen;
 	}
-	if (r->dpmin) {
-		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_DST_PORT_MIN,
-						  r->dpmin), 0);
-		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_DST_PORT_MAX,
-						  r->dpmax), 0);
+	if (k->dpmin) {
+		r->match |= MUTEX_M_DPORT;
+		r->dport_min = k->dpmin;
+		r->dport_max = k->dpmax;
 	}
-	if (r->src) {
-		kt_put_addr(test, skb, MUTEX_RULE_A_SRC_ADDR, r->family, r->src);
-		KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_SRC_PLEN,
-						 r->splen), 0);
+	if (k->src) {
+		r->match |= MUTEX_M_SRC;
+		kt_addr(test, &r->src, k->family, k->src);
+		r->src_plen = k->splen;
 	}
-	if (r->spmin) {
-		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_SRC_PORT_MIN,
-						  r->spmin), 0);
-		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_SRC_PORT_MAX,
-						  r->spmax), 0);
+	if (k->spmin) {
+		r->match |= MUTEX_M_SPORT;
+		r->sport_min = k->spmin;
+		r->sport_max = k->spmax;
 	}
-	if (r->uid) {
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_UID_MIN,
-						  r->uid_min), 0);
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_UID_MAX,
-						  r->uid_max), 0);
+	if (k->uid) {
+		r->match |= MUTEX_M_UID;
+		r->uid_min = k->uid_min;
+		r->uid_max = k->uid_max;
 	}
-	if (r->gid) {
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_GID_MIN,
-						  r->gid_min), 0);
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_GID_MAX,
-						  r->gid_max), 0);
+	if (k->gid) {
+		r->match |= MUTEX_M_GID;
+		r->gid_min = k->gid_min;
+		r->gid_max = k->gid_max;
 	}
-	if (r->mark) {
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_MARK_VALUE,
-						  r->mark_value), 0);
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_MARK_MASK,
-						  r->mark_mask), 0);
+	if (k->mark) {
+		r->match |= MUTEX_M_MARK;
+		r->mark = k->mark_value;
+		r->mark_mask = k->mark_mask;
 	}
-	if (r->oif)
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_OIF, r->oif), 0);
-	if (r->iif)
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_IIF, r->iif), 0);
-	KUNIT_ASSERT_EQ(test, nla_put_u8(skb, MUTEX_RULE_A_ACTION,
-					 r->act ? r->act - 1 : MUTEX_ACTION_BYPASS),
-			0);
-	if (r->to_port)
-		KUNIT_ASSERT_EQ(test, nla_put_u16(skb, MUTEX_RULE_A_TO_PORT,
-						  r->to_port), 0);
-	if (r->with_pool)
-		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MUTEX_RULE_A_POOL,
-						  r->pool), 0);
-	nla_nest_end(skb, nest);
+	if (k->oif) {
+		r->match |= MUTEX_M_OIF;
+		r->oif = k->oif;
+	}
+	if (k->iif) {
+		r->match |= MUTEX_M_IIF;
+		r->iif = k->iif;
+	}
+	r->action = k->act ? k->act - 1 : MUTEX_ACTION_BYPASS;
+	if (k->to_port) {
+		r->match |= MUTEX_M_TO_PORT;
+		r->to_port = k->to_port;
+	}
+	if (k->with_pool) {
+		r->match |= MUTEX_M_POOL;
+		r->pool = k->pool;
+	}
 }
 
 /* A bypass rule with no match: fill in what a case needs. */
@@ -218,14 +245,14 @@ static struct mutex_proxy_config *
 kt_build(struct kunit *test, struct kt_cfg *c,
 	 const struct mutex_proxy_config *old)
 {
-	struct netlink_ext_ack extack = {};
+	struct mutex_proxy_config_err err;
 	struct mutex_proxy_config *cfg;
 
-	cfg = kt_try(c, old, &extack);
-	kfree_skb(c->skb);
+	cfg = kt_try(c, old, &err);
+	kt_end(c);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(cfg), "build failed: %ld (%s)",
 			       PTR_ERR_OR_ZERO(cfg),
-			       extack._msg ? extack._msg : "no message");
+			       err.msg ? err.msg : "no message");
 	return cfg;
 }
 
@@ -798,13 +825,10 @@ static const struct kt_backend kt_remote4_be[] = {
 
 static void mutex_proxy_kunit_config_invalid(struct kunit *test)
 {
-	struct netlink_ext_ack extack;
+	struct mutex_proxy_config_err err;
 	struct mutex_proxy_config *cfg;
-	const struct nlattr *rule, *a;
-	struct nlattr *nest;
 	unsigned int i;
 	struct kt_cfg c;
-	int rem;
 
 	for (i = 0; i < ARRAY_SIZE(kt_bad_cases); i++) {
 		const struct kt_bad_case *bc = &kt_bad_cases[i];
@@ -815,43 +839,20 @@ static void mutex_proxy_kunit_config_invalid(struct kunit *test)
 		kt_pool(test, &c, "remote", MUTEX_SCHED_RR, MUTEX_FAILURE_CLOSED,
 			kt_remote4_be, ARRAY_SIZE(kt_remote4_be));
 		kt_rule(test, &c, &KT_RULE(.act = KT_BYPASS));
-		if (bc->rule.plen_only) {
-			/* A prefix length without family and address. */
-			nest = nla_nest_start(c.skb, MUTEX_A_RULE);
-			KUNIT_ASSERT_NOT_NULL(test, nest);
-			KUNIT_ASSERT_EQ(test, nla_put_u8(c.skb, MUTEX_RULE_A_DST_PLEN,
-							 bc->rule.dplen), 0);
-			KUNIT_ASSERT_EQ(test, nla_put_u8(c.skb, MUTEX_RULE_A_ACTION,
-							 MUTEX_ACTION_DROP), 0);
-			nla_nest_end(c.skb, nest);
-		} else {
-			kt_rule(test, &c, &bc->rule);
-		}
-		memset(&extack, 0, sizeof(extack));
-		cfg = kt_try(&c, NULL, &extack);
+		kt_rule(test, &c, &bc->rule);
+		cfg = kt_try(&c, NULL, &err);
 		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(cfg), (long)bc->err,
 				    "%s", bc->what);
-		KUNIT_EXPECT_NOT_NULL_MSG(test, extack._msg, "%s: no message",
+		KUNIT_EXPECT_NOT_NULL_MSG(test, err.msg, "%s: no message",
 					  bc->what);
-		/* The message points into the bad rule, the last one. */
-		rule = NULL;
-		nla_for_each_attr(a, kt_head(&c), c.skb->len, rem)
-			rule = a;
-		if (extack.bad_attr) {
-			bool inside = false;
-
-			if (extack.bad_attr == rule)
-				inside = true;
-			nla_for_each_nested(a, rule, rem)
-				if (a == extack.bad_attr)
-					inside = true;
-			KUNIT_EXPECT_TRUE_MSG(test, inside,
-					      "%s: attribute outside the rule",
-					      bc->what);
-		}
+		/* The refusal names the bad rule, the last one. */
+		KUNIT_EXPECT_EQ_MSG(test, err.item, (u16)MUTEX_A_RULE,
+				    "%s: not a rule's", bc->what);
+		KUNIT_EXPECT_EQ_MSG(test, err.index, c.n_rules - 1,
+				    "%s: another rule", bc->what);
 		if (!IS_ERR(cfg))
 			mutex_proxy_config_free(cfg);
-		kfree_skb(c.skb);
+		kt_end(&c);
 	}
 }
 
@@ -863,35 +864,36 @@ static void mutex_proxy_kunit_config_invalid_pools(struct kunit *test)
 	static const struct kt_backend dup[] = {
 		{ AF_INET6, "2001:db8::1", 26656 }, { AF_INET6, "2001:db8::1", 26656 },
 	};
-	struct netlink_ext_ack extack = {};
+	struct mutex_proxy_config_err err;
 	struct mutex_proxy_config *cfg;
 	struct kt_cfg c;
 
 	kt_begin(test, &c);
 	kt_pool(test, &c, "mixed", 0, 0, mixed, ARRAY_SIZE(mixed));
-	cfg = kt_try(&c, NULL, &extack);
+	cfg = kt_try(&c, NULL, &err);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cfg), -EINVAL);
-	KUNIT_EXPECT_NOT_NULL(test, extack._msg);
-	kfree_skb(c.skb);
+	KUNIT_EXPECT_NOT_NULL(test, err.msg);
+	KUNIT_EXPECT_EQ(test, err.backend, 1);
+	kt_end(&c);
 
 	kt_begin(test, &c);
 	kt_pool(test, &c, "dup", 0, 0, dup, ARRAY_SIZE(dup));
-	cfg = kt_try(&c, NULL, &extack);
+	cfg = kt_try(&c, NULL, &err);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cfg), -EINVAL);
-	kfree_skb(c.skb);
+	kt_end(&c);
 
 	kt_begin(test, &c);
 	kt_pool(test, &c, "same", 0, 0, NULL, 0);
 	kt_pool(test, &c, "same", 0, 0, NULL, 0);
-	cfg = kt_try(&c, NULL, &extack);
+	cfg = kt_try(&c, NULL, &err);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cfg), -EINVAL);
-	kfree_skb(c.skb);
+	kt_end(&c);
 
 	kt_begin(test, &c);
 	kt_pool(test, &c, "bad name", 0, 0, NULL, 0);
-	cfg = kt_try(&c, NULL, &extack);
+	cfg = kt_try(&c, NULL, &err);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cfg), -EINVAL);
-	kfree_skb(c.skb);
+	kt_end(&c);
 }
 
 /* ---- schedulers ---- */

@@ -15,7 +15,9 @@
 #include <linux/percpu.h>
 #include <linux/string.h>
 
-#include "mutex_proxy.h"
+#include "params.h"
+#include "stats.h"
+#include "compat.h"
 
 MUTEX_PROXY_IMPORT_KUNIT_NS();
 

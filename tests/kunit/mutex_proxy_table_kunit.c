@@ -23,7 +23,12 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_zones.h>
 
-#include "mutex_proxy.h"
+#include "account.h"
+#include "net.h"
+#include "params.h"
+#include "stats.h"
+#include "table.h"
+#include "compat.h"
 
 MUTEX_PROXY_IMPORT_KUNIT_NS();
 

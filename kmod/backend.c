@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mutex_proxy: run-time counters of a backend.
+ *
+ * Not configuration: a snapshot that keeps a backend (same pool name,
+ * family, address, port) shares the counters of the one before, and every
+ * tracked flow steered to the backend holds a reference too, so counts
+ * survive replacements and outlive the snapshot that created them. Flows
+ * add to the active and total counts when they are tracked and removed
+ * (table.c); their packets and bytes reach the per-CPU counters in
+ * batches (account.c).
+ */
+#include <linux/cpumask.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+
+#include "backend.h"
+#include "mutex_proxy.h"
+#include "compat.h"
+
+/**
+ * mutex_proxy_backend_ctr_new() - counters for a backend new to its pool
+ *
+ * Sleeps; charged to the caller's memory cgroup (MUTEX_PROXY_GFP_CONFIG).
+ *
+ * Return: zeroed counters holding one reference, or NULL.
+ */
+struct mutex_proxy_backend_ctr *mutex_proxy_backend_ctr_new(void)
+{
+	struct mutex_proxy_backend_ctr *ctr;
+	int cpu;
+
+	ctr = kzalloc(sizeof(*ctr), MUTEX_PROXY_GFP_CONFIG);
+	if (!ctr)
+		return NULL;
+	ctr->pcpu = alloc_percpu_gfp(struct mutex_proxy_backend_pcpu,
+				     MUTEX_PROXY_GFP_CONFIG);
+	if (!ctr->pcpu) {
+		kfree(ctr);
+		return NULL;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(ctr->pcpu, cpu)->syncp);
+	refcount_set(&ctr->ref, 1);
+	return ctr;
+}
+
+/**
+ * mutex_proxy_backend_ctr_put() - drop a reference to backend counters
+ * @ctr: the counters, or NULL
+ *
+ * The last reference frees them. Callers drop their reference only once no
+ * reader can reach @ctr through them (after an RCU grace period for a
+ * snapshot or a flow). Any context.
+ */
+void mutex_proxy_backend_ctr_put(struct mutex_proxy_backend_ctr *ctr)
+{
+	if (ctr && refcount_dec_and_test(&ctr->ref)) {
+		free_percpu(ctr->pcpu);
+		kfree(ctr);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_backend_ctr_put);
+
+/**
+ * mutex_proxy_backend_ctr_sum() - a backend's packets and bytes, all CPUs
+ * @ctr: the counters
+ * @pkts: receives the packets
+ * @bytes: receives the bytes
+ *
+ * Lockless; batches not folded yet are not included (callers fold them
+ * first with mutex_proxy_account_flush_all()).
+ */
+void mutex_proxy_backend_ctr_sum(const struct mutex_proxy_backend_ctr *ctr,
+				 u64 *pkts, u64 *bytes)
+{
+	unsigned int start;
+	u64 p, b;
+	int cpu;
+
+	*pkts = 0;
+	*bytes = 0;
+	for_each_possible_cpu(cpu) {
+		const struct mutex_proxy_backend_pcpu *c =
+			per_cpu_ptr(ctr->pcpu, cpu);
+
+		do {
+			start = u64_stats_fetch_begin(&c->syncp);
+			p = u64_stats_read(&c->pkts);
+			b = u64_stats_read(&c->bytes);
+		} while (u64_stats_fetch_retry(&c->syncp, start));
+		*pkts += p;
+		*bytes += b;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_backend_ctr_sum);
