@@ -369,9 +369,9 @@ static struct mutex_proxy_flow ***mutex_proxy_cache_arrays_alloc(u32 entries)
  * mutex_proxy_account_resize() - give every CPU a cache of a new size
  * @entries: 0 (no cache) or a power of two
  *
- * Called by the parameter setter before it stores perf_cache_size. Before
- * mutex_proxy_account_init() (load-time parameters) it does nothing: init
- * reads the parameter. Sleeps.
+ * perf_cache_size's effect (mutex_proxy_param_effect(), from
+ * mutex_proxy_account_init() to mutex_proxy_account_exit()): the parameter
+ * setter calls it before it stores a new value. Sleeps.
  *
  * Return: 0, or -ENOMEM with the old caches kept.
  */
@@ -404,7 +404,6 @@ EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_account_resize);
 int mutex_proxy_account_init(void)
 {
 	struct mutex_proxy_cpu __percpu *cpus;
-	u32 entries;
 	int cpu;
 
 	cpus = alloc_percpu(struct mutex_proxy_cpu);
@@ -417,8 +416,11 @@ int mutex_proxy_account_init(void)
 	WRITE_ONCE(mutex_proxy_cpus, cpus);
 	mutex_unlock(&mutex_proxy_account_lock);
 
-	entries = mutex_proxy_param_get(MUTEX_PARAM_A_CACHE_SIZE);
-	if (mutex_proxy_account_resize(entries)) {
+	/* Sizes the caches for the current perf_cache_size, and again for
+	 * every new one.
+	 */
+	if (mutex_proxy_param_effect(MUTEX_PARAM_A_CACHE_SIZE,
+				     mutex_proxy_account_resize)) {
 		mutex_proxy_account_exit();
 		return -ENOMEM;
 	}
@@ -435,6 +437,7 @@ void mutex_proxy_account_exit(void)
 	struct mutex_proxy_cpu __percpu *cpus;
 	int cpu;
 
+	mutex_proxy_param_effect(MUTEX_PARAM_A_CACHE_SIZE, NULL);
 	mutex_lock(&mutex_proxy_account_lock);
 	cpus = mutex_proxy_cpus;
 	WRITE_ONCE(mutex_proxy_cpus, NULL);

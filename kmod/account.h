@@ -2,6 +2,11 @@
 /*
  * mutex_proxy: per-packet accounting, per-CPU cache and batches
  * (account.c).
+ *
+ * The cache is the connection table's per-CPU front, so the two know each
+ * other: a miss looks the flow up in the table (table.c), and the table
+ * hands every removed flow back here to be let go of by every CPU before
+ * it is freed (mutex_proxy_account_release()).
  */
 #ifndef _MUTEX_PROXY_ACCOUNT_H
 #define _MUTEX_PROXY_ACCOUNT_H

@@ -27,7 +27,6 @@
 #include <linux/stringify.h>
 #include <linux/string.h>
 
-#include "account.h"
 #include "params.h"
 #include "compat.h"
 
@@ -46,15 +45,12 @@ static u32 mutex_proxy_params_val[MUTEX_PARAM_A_MAX + 1] = {
  * struct mutex_proxy_param_desc - description of one parameter
  * @name: name in sysfs and /proc
  * @refusal: message for a value out of range (names the allowed values)
- * @apply: what a new value needs done before it is stored, or NULL; called
- *	under mutex_proxy_params_lock, may sleep; an error keeps the old value
- *	(and every other one of the same update)
- * @apply_refusal: message for an error of @apply
+ * @apply_refusal: message for an error of the parameter's effect (see
+ *	mutex_proxy_param_effect())
  */
 struct mutex_proxy_param_desc {
 	const char *name;
 	const char *refusal;
-	int (*apply)(u32 val);
 	const char *apply_refusal;
 };
 
@@ -74,7 +70,6 @@ mutex_proxy_param_descs[MUTEX_PARAM_A_MAX + 1] = {
 		.name = "perf_cache_size",
 		.refusal = "perf_cache_size must be 0 or a power of two up to "
 			   __stringify(MUTEX_CACHE_SIZE_MAX),
-		.apply = mutex_proxy_account_resize,
 		.apply_refusal = "out of memory for the new perf_cache_size",
 	},
 	[MUTEX_PARAM_A_MAX_CONNS] = {
@@ -94,6 +89,43 @@ static const char mutex_proxy_param_unknown[] = "unknown parameter";
 static bool mutex_proxy_param_id_ok(enum mutex_param_attr id)
 {
 	return id > MUTEX_PARAM_A_UNSPEC && id <= MUTEX_PARAM_A_MAX;
+}
+
+/*
+ * What a new value needs done before it is stored, per parameter, set by
+ * the subsystem that owns the effect (mutex_proxy_param_effect()); under
+ * mutex_proxy_params_lock.
+ */
+static int (*mutex_proxy_param_effects[MUTEX_PARAM_A_MAX + 1])(u32 val);
+
+/**
+ * mutex_proxy_param_effect() - give a parameter an effect, or take it away
+ * @id: parameter, enum mutex_param_attr
+ * @apply: called with every new value before it is stored, under the
+ *	parameter mutex (it may sleep); an error keeps the old value and every
+ *	other one of the same update. NULL: no effect.
+ *
+ * The owner of what a parameter controls registers here (account.c: a new
+ * perf_cache_size resizes the per-CPU caches), so the parameters depend on
+ * nobody. @apply is first called with the current value (set at load time,
+ * or by a write since), under the same mutex, so no value is ever missed.
+ * Sleeps.
+ *
+ * Return: 0, or @apply's error for the current value (nothing registered).
+ */
+int mutex_proxy_param_effect(enum mutex_param_attr id, int (*apply)(u32 val))
+{
+	int err = 0;
+
+	if (WARN_ON_ONCE(!mutex_proxy_param_id_ok(id)))
+		return -EINVAL;
+	mutex_lock(&mutex_proxy_params_lock);
+	if (apply)
+		err = apply(mutex_proxy_params_val[id]);
+	if (!err)
+		mutex_proxy_param_effects[id] = apply;
+	mutex_unlock(&mutex_proxy_params_lock);
+	return err;
 }
 
 /**
@@ -212,9 +244,9 @@ EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_param_parse);
  *
  * The single setter behind sysfs, load-time parameters and SET_PARAMS.
  * Every value in @upd is validated first; only if all are allowed are they
- * all written. A refusal changes nothing. A parameter with an effect (its
- * table entry's apply: a new perf_cache_size resizes the per-CPU caches)
- * has it applied first; if that fails, nothing changes either. Sleeps (takes a mutex).
+ * all written. A refusal changes nothing. A parameter with an effect
+ * (mutex_proxy_param_effect()) has it applied first; if that fails, nothing
+ * changes either. Sleeps (takes a mutex).
  *
  * Return: 0, -EINVAL or -ENOMEM.
  */
@@ -246,21 +278,18 @@ int mutex_proxy_params_update(const struct mutex_proxy_param_update *upd,
 		}
 	}
 
-	/* One parameter at most has an effect that can fail (today's
-	 * table: perf_cache_size), so a failure leaves nothing half done.
+	/* One parameter at most has an effect that can fail (today:
+	 * perf_cache_size), so a failure leaves nothing half done.
 	 */
 	for (id = MUTEX_PARAM_A_UNSPEC + 1; id <= MUTEX_PARAM_A_MAX; id++) {
-		const struct mutex_proxy_param_desc *d =
-			&mutex_proxy_param_descs[id];
-
-		if (!(upd->mask & BIT(id)) || !d->apply)
+		if (!(upd->mask & BIT(id)) || !mutex_proxy_param_effects[id])
 			continue;
-		err = d->apply(upd->val[id]);
+		err = mutex_proxy_param_effects[id](upd->val[id]);
 		if (err) {
 			if (bad)
 				*bad = id;
 			if (msg)
-				*msg = d->apply_refusal;
+				*msg = mutex_proxy_param_descs[id].apply_refusal;
 			goto out;
 		}
 	}

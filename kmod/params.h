@@ -41,6 +41,7 @@ int mutex_proxy_params_update(const struct mutex_proxy_param_update *upd,
 int mutex_proxy_param_set(enum mutex_param_attr id, u32 val,
 			  const char **msg);
 #endif
+int mutex_proxy_param_effect(enum mutex_param_attr id, int (*apply)(u32 val));
 u32 mutex_proxy_param_get(enum mutex_param_attr id);
 void mutex_proxy_params_get(struct mutex_proxy_params *out);
 

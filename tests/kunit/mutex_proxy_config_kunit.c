@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/socket.h>
 
+#include "backend.h"
 #include "classify.h"
 #include "config.h"
 #include "net.h"
@@ -42,7 +43,7 @@ struct kt_pool_spec {
 struct kt_cfg {
 	u32 n_pools;
 	u32 n_rules;
-	struct kt_pool_spec pools[KT_MAX_POOLS];
+	struct kt_pool_spec *pools;
 	struct mutex_proxy_rule *rules;
 };
 
@@ -87,6 +88,8 @@ struct kt_backend {
 static void kt_begin(struct kunit *test, struct kt_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->pools = kcalloc(KT_MAX_POOLS, sizeof(*c->pools), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c->pools);
 	c->rules = kvcalloc(KT_MAX_RULES, sizeof(*c->rules), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c->rules);
 }
@@ -95,6 +98,8 @@ static void kt_end(struct kt_cfg *c)
 {
 	kvfree(c->rules);
 	c->rules = NULL;
+	kfree(c->pools);
+	c->pools = NULL;
 }
 
 /* The model's three steps, from what the case wrote. */
