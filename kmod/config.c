@@ -507,6 +507,8 @@ int mutex_proxy_config_finish(struct mutex_proxy_config *cfg,
 		ret = mutex_proxy_finish_rule(cfg, i, err);
 		if (ret)
 			return ret;
+		if (cfg->rules[i].match & MUTEX_M_OWNER)
+			cfg->owner_rules = true;
 	}
 	return mutex_proxy_cls_build(cfg);
 }

@@ -148,6 +148,8 @@ struct mutex_proxy_rule {
  * @n_rules: number of rules
  * @pools: pools, in configuration order
  * @rules: rules, in evaluation order
+ * @owner_rules: a rule matches the socket's owner (uid, gid or cgroup): new
+ *	flows need their socket's owner looked up
  * @parts: classifier index per (family, protocol)
  * @rcu: for freeing after a grace period
  *
@@ -162,6 +164,7 @@ struct mutex_proxy_config {
 	u32 n_rules;
 	struct mutex_proxy_pool *pools;
 	struct mutex_proxy_rule *rules;
+	bool owner_rules;
 	struct mutex_proxy_cls_part parts[MUTEX_CLS_PARTS];
 	struct rcu_head rcu;
 };

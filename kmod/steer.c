@@ -170,7 +170,9 @@ static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
 	key.mark = skb->mark;
 	key.oif = state->out ? state->out->ifindex : 0;
 	key.iif = state->in ? state->in->ifindex : 0;
-	mutex_proxy_key_owner(&key, skb, state);
+	/* The socket's owner costs a lock: only for rules that need it. */
+	if (cfg->owner_rules)
+		mutex_proxy_key_owner(&key, skb, state);
 
 	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_NEW, 1);
 	rule = mutex_proxy_classify(cfg, &key);
