@@ -523,8 +523,9 @@ static void mutex_proxy_config_free_rcu(struct rcu_head *head)
 /**
  * mutex_proxy_config_replace() - publish a new snapshot
  * @mpn: the namespace's state
- * @cfg: the new snapshot, from mutex_proxy_config_build() with @old being
- *	the snapshot current under @mpn->config_lock, which the caller holds
+ * @cfg: the new snapshot, finished by mutex_proxy_config_finish() with @old
+ *	being the snapshot current under @mpn->config_lock, which the caller
+ *	holds
  * @had: the generation the writer read
  * @extack: for error messages
  *

@@ -2,7 +2,7 @@
 /*
  * mutex_proxy: per-CPU 64-bit statistics of a network namespace.
  *
- * Writers (mutex_proxy_stats_add() in mutex_proxy.h) only touch their own
+ * Writers (mutex_proxy_stats_add() in stats.h) only touch their own
  * CPU's slot; readers sum all possible CPUs, each slot read consistently
  * under its u64_stats_sync. Counters of a CPU that goes offline stay in its
  * slot, so sums never go backwards.
