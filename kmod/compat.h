@@ -26,7 +26,7 @@
  * same way before (Debian's 6.1 has the header as a backport; upstream 6.1
  * does not, and sparse cannot test for a header).
  * Declarations of such symbols sit under IS_ENABLED(CONFIG_KUNIT) in
- * mutex_proxy.h.
+ * their subsystem's header.
  */
 #if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
 #include <kunit/visibility.h>
