@@ -3,8 +3,9 @@
 # clang-tidy over the project's C++ translation units (tools/, daemon/, tests/unit/), with the
 # repository's .clang-tidy (every enabled check is an error). A translation unit that passed
 # once is not checked again until it, any project header, the configuration, its compile
-# command or clang-tidy itself changes: the verdicts are cached outside the checkout in
-# /var/cache/mutex_proxy/clang-tidy. Usage: tests/clang-tidy.sh BUILD_DIR
+# command (with the checkout's and the build's paths taken out) or clang-tidy itself changes:
+# the verdicts are cached outside the checkout in /var/cache/mutex_proxy/clang-tidy, shared by
+# every checkout on the machine. Usage: tests/clang-tidy.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,13 +24,16 @@ todo=()
 while IFS=$'\t' read -r file command; do
 	key=$({ echo "$common"; echo "$command"; cat "$file"; } | sha256sum | cut -c1-64)
 	[ -e "$cache/$key" ] || todo+=("$file:$key")
-done < <(python3 - "$build/compile_commands.json" "$top" <<'PY'
+done < <(python3 - "$build/compile_commands.json" "$top" "$build" <<'PY'
 import json, re, sys
-top = sys.argv[2]
+top, build = sys.argv[2], sys.argv[3]
 for e in json.load(open(sys.argv[1])):
     f = e["file"]
     if re.match(re.escape(top) + r"/(tools|daemon|tests/unit)/.*\.cpp$", f):
-        print(f + "\t" + e.get("command", " ".join(e.get("arguments", []))))
+        # The key must not depend on where the checkout is: a clean clone elsewhere (CI)
+        # reuses the verdicts.
+        cmd = e.get("command", " ".join(e.get("arguments", [])))
+        print(f + "\t" + cmd.replace(build, "@BUILD@").replace(top, "@TOP@"))
 PY
 )
 

@@ -361,6 +361,7 @@ def test_table_full_still_serves(env):
     port = srv.getsockname()[1]
     apply_toml(env, redirect_rule("udp", V4, 5357, port))
     check_eq(env.sysfs_write("max_conns", 16), 0, "set max_conns")
+    udp_timeout = None
     try:
         before = env.stats()
         for _ in range(200):
@@ -390,7 +391,12 @@ def test_table_full_still_serves(env):
         cli.close()
 
         # Nothing evictable: a table of answered flows. A new flow is steered untracked,
-        # counted in table_full, and origdst still answers from its conntrack entry.
+        # counted in table_full, and origdst still answers from its conntrack entry. The
+        # answered flows must outlive the checks: conntrack's 30 s for a UDP entry that saw
+        # one reply is less than those take on a slow day under KASAN.
+        udp_timeout = run(["sysctl", "-n", "net.netfilter.nf_conntrack_udp_timeout"],
+                          check_rc=0).out.strip()
+        run(["sysctl", "-qw", "net.netfilter.nf_conntrack_udp_timeout=3600"], check_rc=0)
         env.mutexctl("flows", "flush")
         check_eq(env.sysfs_write("max_conns", 4), 0, "set max_conns")
         keep = []
@@ -415,6 +421,9 @@ def test_table_full_still_serves(env):
         for c in keep + [cli]:
             c.close()
     finally:
+        if udp_timeout:
+            run(["sysctl", "-qw", f"net.netfilter.nf_conntrack_udp_timeout={udp_timeout}"],
+                check_rc=0)
         check_eq(env.sysfs_write("max_conns", 262144), 0, "restore max_conns")
         env.mutexctl("flows", "flush")
     srv.close()
