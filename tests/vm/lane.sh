@@ -3,11 +3,13 @@
 # Runs the VM test suite on one lane: builds mutex_proxy.ko (and, on a KUnit
 # kernel, mutex_proxy_kunit.ko) against the lane's kernel, boots the lane's
 # kernel under qemu and runs tests/vm/guest.py with every test file inside it.
-# Usage: tests/vm/lane.sh LANE BUILD_DIR   (LANE: 6.1 | 6.12 | debug;
-#        BUILD_DIR: the CMake build directory holding mutexctl)
+# Usage: tests/vm/lane.sh LANE BUILD_DIR [MUTEXCTL]   (LANE: 6.1 | 6.12 | debug;
+#        BUILD_DIR: the CMake build directory; MUTEXCTL: the mutexctl to test,
+#        default BUILD_DIR/mutexctl)
 set -euo pipefail
 lane=$1
 build=$(cd "$2" && pwd)
+mutexctl=${3:-$build/mutexctl}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # shellcheck source=lanes.sh
@@ -26,5 +28,5 @@ kunit=()
 timeout=1200
 [ "$lane" = debug ] && timeout=3600
 exec "$here/vm-run.sh" --lane "$lane" --timeout "$timeout" -- \
-	python3 "$here/guest.py" --module "$moddir" --mutexctl "$build/mutexctl" \
+	python3 "$here/guest.py" --module "$moddir" --mutexctl "$mutexctl" \
 	"${kunit[@]}" "$here"/test_*.py
