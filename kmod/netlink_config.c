@@ -17,6 +17,7 @@
  */
 #include <linux/err.h>
 #include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <net/netlink.h>
 
@@ -158,16 +159,60 @@ static int mutex_proxy_nl_prefix(struct mutex_proxy_rule *r,
 				   extack);
 }
 
-/* A range: minimum and maximum, both or neither. Return: 1 if given. */
-static int mutex_proxy_nl_range(struct nlattr **tb, int a_min, int a_max,
+/**
+ * struct mutex_proxy_nl_range_field - a range match of a rule: its pair of
+ *	attributes and where the rule keeps it
+ * @a_min: the minimum's attribute
+ * @a_max: the maximum's attribute
+ * @bit: the rule's MUTEX_M_* bit
+ * @port: a u16 pair (ports), else u32 (ids)
+ * @lo: offset of the minimum in struct mutex_proxy_rule
+ * @hi: offset of the maximum
+ */
+struct mutex_proxy_nl_range_field {
+	u16 a_min;
+	u16 a_max;
+	u32 bit;
+	bool port;
+	size_t lo;
+	size_t hi;
+};
+
+#define MUTEX_PROXY_NL_RANGE(attr, m, port, field) {			\
+	MUTEX_RULE_A_##attr##_MIN, MUTEX_RULE_A_##attr##_MAX, m, port,	\
+	offsetof(struct mutex_proxy_rule, field##_min),			\
+	offsetof(struct mutex_proxy_rule, field##_max),			\
+}
+
+static const struct mutex_proxy_nl_range_field mutex_proxy_nl_ranges[] = {
+	MUTEX_PROXY_NL_RANGE(DST_PORT, MUTEX_M_DPORT, true, dport),
+	MUTEX_PROXY_NL_RANGE(SRC_PORT, MUTEX_M_SPORT, true, sport),
+	MUTEX_PROXY_NL_RANGE(UID, MUTEX_M_UID, false, uid),
+	MUTEX_PROXY_NL_RANGE(GID, MUTEX_M_GID, false, gid),
+};
+
+/* A range: minimum and maximum, both or neither. */
+static int mutex_proxy_nl_range(struct mutex_proxy_rule *r, struct nlattr **tb,
+				const struct mutex_proxy_nl_range_field *f,
 				struct netlink_ext_ack *extack)
 {
-	if (!tb[a_min] && !tb[a_max])
+	const struct nlattr *lo = tb[f->a_min], *hi = tb[f->a_max];
+	void *base = r;
+
+	if (!lo && !hi)
 		return 0;
-	if (!tb[a_min] || !tb[a_max])
-		return BAD(extack, tb[a_min] ? tb[a_min] : tb[a_max],
+	if (!lo || !hi)
+		return BAD(extack, lo ? lo : hi,
 			   "a range needs both its minimum and its maximum");
-	return 1;
+	if (f->port) {
+		*(u16 *)(base + f->lo) = nla_get_u16(lo);
+		*(u16 *)(base + f->hi) = nla_get_u16(hi);
+	} else {
+		*(u32 *)(base + f->lo) = nla_get_u32(lo);
+		*(u32 *)(base + f->hi) = nla_get_u32(hi);
+	}
+	r->match |= f->bit;
+	return 0;
 }
 
 static int mutex_proxy_nl_rule(struct mutex_proxy_rule *r,
@@ -175,6 +220,7 @@ static int mutex_proxy_nl_rule(struct mutex_proxy_rule *r,
 			       struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[MUTEX_RULE_A_MAX + 1];
+	unsigned int i;
 	int err;
 
 	err = nla_parse_nested(tb, MUTEX_RULE_A_MAX, nest,
@@ -204,41 +250,11 @@ static int mutex_proxy_nl_rule(struct mutex_proxy_rule *r,
 	if (err)
 		return err;
 
-	err = mutex_proxy_nl_range(tb, MUTEX_RULE_A_DST_PORT_MIN,
-				   MUTEX_RULE_A_DST_PORT_MAX, extack);
-	if (err < 0)
-		return err;
-	if (err) {
-		r->match |= MUTEX_M_DPORT;
-		r->dport_min = nla_get_u16(tb[MUTEX_RULE_A_DST_PORT_MIN]);
-		r->dport_max = nla_get_u16(tb[MUTEX_RULE_A_DST_PORT_MAX]);
-	}
-	err = mutex_proxy_nl_range(tb, MUTEX_RULE_A_SRC_PORT_MIN,
-				   MUTEX_RULE_A_SRC_PORT_MAX, extack);
-	if (err < 0)
-		return err;
-	if (err) {
-		r->match |= MUTEX_M_SPORT;
-		r->sport_min = nla_get_u16(tb[MUTEX_RULE_A_SRC_PORT_MIN]);
-		r->sport_max = nla_get_u16(tb[MUTEX_RULE_A_SRC_PORT_MAX]);
-	}
-	err = mutex_proxy_nl_range(tb, MUTEX_RULE_A_UID_MIN,
-				   MUTEX_RULE_A_UID_MAX, extack);
-	if (err < 0)
-		return err;
-	if (err) {
-		r->match |= MUTEX_M_UID;
-		r->uid_min = nla_get_u32(tb[MUTEX_RULE_A_UID_MIN]);
-		r->uid_max = nla_get_u32(tb[MUTEX_RULE_A_UID_MAX]);
-	}
-	err = mutex_proxy_nl_range(tb, MUTEX_RULE_A_GID_MIN,
-				   MUTEX_RULE_A_GID_MAX, extack);
-	if (err < 0)
-		return err;
-	if (err) {
-		r->match |= MUTEX_M_GID;
-		r->gid_min = nla_get_u32(tb[MUTEX_RULE_A_GID_MIN]);
-		r->gid_max = nla_get_u32(tb[MUTEX_RULE_A_GID_MAX]);
+	for (i = 0; i < ARRAY_SIZE(mutex_proxy_nl_ranges); i++) {
+		err = mutex_proxy_nl_range(r, tb, &mutex_proxy_nl_ranges[i],
+					   extack);
+		if (err)
+			return err;
 	}
 
 	if (!!tb[MUTEX_RULE_A_MARK_VALUE] != !!tb[MUTEX_RULE_A_MARK_MASK])

@@ -245,25 +245,14 @@ def perturb(rng, nodes, state):
 
 class FuzzNL(NL):
     def request(self, cmd, nodes, flags=5, version=1):
-        """Sends one well-framed request; returns the errno of its answer (0: accepted)."""
+        """Sends one well-framed request; returns the errno of its answer (0: accepted), or
+        None for a request too large to send."""
         self.seq += 1
         body = struct.pack("BBH", cmd, version, 0) + enc(nodes)
         if len(body) > MSG_MAX:
             return None
-        self.s.send(struct.pack("IHHII", 16 + len(body), self.fam, flags, self.seq, 0) + body)
-        while True:
-            data = self.s.recv(self.bufsize)
-            off = 0
-            while off < len(data):
-                n, typ, _, seq, _ = struct.unpack("IHHII", data[off:off + 16])
-                m = data[off + 16:off + n]
-                off += (n + 3) & ~3
-                if seq != self.seq:
-                    continue
-                if typ == 3:  # NLMSG_DONE of a dump
-                    return -struct.unpack("i", m[:4])[0] if len(m) >= 4 else 0
-                if typ == 2:  # NLMSG_ERROR
-                    return -struct.unpack("i", m[:4])[0]
+        return self.exchange(struct.pack("IHHII", 16 + len(body), self.fam, flags, self.seq, 0)
+                             + body)[0]
 
 
 def config_view(nl):

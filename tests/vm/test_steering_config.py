@@ -113,16 +113,22 @@ class NL:
         return self.exchange(self.frame(fam, cmd, payload))
 
     def exchange(self, message):
-        """Sends a framed request; returns as req()."""
+        """Sends a framed request; returns as req(). Messages of other requests are skipped;
+        a dump ends at its NLMSG_DONE (its reply is the last message's)."""
         self.s.send(message)
+        want = struct.unpack("I", message[8:12])[0]
         reply = b""
         while True:
             data = self.s.recv(self.bufsize)
             off = 0
             while off < len(data):
-                n, typ, fl, _, _ = struct.unpack("IHHII", data[off:off + 16])
+                n, typ, fl, seq, _ = struct.unpack("IHHII", data[off:off + 16])
                 m = data[off + 16:off + n]
                 off += (n + 3) & ~3
+                if seq != want:
+                    continue
+                if typ == 3:  # NLMSG_DONE
+                    return (-struct.unpack("i", m[:4])[0] if len(m) >= 4 else 0), reply, {}
                 if typ == 2:  # NLMSG_ERROR
                     err = -struct.unpack("i", m[:4])[0]
                     ext = {}
