@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The test command: installs what is missing (tests/setup.sh), builds everything
+# The test command: installs what is missing (tests/setup.sh: packages, then the debug kernel,
+# timed apart), builds everything
 # with ASan+UBSan, and runs every test through ctest: unit tests, lint, module
 # builds against each installed kernel, and the three VM lanes (stock 6.1,
 # stock 6.12, debug kernel with KASAN/lockdep/kmemleak/KUnit). Prints where the
@@ -34,7 +35,8 @@ report() {
 	echo "total      $((SECONDS))s"
 }
 
-step setup tests/setup.sh
+step packages tests/setup.sh --packages
+step kernel tests/vm/debug-kernel.sh
 step configure cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DMUTEX_SANITIZE=ON
 step build cmake --build "$build" -j"$(nproc)"
 # Two at once: a VM lane keeps one host thread busy (single-threaded TCG), see tests/vm/README.md.

@@ -4,6 +4,8 @@
 # Debian packages, the stock 6.1 and 6.12 kernels (images and headers), and the debug kernel
 # (built once from Debian's kernel source and cached outside the checkout). Idempotent: a
 # second run installs nothing and returns in seconds.
+# Usage: tests/setup.sh [--packages]   (--packages: the Debian packages only; tests/run.sh times
+# the packages and the debug kernel apart)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -34,4 +36,4 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-"$here/vm/debug-kernel.sh"
+[ "${1:-}" = --packages ] || "$here/vm/debug-kernel.sh"

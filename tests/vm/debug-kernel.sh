@@ -57,12 +57,22 @@ for d in "$top"/*/; do
 done
 
 start=$(date +%s)
+# Where the build's time goes, logged and kept in build-info: "phase seconds" per step.
+phases=()
+mark=$start
+phase() {
+	local now
+	now=$(date +%s)
+	phases+=("$1=$((now - mark))")
+	mark=$now
+}
 mkdir -p "$dir"
 log "building into $dir (fragment $DEBUG_KERNEL_FRAGMENT, $(dpkg-query -W -f='${Package} ${Version}' "$DEBUG_KERNEL_SOURCE_PKG"), -j$jobs)"
 log "extracting $DEBUG_KERNEL_TARBALL"
 mkdir "$dir/linux"
 tar -xJf "$DEBUG_KERNEL_TARBALL" -C "$dir/linux" --strip-components=1
 cp "$DEBUG_KERNEL_FRAGMENT" "$dir/debug.config"
+phase extract
 
 cd "$dir/linux"
 log "configuring"
@@ -100,6 +110,7 @@ if ((${#bad[@]})) || ((${#mods[@]})); then
 	log "merge_config output: $dir/merge_config.log"
 	exit 1
 fi
+phase configure
 log "configuration verified: all $(grep -cE '^(CONFIG_|# CONFIG_.* is not set)' "$dir/debug.config") requested symbols set"
 if [ "$mode" = config ]; then
 	log "--config-only: stopping before the build (cache stays incomplete)"
@@ -108,14 +119,19 @@ fi
 
 log "make -j$jobs bzImage"
 make -s -j"$jobs" bzImage
+phase bzImage
 log "make -j$jobs (vmlinux, Module.symvers)"
 make -s -j"$jobs"
 make -s modules_prepare
 [ -s Module.symvers ] || { log "FAILED: no Module.symvers"; exit 1; }
+phase vmlinux
 cp arch/x86/boot/bzImage "$dir/bzImage"
 make -s kernelrelease >"$dir/release"
 end=$(date +%s)
-echo "build_seconds=$((end - start))" >"$dir/build-info"
+{
+	echo "build_seconds=$((end - start))"
+	printf 'phase_seconds_%s\n' "${phases[@]}"
+} >"$dir/build-info"
 echo "built=$(date -u +%FT%TZ)" >>"$dir/build-info"
 touch "$dir/.complete"
-log "done in $(((end - start) / 60)) min $(((end - start) % 60)) s: $dir ($(cat "$dir/release"))"
+log "done in $(((end - start) / 60)) min $(((end - start) % 60)) s: $dir ($(cat "$dir/release")); seconds by phase: ${phases[*]}"
