@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bitset>
-#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -17,208 +15,155 @@
 #include <stdexcept>
 #include <string>
 
+#include "libmutex/attributes.hpp"
 #include "libmutex/error.hpp"
 
 namespace mutex {
 
 namespace {
 
-const std::byte* bytes_of(const nlmsghdr& msg) noexcept {
-    return reinterpret_cast<const std::byte*>(&msg);
-}
+namespace cfg = mutex::config;
 
-// ----- encoding --------------------------------------------------------------------------------
+// ----- the UAPI's enums and the configuration model's ---------------------------------------
+// The model's enums are sent as their values: each must be its UAPI counterpart.
 
-nlmsghdr* start_message(MutableBuffer buffer, std::uint16_t type, std::uint32_t seq,
-                        std::uint8_t cmd, std::uint8_t version,
-                        std::uint16_t flags = NLM_F_REQUEST | NLM_F_ACK) {
-    if (reinterpret_cast<std::uintptr_t>(buffer.data()) % alignof(nlmsghdr) != 0) {
-        throw std::invalid_argument("netlink request buffer is not aligned");
+static_assert(static_cast<int>(cfg::Scheduler::rr) == MUTEX_SCHED_RR);
+static_assert(static_cast<int>(cfg::Scheduler::wrr) == MUTEX_SCHED_WRR);
+static_assert(static_cast<int>(cfg::Scheduler::source_hash) == MUTEX_SCHED_SOURCE_HASH);
+static_assert(static_cast<int>(cfg::Scheduler::least_conn) == MUTEX_SCHED_LEAST_CONN);
+static_assert(static_cast<int>(cfg::Scheduler::failover) == MUTEX_SCHED_FAILOVER);
+static_assert(cfg::kSchedulerNames.size() == __MUTEX_SCHED_MAX);
+static_assert(static_cast<int>(cfg::FailureMode::closed) == MUTEX_FAILURE_CLOSED);
+static_assert(static_cast<int>(cfg::FailureMode::open) == MUTEX_FAILURE_OPEN);
+static_assert(cfg::kFailureModeNames.size() == __MUTEX_FAILURE_MAX);
+static_assert(static_cast<int>(cfg::BackendState::up) == MUTEX_BACKEND_UP);
+static_assert(static_cast<int>(cfg::BackendState::down) == MUTEX_BACKEND_DOWN);
+static_assert(static_cast<int>(cfg::BackendState::drain) == MUTEX_BACKEND_DRAIN);
+static_assert(cfg::kBackendStateNames.size() == __MUTEX_BACKEND_STATE_MAX);
+static_assert(static_cast<int>(cfg::Action::redirect) == MUTEX_ACTION_REDIRECT);
+static_assert(static_cast<int>(cfg::Action::dnat) == MUTEX_ACTION_DNAT);
+static_assert(static_cast<int>(cfg::Action::bypass) == MUTEX_ACTION_BYPASS);
+static_assert(static_cast<int>(cfg::Action::drop) == MUTEX_ACTION_DROP);
+static_assert(cfg::kActionNames.size() == __MUTEX_ACTION_MAX);
+
+// ----- attribute tables: one per nest of the UAPI -------------------------------------------
+
+using K = AttrKind;
+
+/// The top level of every mutex_proxy message (MUTEX_A_*).
+constexpr std::array kTopAttrs{
+    AttrSpec{MUTEX_A_VERSION, K::string, "MUTEX_A_VERSION"},
+    AttrSpec{MUTEX_A_API_VERSION, K::u32, "MUTEX_A_API_VERSION"},
+    AttrSpec{MUTEX_A_FEATURES, K::u64, "MUTEX_A_FEATURES"},
+    AttrSpec{MUTEX_A_NETNS_COOKIE, K::u64, "MUTEX_A_NETNS_COOKIE"},
+    AttrSpec{MUTEX_A_PARAMS, K::nested, "MUTEX_A_PARAMS"},
+    AttrSpec{MUTEX_A_STATS, K::nested, "MUTEX_A_STATS"},
+    AttrSpec{MUTEX_A_GENERATION, K::u64, "MUTEX_A_GENERATION"},
+    AttrSpec{MUTEX_A_POOL, K::nested, "MUTEX_A_POOL"},
+    AttrSpec{MUTEX_A_RULE, K::nested, "MUTEX_A_RULE"},
+    AttrSpec{MUTEX_A_FLOW, K::nested, "MUTEX_A_FLOW"},
+    AttrSpec{MUTEX_A_FLOW_COUNT, K::u64, "MUTEX_A_FLOW_COUNT"},
+};
+
+/// MUTEX_A_PARAMS and MUTEX_A_STATS: from the field tables, named as the output names them.
+template <typename Field, std::size_t N>
+constexpr std::array<AttrSpec, N> field_attrs(const std::array<Field, N>& fields, AttrKind kind) {
+    std::array<AttrSpec, N> attrs{};
+    for (std::size_t i = 0; i < N; ++i) {
+        attrs.at(i) = AttrSpec{fields.at(i).attr, kind, fields.at(i).name};
     }
-    if (buffer.size() < kNlmsgHdrLen + kGenlHdrLen) {
-        throw std::length_error("netlink request buffer too small");
-    }
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buffer.data());
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = flags;
-    nlh->nlmsg_seq = seq;
-    auto* genl = static_cast<genlmsghdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
-    genl->cmd = cmd;
-    genl->version = version;
-    return nlh;
+    return attrs;
 }
+constexpr auto kParamAttrs = field_attrs(kParamFields, K::u32);
+constexpr auto kStatAttrs = field_attrs(kStatFields, K::u64);
 
-Message finish_message(const nlmsghdr* nlh) noexcept {
-    return {reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len};
-}
+constexpr std::array kPoolAttrs{
+    AttrSpec{MUTEX_POOL_A_NAME, K::string, "MUTEX_POOL_A_NAME"},
+    AttrSpec{MUTEX_POOL_A_SCHEDULER, K::u8, "MUTEX_POOL_A_SCHEDULER"},
+    AttrSpec{MUTEX_POOL_A_FAILURE_MODE, K::u8, "MUTEX_POOL_A_FAILURE_MODE"},
+    AttrSpec{MUTEX_POOL_A_BACKEND, K::nested, "MUTEX_POOL_A_BACKEND"},
+};
 
-[[noreturn]] void throw_too_small() {
-    throw std::length_error("netlink request buffer too small");
-}
+constexpr std::array kBackendAttrs{
+    AttrSpec{MUTEX_BACKEND_A_FAMILY, K::u8, "MUTEX_BACKEND_A_FAMILY"},
+    AttrSpec{MUTEX_BACKEND_A_ADDR, K::binary, "MUTEX_BACKEND_A_ADDR"},
+    AttrSpec{MUTEX_BACKEND_A_PORT, K::u16, "MUTEX_BACKEND_A_PORT"},
+    AttrSpec{MUTEX_BACKEND_A_WEIGHT, K::u32, "MUTEX_BACKEND_A_WEIGHT"},
+    AttrSpec{MUTEX_BACKEND_A_PRIORITY, K::u8, "MUTEX_BACKEND_A_PRIORITY"},
+    AttrSpec{MUTEX_BACKEND_A_STATE, K::u8, "MUTEX_BACKEND_A_STATE"},
+    AttrSpec{MUTEX_BACKEND_A_ACTIVE_FLOWS, K::u64, "MUTEX_BACKEND_A_ACTIVE_FLOWS"},
+    AttrSpec{MUTEX_BACKEND_A_TOTAL_FLOWS, K::u64, "MUTEX_BACKEND_A_TOTAL_FLOWS"},
+    AttrSpec{MUTEX_BACKEND_A_PKTS, K::u64, "MUTEX_BACKEND_A_PKTS"},
+    AttrSpec{MUTEX_BACKEND_A_BYTES, K::u64, "MUTEX_BACKEND_A_BYTES"},
+};
 
-// ----- decoding --------------------------------------------------------------------------------
+constexpr std::array kRuleAttrs{
+    AttrSpec{MUTEX_RULE_A_NAME, K::string, "MUTEX_RULE_A_NAME"},
+    AttrSpec{MUTEX_RULE_A_FAMILY, K::u8, "MUTEX_RULE_A_FAMILY"},
+    AttrSpec{MUTEX_RULE_A_PROTO, K::u8, "MUTEX_RULE_A_PROTO"},
+    AttrSpec{MUTEX_RULE_A_DST_ADDR, K::binary, "MUTEX_RULE_A_DST_ADDR"},
+    AttrSpec{MUTEX_RULE_A_DST_PLEN, K::u8, "MUTEX_RULE_A_DST_PLEN"},
+    AttrSpec{MUTEX_RULE_A_DST_PORT_MIN, K::u16, "MUTEX_RULE_A_DST_PORT_MIN"},
+    AttrSpec{MUTEX_RULE_A_DST_PORT_MAX, K::u16, "MUTEX_RULE_A_DST_PORT_MAX"},
+    AttrSpec{MUTEX_RULE_A_SRC_ADDR, K::binary, "MUTEX_RULE_A_SRC_ADDR"},
+    AttrSpec{MUTEX_RULE_A_SRC_PLEN, K::u8, "MUTEX_RULE_A_SRC_PLEN"},
+    AttrSpec{MUTEX_RULE_A_SRC_PORT_MIN, K::u16, "MUTEX_RULE_A_SRC_PORT_MIN"},
+    AttrSpec{MUTEX_RULE_A_SRC_PORT_MAX, K::u16, "MUTEX_RULE_A_SRC_PORT_MAX"},
+    AttrSpec{MUTEX_RULE_A_UID_MIN, K::u32, "MUTEX_RULE_A_UID_MIN"},
+    AttrSpec{MUTEX_RULE_A_UID_MAX, K::u32, "MUTEX_RULE_A_UID_MAX"},
+    AttrSpec{MUTEX_RULE_A_GID_MIN, K::u32, "MUTEX_RULE_A_GID_MIN"},
+    AttrSpec{MUTEX_RULE_A_GID_MAX, K::u32, "MUTEX_RULE_A_GID_MAX"},
+    AttrSpec{MUTEX_RULE_A_CGROUP, K::string, "MUTEX_RULE_A_CGROUP"},
+    AttrSpec{MUTEX_RULE_A_MARK_VALUE, K::u32, "MUTEX_RULE_A_MARK_VALUE"},
+    AttrSpec{MUTEX_RULE_A_MARK_MASK, K::u32, "MUTEX_RULE_A_MARK_MASK"},
+    AttrSpec{MUTEX_RULE_A_OIF, K::u32, "MUTEX_RULE_A_OIF"},
+    AttrSpec{MUTEX_RULE_A_IIF, K::u32, "MUTEX_RULE_A_IIF"},
+    AttrSpec{MUTEX_RULE_A_ACTION, K::u8, "MUTEX_RULE_A_ACTION"},
+    AttrSpec{MUTEX_RULE_A_TO_PORT, K::u16, "MUTEX_RULE_A_TO_PORT"},
+    AttrSpec{MUTEX_RULE_A_POOL, K::u32, "MUTEX_RULE_A_POOL"},
+};
+
+constexpr std::array kFlowAttrs{
+    AttrSpec{MUTEX_FLOW_A_FAMILY, K::u8, "MUTEX_FLOW_A_FAMILY"},
+    AttrSpec{MUTEX_FLOW_A_PROTO, K::u8, "MUTEX_FLOW_A_PROTO"},
+    AttrSpec{MUTEX_FLOW_A_SRC_ADDR, K::binary, "MUTEX_FLOW_A_SRC_ADDR"},
+    AttrSpec{MUTEX_FLOW_A_SRC_PORT, K::u16, "MUTEX_FLOW_A_SRC_PORT"},
+    AttrSpec{MUTEX_FLOW_A_DST_ADDR, K::binary, "MUTEX_FLOW_A_DST_ADDR"},
+    AttrSpec{MUTEX_FLOW_A_DST_PORT, K::u16, "MUTEX_FLOW_A_DST_PORT"},
+    AttrSpec{MUTEX_FLOW_A_ORIG_DST_ADDR, K::binary, "MUTEX_FLOW_A_ORIG_DST_ADDR"},
+    AttrSpec{MUTEX_FLOW_A_ORIG_DST_PORT, K::u16, "MUTEX_FLOW_A_ORIG_DST_PORT"},
+    AttrSpec{MUTEX_FLOW_A_ACTION, K::u8, "MUTEX_FLOW_A_ACTION"},
+    AttrSpec{MUTEX_FLOW_A_PKTS_ORIG, K::u64, "MUTEX_FLOW_A_PKTS_ORIG"},
+    AttrSpec{MUTEX_FLOW_A_BYTES_ORIG, K::u64, "MUTEX_FLOW_A_BYTES_ORIG"},
+    AttrSpec{MUTEX_FLOW_A_PKTS_REPLY, K::u64, "MUTEX_FLOW_A_PKTS_REPLY"},
+    AttrSpec{MUTEX_FLOW_A_BYTES_REPLY, K::u64, "MUTEX_FLOW_A_BYTES_REPLY"},
+    AttrSpec{MUTEX_FLOW_A_AGE_MS, K::u64, "MUTEX_FLOW_A_AGE_MS"},
+    AttrSpec{MUTEX_FLOW_A_IDLE_MS, K::u64, "MUTEX_FLOW_A_IDLE_MS"},
+};
 
 std::string str(std::string_view s) {
     return std::string(s);
 }
 
-/// The bytes after the nlmsghdr and a family header of `family_header` bytes.
-Message payload_after(const nlmsghdr& msg, std::size_t family_header, std::string_view what) {
-    const std::size_t offset = kNlmsgHdrLen + netlink_align(family_header);
-    if (msg.nlmsg_len < offset) {
-        throw ProtocolError(str(what) + ": message too short (" + std::to_string(msg.nlmsg_len) +
-                            " bytes)");
-    }
-    return {bytes_of(msg) + offset, msg.nlmsg_len - offset};
-}
-
-/// Calls fn(attr) for every attribute in `payload`; a truncated attribute or stray trailing
-/// bytes are a ProtocolError.
-template <typename Fn>
-void for_each_attr(Message payload, std::string_view where, Fn&& fn) {
-    while (!payload.empty()) {
-        if (payload.size() < kNlaHdrLen) {
-            throw ProtocolError(str(where) + ": " + std::to_string(payload.size()) +
-                                " trailing bytes");
-        }
-        const auto* attr = reinterpret_cast<const nlattr*>(payload.data());
-        if (attr->nla_len < kNlaHdrLen || attr->nla_len > payload.size()) {
-            throw ProtocolError(str(where) + ": attribute " +
-                                std::to_string(mnl_attr_get_type(attr)) + " has length " +
-                                std::to_string(attr->nla_len) + ", " +
-                                std::to_string(payload.size()) + " bytes left");
-        }
-        fn(*attr);
-        payload = payload.subspan(std::min(netlink_align(attr->nla_len), payload.size()));
-    }
-}
-
-Message nested_payload(const nlattr& attr, std::string_view name) {
-    if (mnl_attr_validate(&attr, MNL_TYPE_NESTED) < 0) {
-        throw ProtocolError(str(name) + ": malformed nest");
-    }
-    return {static_cast<const std::byte*>(mnl_attr_get_payload(&attr)),
-            mnl_attr_get_payload_len(&attr)};
-}
-
-std::string wrong_length(std::string_view name, std::string_view type, const nlattr& attr) {
-    return str(name) + ": expected " + str(type) + ", got " +
-           std::to_string(mnl_attr_get_payload_len(&attr)) + " bytes";
-}
-
-std::uint8_t get_u8(const nlattr& attr, std::string_view name) {
-    if (mnl_attr_validate(&attr, MNL_TYPE_U8) < 0) {
-        throw ProtocolError(wrong_length(name, "u8", attr));
-    }
-    return mnl_attr_get_u8(&attr);
-}
-
-std::uint16_t get_u16(const nlattr& attr, std::string_view name) {
-    if (mnl_attr_validate(&attr, MNL_TYPE_U16) < 0) {
-        throw ProtocolError(wrong_length(name, "u16", attr));
-    }
-    return mnl_attr_get_u16(&attr);
-}
-
-std::uint32_t get_u32(const nlattr& attr, std::string_view name) {
-    if (mnl_attr_validate(&attr, MNL_TYPE_U32) < 0) {
-        throw ProtocolError(wrong_length(name, "u32", attr));
-    }
-    return mnl_attr_get_u32(&attr);
-}
-
-std::uint64_t get_u64(const nlattr& attr, std::string_view name) {
-    if (mnl_attr_validate(&attr, MNL_TYPE_U64) < 0) {
-        throw ProtocolError(wrong_length(name, "u64", attr));
-    }
-    return mnl_attr_get_u64(&attr);
-}
-
-std::string get_string(const nlattr& attr, std::string_view name) {
-    if (mnl_attr_validate(&attr, MNL_TYPE_NUL_STRING) < 0) {
-        throw ProtocolError(str(name) + ": expected a NUL-terminated string");
-    }
-    const char* s = mnl_attr_get_str(&attr);
-    return {s, ::strnlen(s, mnl_attr_get_payload_len(&attr))};
-}
-
-void require(bool present, std::string_view what, std::string_view name) {
-    if (!present) {
-        throw ProtocolError(str(what) + " lacks " + str(name));
-    }
-}
-
 Params decode_params_nest(const nlattr& nest) {
+    const AttrView view = AttrView::of_nest(nest, kParamAttrs, "MUTEX_A_PARAMS");
     Params params;
-    for_each_attr(nested_payload(nest, "MUTEX_A_PARAMS"), "MUTEX_A_PARAMS",
-                  [&params](const nlattr& attr) {
-                      const auto type = mnl_attr_get_type(&attr);
-                      for (const auto& field : kParamFields) {
-                          if (field.attr == type) {
-                              params.*field.member = get_u32(attr, field.name);
-                          }
-                      }
-                  });
     for (const auto& field : kParamFields) {
-        require((params.*field.member).has_value(), "MUTEX_A_PARAMS", field.name);
+        params.*field.member = view.need_u32(field.attr);
     }
     return params;
 }
 
 Stats decode_stats_nest(const nlattr& nest) {
+    const AttrView view = AttrView::of_nest(nest, kStatAttrs, "MUTEX_A_STATS");
     Stats stats;
-    std::bitset<kStatFields.size()> seen;
-    for_each_attr(nested_payload(nest, "MUTEX_A_STATS"), "MUTEX_A_STATS",
-                  [&stats, &seen](const nlattr& attr) {
-                      const auto type = mnl_attr_get_type(&attr);
-                      for (std::size_t i = 0; i < kStatFields.size(); ++i) {
-                          if (kStatFields[i].attr == type) {
-                              stats.*kStatFields[i].member = get_u64(attr, kStatFields[i].name);
-                              seen.set(i);
-                          }
-                      }
-                  });
-    for (std::size_t i = 0; i < kStatFields.size(); ++i) {
-        require(seen.test(i), "MUTEX_A_STATS", kStatFields[i].name);
+    for (const auto& field : kStatFields) {
+        stats.*field.member = view.need_u64(field.attr);
     }
     return stats;
 }
 
-/// Extended-ack TLVs (NLMSGERR_ATTR_*) into `status`.
-void decode_extack(Message tlvs, KernelStatus& status) {
-    KernelStatus parsed = status;
-    try {
-        for_each_attr(tlvs, "extended ack", [&parsed](const nlattr& attr) {
-            switch (mnl_attr_get_type(&attr)) {
-                case NLMSGERR_ATTR_MSG:
-                    parsed.message = get_string(attr, "NLMSGERR_ATTR_MSG");
-                    break;
-                case NLMSGERR_ATTR_OFFS:
-                    parsed.offset = get_u32(attr, "NLMSGERR_ATTR_OFFS");
-                    break;
-                case NLMSGERR_ATTR_MISS_TYPE:
-                    parsed.missing_type = get_u32(attr, "NLMSGERR_ATTR_MISS_TYPE");
-                    break;
-                default:
-                    break;
-            }
-        });
-    } catch (const ProtocolError&) {
-        return;  // a malformed extended ack does not hide the error code
-    }
-    status = std::move(parsed);
-}
-
-int positive_errno(int code) {
-    if (code == INT_MIN) {
-        throw ProtocolError("error code out of range");
-    }
-    return code < 0 ? -code : code;
-}
-
 // ----- configuration ---------------------------------------------------------------------------
-
-namespace cfg = mutex::config;
 
 /// An upper bound of the encoded size of `config` (the exact size is checked while encoding).
 std::size_t config_size_bound(const cfg::Config& config) {
@@ -244,48 +189,12 @@ std::size_t address_length(cfg::Family family) noexcept {
     return family == cfg::Family::ipv4 ? 4 : 16;
 }
 
-class ConfigEncoder {
-public:
-    ConfigEncoder(nlmsghdr* nlh, std::size_t capacity) : nlh_(nlh), capacity_(capacity) {}
+std::span<const std::uint8_t> address_bytes(const std::array<std::uint8_t, 16>& bytes,
+                                            cfg::Family family) noexcept {
+    return std::span<const std::uint8_t>(bytes).first(address_length(family));
+}
 
-    nlattr* nest(std::uint16_t type) {
-        nlattr* nest = mnl_attr_nest_start_check(nlh_, capacity_, type);
-        if (nest == nullptr) {
-            throw_too_small();
-        }
-        return nest;
-    }
-    void end(nlattr* nest) { mnl_attr_nest_end(nlh_, nest); }
-    void u8(std::uint16_t type, std::uint8_t v) {
-        check(mnl_attr_put_u8_check(nlh_, capacity_, type, v));
-    }
-    void u16(std::uint16_t type, std::uint16_t v) {
-        check(mnl_attr_put_u16_check(nlh_, capacity_, type, v));
-    }
-    void u32(std::uint16_t type, std::uint32_t v) {
-        check(mnl_attr_put_u32_check(nlh_, capacity_, type, v));
-    }
-    void u64(std::uint16_t type, std::uint64_t v) {
-        check(mnl_attr_put_u64_check(nlh_, capacity_, type, v));
-    }
-    void bytes(std::uint16_t type, const std::uint8_t* data, std::size_t len) {
-        check(mnl_attr_put_check(nlh_, capacity_, type, len, data));
-    }
-    void strz(std::uint16_t type, const std::string& v) {
-        check(mnl_attr_put_strz_check(nlh_, capacity_, type, v.c_str()));
-    }
-
-private:
-    static void check(bool ok) {
-        if (!ok) {
-            throw_too_small();
-        }
-    }
-    nlmsghdr* nlh_;
-    std::size_t capacity_;
-};
-
-void encode_pool(ConfigEncoder& enc, const cfg::Pool& pool) {
+void encode_pool(AttrWriter& enc, const cfg::Pool& pool) {
     nlattr* nest = enc.nest(MUTEX_A_POOL);
     enc.strz(MUTEX_POOL_A_NAME, pool.name);
     enc.u8(MUTEX_POOL_A_SCHEDULER, static_cast<std::uint8_t>(pool.scheduler));
@@ -294,8 +203,8 @@ void encode_pool(ConfigEncoder& enc, const cfg::Pool& pool) {
         nlattr* be = enc.nest(MUTEX_POOL_A_BACKEND);
         if (backend.address) {
             enc.u8(MUTEX_BACKEND_A_FAMILY, af_of(backend.address->family));
-            enc.bytes(MUTEX_BACKEND_A_ADDR, backend.address->bytes.data(),
-                      address_length(backend.address->family));
+            enc.bytes(MUTEX_BACKEND_A_ADDR,
+                      address_bytes(backend.address->bytes, backend.address->family));
         }
         enc.u16(MUTEX_BACKEND_A_PORT, backend.port);
         enc.u32(MUTEX_BACKEND_A_WEIGHT, backend.weight);
@@ -314,7 +223,7 @@ std::uint32_t interface_index(const InterfaceIndexes& interfaces, const std::str
     return it->second;
 }
 
-void encode_rule(ConfigEncoder& enc, const cfg::Rule& rule, const cfg::Config& config,
+void encode_rule(AttrWriter& enc, const cfg::Rule& rule, const cfg::Config& config,
                  const InterfaceIndexes& interfaces) {
     nlattr* nest = enc.nest(MUTEX_A_RULE);
     if (rule.name) {
@@ -329,7 +238,7 @@ void encode_rule(ConfigEncoder& enc, const cfg::Rule& rule, const cfg::Config& c
     const auto prefix = [&enc](const std::optional<cfg::Prefix>& p, std::uint16_t addr,
                                std::uint16_t plen) {
         if (p) {
-            enc.bytes(addr, p->address.data(), address_length(p->family));
+            enc.bytes(addr, address_bytes(p->address, p->family));
             enc.u8(plen, p->length);
         }
     };
@@ -382,13 +291,18 @@ void encode_rule(ConfigEncoder& enc, const cfg::Rule& rule, const cfg::Config& c
     enc.end(nest);
 }
 
+/// The model's value of a UAPI enum attribute (the static_asserts above tie the two).
 template <typename E, std::size_t N>
-E enum_value(std::uint8_t raw, const std::array<cfg::EnumName<E>, N>& names,
-             std::string_view what) {
-    if (raw >= N) {
-        throw ProtocolError(str(what) + ": value " + std::to_string(raw) + " out of range");
+std::optional<E> enum_value(const AttrView& view, std::uint16_t type,
+                            const std::array<cfg::EnumName<E>, N>& names) {
+    const auto raw = view.u8(type);
+    if (!raw) {
+        return std::nullopt;
     }
-    return names.at(raw).value;
+    if (*raw >= N) {
+        throw ProtocolError(view.name(type) + ": value " + std::to_string(*raw) + " out of range");
+    }
+    return names.at(*raw).value;
 }
 
 cfg::Family family_of(std::uint8_t af, std::string_view what) {
@@ -401,158 +315,119 @@ cfg::Family family_of(std::uint8_t af, std::string_view what) {
     throw ProtocolError(str(what) + ": unknown address family " + std::to_string(af));
 }
 
-std::array<std::uint8_t, 16> get_address(const nlattr& attr, cfg::Family family,
-                                         std::string_view what) {
+cfg::Protocol protocol_of(std::uint8_t proto, std::string_view what) {
+    if (proto == IPPROTO_TCP) {
+        return cfg::Protocol::tcp;
+    }
+    if (proto == IPPROTO_UDP) {
+        return cfg::Protocol::udp;
+    }
+    throw ProtocolError(str(what) + ": unknown protocol " + std::to_string(proto));
+}
+
+/// The address in attribute `type` of `view`, which must have the length of `family`.
+std::array<std::uint8_t, 16> get_address(const AttrView& view, std::uint16_t type,
+                                         cfg::Family family) {
+    const nlattr& attr = view.need(type);
     const std::size_t len = mnl_attr_get_payload_len(&attr);
     if (len != address_length(family)) {
-        throw ProtocolError(str(what) + ": address of " + std::to_string(len) + " bytes for " +
-                            str(cfg::to_string(family)));
+        throw ProtocolError(view.name(type) + ": address of " + std::to_string(len) +
+                            " bytes for " + str(cfg::to_string(family)));
     }
     std::array<std::uint8_t, 16> bytes{};
     std::memcpy(bytes.data(), mnl_attr_get_payload(&attr), len);
     return bytes;
 }
 
-std::uint16_t get_port(const nlattr& attr, std::string_view name) {
-    const std::uint16_t port = get_u16(attr, name);
-    if (port == 0) {
-        throw ProtocolError(str(name) + ": port 0");
+/// A port attribute of a configuration: 0 is not a port there.
+std::optional<std::uint16_t> get_port(const AttrView& view, std::uint16_t type) {
+    const auto port = view.u16(type);
+    if (port && *port == 0) {
+        throw ProtocolError(view.name(type) + ": port 0");
     }
     return port;
 }
 
 void decode_backend(const nlattr& nest, cfg::Backend& backend, BackendCounters& counters) {
-    constexpr std::string_view what = "MUTEX_POOL_A_BACKEND";
-    std::optional<std::uint8_t> af;
-    const nlattr* addr = nullptr;
-    bool have_port = false;
-    for_each_attr(nested_payload(nest, what), what, [&](const nlattr& attr) {
-        switch (mnl_attr_get_type(&attr)) {
-            case MUTEX_BACKEND_A_FAMILY:
-                af = get_u8(attr, "MUTEX_BACKEND_A_FAMILY");
-                break;
-            case MUTEX_BACKEND_A_ADDR:
-                addr = &attr;
-                break;
-            case MUTEX_BACKEND_A_PORT:
-                backend.port = get_port(attr, "MUTEX_BACKEND_A_PORT");
-                have_port = true;
-                break;
-            case MUTEX_BACKEND_A_WEIGHT: {
-                const std::uint32_t weight = get_u32(attr, "MUTEX_BACKEND_A_WEIGHT");
-                if (weight < 1 || weight > 65535) {
-                    throw ProtocolError("MUTEX_BACKEND_A_WEIGHT: " + std::to_string(weight) +
-                                        " out of range");
-                }
-                backend.weight = static_cast<std::uint16_t>(weight);
-                break;
-            }
-            case MUTEX_BACKEND_A_PRIORITY:
-                backend.priority = get_u8(attr, "MUTEX_BACKEND_A_PRIORITY");
-                break;
-            case MUTEX_BACKEND_A_STATE:
-                backend.state = enum_value(get_u8(attr, "MUTEX_BACKEND_A_STATE"),
-                                           cfg::kBackendStateNames, "MUTEX_BACKEND_A_STATE");
-                break;
-            case MUTEX_BACKEND_A_ACTIVE_FLOWS:
-                counters.active_flows = get_u64(attr, "MUTEX_BACKEND_A_ACTIVE_FLOWS");
-                break;
-            case MUTEX_BACKEND_A_TOTAL_FLOWS:
-                counters.total_flows = get_u64(attr, "MUTEX_BACKEND_A_TOTAL_FLOWS");
-                break;
-            case MUTEX_BACKEND_A_PKTS:
-                counters.pkts = get_u64(attr, "MUTEX_BACKEND_A_PKTS");
-                break;
-            case MUTEX_BACKEND_A_BYTES:
-                counters.bytes = get_u64(attr, "MUTEX_BACKEND_A_BYTES");
-                break;
-            default:
-                break;  // MUTEX_BACKEND_A_PAD, or newer
+    const AttrView view = AttrView::of_nest(nest, kBackendAttrs, "MUTEX_POOL_A_BACKEND");
+    static_cast<void>(view.need(MUTEX_BACKEND_A_PORT));
+    backend.port = *get_port(view, MUTEX_BACKEND_A_PORT);
+    if (const auto weight = view.u32(MUTEX_BACKEND_A_WEIGHT)) {
+        if (*weight < 1 || *weight > 65535) {
+            throw ProtocolError("MUTEX_BACKEND_A_WEIGHT: " + std::to_string(*weight) +
+                                " out of range");
         }
-    });
-    require(have_port, what, "MUTEX_BACKEND_A_PORT");
-    if (af.has_value() != (addr != nullptr)) {
-        throw ProtocolError(str(what) +
-                            ": MUTEX_BACKEND_A_FAMILY and MUTEX_BACKEND_A_ADDR "
-                            "must come together");
+        backend.weight = static_cast<std::uint16_t>(*weight);
+    }
+    backend.priority = view.u8(MUTEX_BACKEND_A_PRIORITY).value_or(backend.priority);
+    backend.state =
+        enum_value(view, MUTEX_BACKEND_A_STATE, cfg::kBackendStateNames).value_or(backend.state);
+    counters.active_flows = view.u64(MUTEX_BACKEND_A_ACTIVE_FLOWS).value_or(0);
+    counters.total_flows = view.u64(MUTEX_BACKEND_A_TOTAL_FLOWS).value_or(0);
+    counters.pkts = view.u64(MUTEX_BACKEND_A_PKTS).value_or(0);
+    counters.bytes = view.u64(MUTEX_BACKEND_A_BYTES).value_or(0);
+
+    const auto af = view.u8(MUTEX_BACKEND_A_FAMILY);
+    if (af.has_value() != (view.get(MUTEX_BACKEND_A_ADDR) != nullptr)) {
+        throw ProtocolError(str(view.what()) +
+                            ": MUTEX_BACKEND_A_FAMILY and MUTEX_BACKEND_A_ADDR must come together");
     }
     if (af) {
         cfg::Address address;
         address.family = family_of(*af, "MUTEX_BACKEND_A_FAMILY");
-        address.bytes = get_address(*addr, address.family, "MUTEX_BACKEND_A_ADDR");
+        address.bytes = get_address(view, MUTEX_BACKEND_A_ADDR, address.family);
         backend.address = address;
     }
 }
 
 void decode_pool(const nlattr& nest, ConfigSnapshot& snapshot) {
-    constexpr std::string_view what = "MUTEX_A_POOL";
+    const AttrView view = AttrView::of_nest(nest, kPoolAttrs, "MUTEX_A_POOL");
     cfg::Pool pool;
     std::vector<BackendCounters> counters;
-    bool have_name = false;
-    for_each_attr(nested_payload(nest, what), what, [&](const nlattr& attr) {
-        switch (mnl_attr_get_type(&attr)) {
-            case MUTEX_POOL_A_NAME:
-                pool.name = get_string(attr, "MUTEX_POOL_A_NAME");
-                have_name = true;
-                break;
-            case MUTEX_POOL_A_SCHEDULER:
-                pool.scheduler = enum_value(get_u8(attr, "MUTEX_POOL_A_SCHEDULER"),
-                                            cfg::kSchedulerNames, "MUTEX_POOL_A_SCHEDULER");
-                break;
-            case MUTEX_POOL_A_FAILURE_MODE:
-                pool.failure_mode = enum_value(get_u8(attr, "MUTEX_POOL_A_FAILURE_MODE"),
-                                               cfg::kFailureModeNames, "MUTEX_POOL_A_FAILURE_MODE");
-                break;
-            case MUTEX_POOL_A_BACKEND:
-                decode_backend(attr, pool.backends.emplace_back(), counters.emplace_back());
-                break;
-            default:
-                break;
-        }
-    });
-    require(have_name, what, "MUTEX_POOL_A_NAME");
+    pool.name = view.need_string(MUTEX_POOL_A_NAME);
+    pool.scheduler =
+        enum_value(view, MUTEX_POOL_A_SCHEDULER, cfg::kSchedulerNames).value_or(pool.scheduler);
+    pool.failure_mode = enum_value(view, MUTEX_POOL_A_FAILURE_MODE, cfg::kFailureModeNames)
+                            .value_or(pool.failure_mode);
+    for (const nlattr* backend : view.all(MUTEX_POOL_A_BACKEND)) {
+        decode_backend(*backend, pool.backends.emplace_back(), counters.emplace_back());
+    }
     snapshot.config.pools.push_back(std::move(pool));
     snapshot.counters.push_back(std::move(counters));
 }
 
-/// A rule as sent, before its pool index and interfaces are turned into names.
-struct RawRule {
-    cfg::Rule rule;
-    std::optional<std::uint8_t> af;
-    const nlattr* dst_addr = nullptr;
-    std::optional<std::uint8_t> dst_plen;
-    const nlattr* src_addr = nullptr;
-    std::optional<std::uint8_t> src_plen;
-    std::optional<std::uint16_t> dport_min, dport_max, sport_min, sport_max;
-    std::optional<std::uint32_t> uid_min, uid_max, gid_min, gid_max, mark_value, mark_mask;
-    std::optional<std::uint32_t> oif, iif, pool;
-    bool have_action = false;
-};
-
-template <typename T>
-void both_or_none(const std::optional<T>& lo, const std::optional<T>& hi, std::string_view what) {
+/// A pair of range attributes: both or neither, min <= max.
+template <typename T, typename Range>
+std::optional<Range> range(const std::optional<T>& lo, const std::optional<T>& hi,
+                           std::string_view what) {
     if (lo.has_value() != hi.has_value()) {
         throw ProtocolError("MUTEX_A_RULE: " + str(what) + " without its pair");
     }
-    if (lo && *lo > *hi) {
-        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " range with min > max");
-    }
-}
-
-std::optional<cfg::Prefix> rule_prefix(const RawRule& raw, const nlattr* addr,
-                                       std::optional<std::uint8_t> plen, std::string_view what) {
-    if ((addr != nullptr) != plen.has_value()) {
-        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " address without prefix length");
-    }
-    if (addr == nullptr) {
+    if (!lo) {
         return std::nullopt;
     }
-    if (!raw.af) {
+    if (*lo > *hi) {
+        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " range with min > max");
+    }
+    return Range{*lo, *hi};
+}
+
+std::optional<cfg::Prefix> rule_prefix(const AttrView& view, std::uint16_t addr,
+                                       std::uint16_t plen_type, std::string_view what) {
+    const auto plen = view.u8(plen_type);
+    if ((view.get(addr) != nullptr) != plen.has_value()) {
+        throw ProtocolError("MUTEX_A_RULE: " + str(what) + " address without prefix length");
+    }
+    if (!plen) {
+        return std::nullopt;
+    }
+    const auto af = view.u8(MUTEX_RULE_A_FAMILY);
+    if (!af) {
         throw ProtocolError("MUTEX_A_RULE: " + str(what) + " prefix without MUTEX_RULE_A_FAMILY");
     }
     cfg::Prefix prefix;
-    prefix.family = family_of(*raw.af, "MUTEX_RULE_A_FAMILY");
-    prefix.address = get_address(*addr, prefix.family, what);
+    prefix.family = family_of(*af, "MUTEX_RULE_A_FAMILY");
+    prefix.address = get_address(view, addr, prefix.family);
     if (*plen > address_length(prefix.family) * 8) {
         throw ProtocolError("MUTEX_A_RULE: " + str(what) + " prefix length " +
                             std::to_string(*plen) + " too long");
@@ -562,121 +437,36 @@ std::optional<cfg::Prefix> rule_prefix(const RawRule& raw, const nlattr* addr,
 }
 
 cfg::Rule decode_rule(const nlattr& nest, const cfg::Config& config, const InterfaceNames& names) {
-    const std::size_t pools = config.pools.size();
-    constexpr std::string_view what = "MUTEX_A_RULE";
-    RawRule raw;
-    cfg::Rule& rule = raw.rule;
-    for_each_attr(nested_payload(nest, what), what, [&](const nlattr& attr) {
-        switch (mnl_attr_get_type(&attr)) {
-            case MUTEX_RULE_A_NAME:
-                rule.name = get_string(attr, "MUTEX_RULE_A_NAME");
-                break;
-            case MUTEX_RULE_A_FAMILY:
-                raw.af = get_u8(attr, "MUTEX_RULE_A_FAMILY");
-                static_cast<void>(family_of(*raw.af, "MUTEX_RULE_A_FAMILY"));
-                break;
-            case MUTEX_RULE_A_PROTO: {
-                const std::uint8_t proto = get_u8(attr, "MUTEX_RULE_A_PROTO");
-                if (proto == IPPROTO_TCP) {
-                    rule.protocol = cfg::Protocol::tcp;
-                } else if (proto == IPPROTO_UDP) {
-                    rule.protocol = cfg::Protocol::udp;
-                } else {
-                    throw ProtocolError("MUTEX_RULE_A_PROTO: unknown protocol " +
-                                        std::to_string(proto));
-                }
-                break;
-            }
-            case MUTEX_RULE_A_DST_ADDR:
-                raw.dst_addr = &attr;
-                break;
-            case MUTEX_RULE_A_DST_PLEN:
-                raw.dst_plen = get_u8(attr, "MUTEX_RULE_A_DST_PLEN");
-                break;
-            case MUTEX_RULE_A_DST_PORT_MIN:
-                raw.dport_min = get_port(attr, "MUTEX_RULE_A_DST_PORT_MIN");
-                break;
-            case MUTEX_RULE_A_DST_PORT_MAX:
-                raw.dport_max = get_port(attr, "MUTEX_RULE_A_DST_PORT_MAX");
-                break;
-            case MUTEX_RULE_A_SRC_ADDR:
-                raw.src_addr = &attr;
-                break;
-            case MUTEX_RULE_A_SRC_PLEN:
-                raw.src_plen = get_u8(attr, "MUTEX_RULE_A_SRC_PLEN");
-                break;
-            case MUTEX_RULE_A_SRC_PORT_MIN:
-                raw.sport_min = get_port(attr, "MUTEX_RULE_A_SRC_PORT_MIN");
-                break;
-            case MUTEX_RULE_A_SRC_PORT_MAX:
-                raw.sport_max = get_port(attr, "MUTEX_RULE_A_SRC_PORT_MAX");
-                break;
-            case MUTEX_RULE_A_UID_MIN:
-                raw.uid_min = get_u32(attr, "MUTEX_RULE_A_UID_MIN");
-                break;
-            case MUTEX_RULE_A_UID_MAX:
-                raw.uid_max = get_u32(attr, "MUTEX_RULE_A_UID_MAX");
-                break;
-            case MUTEX_RULE_A_GID_MIN:
-                raw.gid_min = get_u32(attr, "MUTEX_RULE_A_GID_MIN");
-                break;
-            case MUTEX_RULE_A_GID_MAX:
-                raw.gid_max = get_u32(attr, "MUTEX_RULE_A_GID_MAX");
-                break;
-            case MUTEX_RULE_A_CGROUP:
-                rule.cgroup = get_string(attr, "MUTEX_RULE_A_CGROUP");
-                break;
-            case MUTEX_RULE_A_MARK_VALUE:
-                raw.mark_value = get_u32(attr, "MUTEX_RULE_A_MARK_VALUE");
-                break;
-            case MUTEX_RULE_A_MARK_MASK:
-                raw.mark_mask = get_u32(attr, "MUTEX_RULE_A_MARK_MASK");
-                break;
-            case MUTEX_RULE_A_OIF:
-                raw.oif = get_u32(attr, "MUTEX_RULE_A_OIF");
-                break;
-            case MUTEX_RULE_A_IIF:
-                raw.iif = get_u32(attr, "MUTEX_RULE_A_IIF");
-                break;
-            case MUTEX_RULE_A_ACTION:
-                rule.action = enum_value(get_u8(attr, "MUTEX_RULE_A_ACTION"), cfg::kActionNames,
-                                         "MUTEX_RULE_A_ACTION");
-                raw.have_action = true;
-                break;
-            case MUTEX_RULE_A_TO_PORT:
-                rule.to_port = get_port(attr, "MUTEX_RULE_A_TO_PORT");
-                break;
-            case MUTEX_RULE_A_POOL:
-                raw.pool = get_u32(attr, "MUTEX_RULE_A_POOL");
-                break;
-            default:
-                break;
-        }
-    });
-    require(raw.have_action, what, "MUTEX_RULE_A_ACTION");
-    rule.destination = rule_prefix(raw, raw.dst_addr, raw.dst_plen, "destination");
-    rule.source = rule_prefix(raw, raw.src_addr, raw.src_plen, "source");
-    both_or_none(raw.dport_min, raw.dport_max, "destination port");
-    both_or_none(raw.sport_min, raw.sport_max, "source port");
-    both_or_none(raw.uid_min, raw.uid_max, "uid");
-    both_or_none(raw.gid_min, raw.gid_max, "gid");
-    if (raw.dport_min) {
-        rule.destination_ports = cfg::PortRange{*raw.dport_min, *raw.dport_max};
+    const AttrView view = AttrView::of_nest(nest, kRuleAttrs, "MUTEX_A_RULE");
+    cfg::Rule rule;
+    rule.name = view.string(MUTEX_RULE_A_NAME);
+    if (const auto af = view.u8(MUTEX_RULE_A_FAMILY)) {
+        static_cast<void>(family_of(*af, "MUTEX_RULE_A_FAMILY"));
     }
-    if (raw.sport_min) {
-        rule.source_ports = cfg::PortRange{*raw.sport_min, *raw.sport_max};
+    if (const auto proto = view.u8(MUTEX_RULE_A_PROTO)) {
+        rule.protocol = protocol_of(*proto, "MUTEX_RULE_A_PROTO");
     }
-    if (raw.uid_min) {
-        rule.uid = cfg::IdRange{*raw.uid_min, *raw.uid_max};
-    }
-    if (raw.gid_min) {
-        rule.gid = cfg::IdRange{*raw.gid_min, *raw.gid_max};
-    }
-    if (raw.mark_value.has_value() != raw.mark_mask.has_value()) {
+    rule.destination =
+        rule_prefix(view, MUTEX_RULE_A_DST_ADDR, MUTEX_RULE_A_DST_PLEN, "destination");
+    rule.source = rule_prefix(view, MUTEX_RULE_A_SRC_ADDR, MUTEX_RULE_A_SRC_PLEN, "source");
+    rule.destination_ports = range<std::uint16_t, cfg::PortRange>(
+        get_port(view, MUTEX_RULE_A_DST_PORT_MIN), get_port(view, MUTEX_RULE_A_DST_PORT_MAX),
+        "destination port");
+    rule.source_ports = range<std::uint16_t, cfg::PortRange>(
+        get_port(view, MUTEX_RULE_A_SRC_PORT_MIN), get_port(view, MUTEX_RULE_A_SRC_PORT_MAX),
+        "source port");
+    rule.uid = range<std::uint32_t, cfg::IdRange>(view.u32(MUTEX_RULE_A_UID_MIN),
+                                                  view.u32(MUTEX_RULE_A_UID_MAX), "uid");
+    rule.gid = range<std::uint32_t, cfg::IdRange>(view.u32(MUTEX_RULE_A_GID_MIN),
+                                                  view.u32(MUTEX_RULE_A_GID_MAX), "gid");
+    rule.cgroup = view.string(MUTEX_RULE_A_CGROUP);
+    const auto mark_value = view.u32(MUTEX_RULE_A_MARK_VALUE);
+    const auto mark_mask = view.u32(MUTEX_RULE_A_MARK_MASK);
+    if (mark_value.has_value() != mark_mask.has_value()) {
         throw ProtocolError("MUTEX_A_RULE: mark value without mask");
     }
-    if (raw.mark_value) {
-        rule.mark = cfg::Mark{*raw.mark_value, *raw.mark_mask};
+    if (mark_value) {
+        rule.mark = cfg::Mark{*mark_value, *mark_mask};
     }
     const auto interface = [&names](std::uint32_t index) {
         std::optional<std::string> name;
@@ -685,18 +475,22 @@ cfg::Rule decode_rule(const nlattr& nest, const cfg::Config& config, const Inter
         }
         return name ? *name : std::to_string(index);
     };
-    if (raw.oif) {
-        rule.out_interface = interface(*raw.oif);
+    if (const auto oif = view.u32(MUTEX_RULE_A_OIF)) {
+        rule.out_interface = interface(*oif);
     }
-    if (raw.iif) {
-        rule.in_interface = interface(*raw.iif);
+    if (const auto iif = view.u32(MUTEX_RULE_A_IIF)) {
+        rule.in_interface = interface(*iif);
     }
-    if (raw.pool) {
-        if (*raw.pool >= pools) {
-            throw ProtocolError("MUTEX_RULE_A_POOL: index " + std::to_string(*raw.pool) + " of " +
+    static_cast<void>(view.need(MUTEX_RULE_A_ACTION));
+    rule.action = *enum_value(view, MUTEX_RULE_A_ACTION, cfg::kActionNames);
+    rule.to_port = get_port(view, MUTEX_RULE_A_TO_PORT);
+    if (const auto pool = view.u32(MUTEX_RULE_A_POOL)) {
+        const std::size_t pools = config.pools.size();
+        if (*pool >= pools) {
+            throw ProtocolError("MUTEX_RULE_A_POOL: index " + std::to_string(*pool) + " of " +
                                 std::to_string(pools) + " pools");
         }
-        rule.pool = config.pools[*raw.pool].name;
+        rule.pool = config.pools[*pool].name;
     }
     return rule;
 }
@@ -715,115 +509,44 @@ std::uint8_t protocol_number(cfg::Protocol protocol) {
     throw std::invalid_argument("a flow's protocol is tcp or udp");
 }
 
-/// A flow of a reply, attribute by attribute, before its addresses are checked against its
-/// family.
-struct RawFlow {
-    Flow flow;
-    std::optional<std::uint8_t> af;
-    const nlattr* src_addr = nullptr;
-    const nlattr* dst_addr = nullptr;
-    const nlattr* orig_dst_addr = nullptr;
-    std::optional<std::uint16_t> src_port, dst_port, orig_dst_port;
-    std::optional<std::uint8_t> proto, action;
-    std::optional<std::uint64_t> pkts_orig, bytes_orig, pkts_reply, bytes_reply, age_ms, idle_ms;
-};
-
-template <typename T>
-T required(const std::optional<T>& value, std::string_view name) {
-    require(value.has_value(), "MUTEX_A_FLOW", name);
-    return *value;
-}
-
-config::Address required_address(const nlattr* attr, cfg::Family family, std::string_view name) {
-    require(attr != nullptr, "MUTEX_A_FLOW", name);
-    return {family, get_address(*attr, family, name)};
+Endpoint endpoint(const AttrView& view, std::uint16_t addr, std::uint16_t port,
+                  cfg::Family family) {
+    return {{family, get_address(view, addr, family)}, view.need_u16(port)};
 }
 
 Flow decode_flow(const nlattr& nest) {
-    constexpr std::string_view what = "MUTEX_A_FLOW";
-    RawFlow raw;
-    for_each_attr(nested_payload(nest, what), what, [&raw](const nlattr& attr) {
-        switch (mnl_attr_get_type(&attr)) {
-            case MUTEX_FLOW_A_FAMILY:
-                raw.af = get_u8(attr, "MUTEX_FLOW_A_FAMILY");
-                break;
-            case MUTEX_FLOW_A_PROTO:
-                raw.proto = get_u8(attr, "MUTEX_FLOW_A_PROTO");
-                break;
-            case MUTEX_FLOW_A_SRC_ADDR:
-                raw.src_addr = &attr;
-                break;
-            case MUTEX_FLOW_A_SRC_PORT:
-                raw.src_port = get_u16(attr, "MUTEX_FLOW_A_SRC_PORT");
-                break;
-            case MUTEX_FLOW_A_DST_ADDR:
-                raw.dst_addr = &attr;
-                break;
-            case MUTEX_FLOW_A_DST_PORT:
-                raw.dst_port = get_u16(attr, "MUTEX_FLOW_A_DST_PORT");
-                break;
-            case MUTEX_FLOW_A_ORIG_DST_ADDR:
-                raw.orig_dst_addr = &attr;
-                break;
-            case MUTEX_FLOW_A_ORIG_DST_PORT:
-                raw.orig_dst_port = get_u16(attr, "MUTEX_FLOW_A_ORIG_DST_PORT");
-                break;
-            case MUTEX_FLOW_A_ACTION:
-                raw.action = get_u8(attr, "MUTEX_FLOW_A_ACTION");
-                break;
-            case MUTEX_FLOW_A_PKTS_ORIG:
-                raw.pkts_orig = get_u64(attr, "MUTEX_FLOW_A_PKTS_ORIG");
-                break;
-            case MUTEX_FLOW_A_BYTES_ORIG:
-                raw.bytes_orig = get_u64(attr, "MUTEX_FLOW_A_BYTES_ORIG");
-                break;
-            case MUTEX_FLOW_A_PKTS_REPLY:
-                raw.pkts_reply = get_u64(attr, "MUTEX_FLOW_A_PKTS_REPLY");
-                break;
-            case MUTEX_FLOW_A_BYTES_REPLY:
-                raw.bytes_reply = get_u64(attr, "MUTEX_FLOW_A_BYTES_REPLY");
-                break;
-            case MUTEX_FLOW_A_AGE_MS:
-                raw.age_ms = get_u64(attr, "MUTEX_FLOW_A_AGE_MS");
-                break;
-            case MUTEX_FLOW_A_IDLE_MS:
-                raw.idle_ms = get_u64(attr, "MUTEX_FLOW_A_IDLE_MS");
-                break;
-            default:
-                break;  // MUTEX_FLOW_A_PAD, or newer
-        }
-    });
-    Flow& flow = raw.flow;
-    const cfg::Family family =
-        family_of(required(raw.af, "MUTEX_FLOW_A_FAMILY"), "MUTEX_FLOW_A_FAMILY");
-    const std::uint8_t proto = required(raw.proto, "MUTEX_FLOW_A_PROTO");
-    if (proto == IPPROTO_TCP) {
-        flow.protocol = cfg::Protocol::tcp;
-    } else if (proto == IPPROTO_UDP) {
-        flow.protocol = cfg::Protocol::udp;
-    } else {
-        throw ProtocolError("MUTEX_FLOW_A_PROTO: unknown protocol " + std::to_string(proto));
-    }
-    flow.source = {required_address(raw.src_addr, family, "MUTEX_FLOW_A_SRC_ADDR"),
-                   required(raw.src_port, "MUTEX_FLOW_A_SRC_PORT")};
-    flow.original_destination = {
-        required_address(raw.orig_dst_addr, family, "MUTEX_FLOW_A_ORIG_DST_ADDR"),
-        required(raw.orig_dst_port, "MUTEX_FLOW_A_ORIG_DST_PORT")};
-    flow.destination = {required_address(raw.dst_addr, family, "MUTEX_FLOW_A_DST_ADDR"),
-                        required(raw.dst_port, "MUTEX_FLOW_A_DST_PORT")};
-    const std::uint8_t action = required(raw.action, "MUTEX_FLOW_A_ACTION");
+    const AttrView view = AttrView::of_nest(nest, kFlowAttrs, "MUTEX_A_FLOW");
+    Flow flow;
+    const cfg::Family family = family_of(view.need_u8(MUTEX_FLOW_A_FAMILY), "MUTEX_FLOW_A_FAMILY");
+    flow.protocol = protocol_of(view.need_u8(MUTEX_FLOW_A_PROTO), "MUTEX_FLOW_A_PROTO");
+    flow.source = endpoint(view, MUTEX_FLOW_A_SRC_ADDR, MUTEX_FLOW_A_SRC_PORT, family);
+    flow.original_destination =
+        endpoint(view, MUTEX_FLOW_A_ORIG_DST_ADDR, MUTEX_FLOW_A_ORIG_DST_PORT, family);
+    flow.destination = endpoint(view, MUTEX_FLOW_A_DST_ADDR, MUTEX_FLOW_A_DST_PORT, family);
+    const std::uint8_t action = view.need_u8(MUTEX_FLOW_A_ACTION);
     if (action != MUTEX_ACTION_REDIRECT && action != MUTEX_ACTION_DNAT) {
         throw ProtocolError("MUTEX_FLOW_A_ACTION: " + std::to_string(action) +
                             " is not redirect or dnat");
     }
-    flow.action = enum_value(action, cfg::kActionNames, "MUTEX_FLOW_A_ACTION");
-    flow.pkts_orig = required(raw.pkts_orig, "MUTEX_FLOW_A_PKTS_ORIG");
-    flow.bytes_orig = required(raw.bytes_orig, "MUTEX_FLOW_A_BYTES_ORIG");
-    flow.pkts_reply = required(raw.pkts_reply, "MUTEX_FLOW_A_PKTS_REPLY");
-    flow.bytes_reply = required(raw.bytes_reply, "MUTEX_FLOW_A_BYTES_REPLY");
-    flow.age_ms = required(raw.age_ms, "MUTEX_FLOW_A_AGE_MS");
-    flow.idle_ms = required(raw.idle_ms, "MUTEX_FLOW_A_IDLE_MS");
+    flow.action = *enum_value(view, MUTEX_FLOW_A_ACTION, cfg::kActionNames);
+    flow.pkts_orig = view.need_u64(MUTEX_FLOW_A_PKTS_ORIG);
+    flow.bytes_orig = view.need_u64(MUTEX_FLOW_A_BYTES_ORIG);
+    flow.pkts_reply = view.need_u64(MUTEX_FLOW_A_PKTS_REPLY);
+    flow.bytes_reply = view.need_u64(MUTEX_FLOW_A_BYTES_REPLY);
+    flow.age_ms = view.need_u64(MUTEX_FLOW_A_AGE_MS);
+    flow.idle_ms = view.need_u64(MUTEX_FLOW_A_IDLE_MS);
     return flow;
+}
+
+/// The top-level attributes of a reply.
+AttrView reply(const nlmsghdr& msg, std::string_view what) {
+    return AttrView::of_message(msg, kTopAttrs, what);
+}
+
+/// A request without attributes (or whose attributes the caller adds).
+AttrWriter request(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq, std::uint8_t cmd,
+                   std::uint16_t flags = NLM_F_REQUEST | NLM_F_ACK) {
+    return {buffer, family, seq, cmd, MUTEX_PROXY_GENL_VERSION, flags};
 }
 
 }  // namespace
@@ -865,13 +588,11 @@ std::vector<std::string> feature_names(std::uint64_t features) {
 // ----- mutex_proxy requests --------------------------------------------------------------------
 
 Message encode_get_info(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
-    return finish_message(
-        start_message(buffer, family, seq, MUTEX_CMD_GET_INFO, MUTEX_PROXY_GENL_VERSION));
+    return request(buffer, family, seq, MUTEX_CMD_GET_INFO).message();
 }
 
 Message encode_get_stats(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
-    return finish_message(
-        start_message(buffer, family, seq, MUTEX_CMD_GET_STATS, MUTEX_PROXY_GENL_VERSION));
+    return request(buffer, family, seq, MUTEX_CMD_GET_STATS).message();
 }
 
 Message encode_set_params(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
@@ -882,105 +603,47 @@ Message encode_set_params(MutableBuffer buffer, std::uint16_t family, std::uint3
     if (!any) {
         throw std::invalid_argument("SET_PARAMS needs at least one parameter");
     }
-    nlmsghdr* nlh =
-        start_message(buffer, family, seq, MUTEX_CMD_SET_PARAMS, MUTEX_PROXY_GENL_VERSION);
-    nlattr* nest = mnl_attr_nest_start_check(nlh, buffer.size(), MUTEX_A_PARAMS);
-    if (nest == nullptr) {
-        throw_too_small();
-    }
+    AttrWriter enc = request(buffer, family, seq, MUTEX_CMD_SET_PARAMS);
+    nlattr* nest = enc.nest(MUTEX_A_PARAMS);
     for (const auto& field : kParamFields) {
-        const auto& value = params.*field.member;
-        if (value && !mnl_attr_put_u32_check(nlh, buffer.size(), field.attr, *value)) {
-            throw_too_small();
+        if (const auto& value = params.*field.member) {
+            enc.u32(field.attr, *value);
         }
     }
-    mnl_attr_nest_end(nlh, nest);
-    return finish_message(nlh);
+    enc.end(nest);
+    return enc.message();
 }
 
 // ----- mutex_proxy replies ---------------------------------------------------------------------
 
 Info decode_info(const nlmsghdr& msg) {
-    constexpr std::string_view what = "GET_INFO reply";
+    const AttrView view = reply(msg, "GET_INFO reply");
     Info info;
-    bool have_version = false;
-    bool have_api = false;
-    bool have_features = false;
-    bool have_cookie = false;
-    bool have_params = false;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        switch (mnl_attr_get_type(&attr)) {
-            case MUTEX_A_VERSION:
-                info.version = get_string(attr, "MUTEX_A_VERSION");
-                have_version = true;
-                break;
-            case MUTEX_A_API_VERSION:
-                info.api_version = get_u32(attr, "MUTEX_A_API_VERSION");
-                have_api = true;
-                break;
-            case MUTEX_A_FEATURES:
-                info.features = get_u64(attr, "MUTEX_A_FEATURES");
-                have_features = true;
-                break;
-            case MUTEX_A_NETNS_COOKIE:
-                info.netns_cookie = get_u64(attr, "MUTEX_A_NETNS_COOKIE");
-                have_cookie = true;
-                break;
-            case MUTEX_A_PARAMS:
-                info.params = decode_params_nest(attr);
-                have_params = true;
-                break;
-            default:
-                break;  // MUTEX_A_PAD, or an attribute of a newer module
-        }
-    });
-    require(have_version, what, "MUTEX_A_VERSION");
-    require(have_api, what, "MUTEX_A_API_VERSION");
-    require(have_features, what, "MUTEX_A_FEATURES");
-    require(have_cookie, what, "MUTEX_A_NETNS_COOKIE");
-    require(have_params, what, "MUTEX_A_PARAMS");
+    info.version = view.need_string(MUTEX_A_VERSION);
+    info.api_version = view.need_u32(MUTEX_A_API_VERSION);
+    info.features = view.need_u64(MUTEX_A_FEATURES);
+    info.netns_cookie = view.need_u64(MUTEX_A_NETNS_COOKIE);
+    info.params = decode_params_nest(view.need(MUTEX_A_PARAMS));
     return info;
 }
 
 Stats decode_stats(const nlmsghdr& msg) {
-    constexpr std::string_view what = "GET_STATS reply";
-    std::optional<Stats> stats;
-    std::optional<std::uint64_t> flow_count;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        switch (mnl_attr_get_type(&attr)) {
-            case MUTEX_A_STATS:
-                stats = decode_stats_nest(attr);
-                break;
-            case MUTEX_A_FLOW_COUNT:
-                flow_count = get_u64(attr, "MUTEX_A_FLOW_COUNT");
-                break;
-            default:
-                break;
-        }
-    });
-    require(stats.has_value(), what, "MUTEX_A_STATS");
-    require(flow_count.has_value(), what, "MUTEX_A_FLOW_COUNT");
-    stats->flow_count = *flow_count;
-    return *stats;
+    const AttrView view = reply(msg, "GET_STATS reply");
+    const nlattr& nest = view.need(MUTEX_A_STATS);
+    const std::uint64_t flow_count = view.need_u64(MUTEX_A_FLOW_COUNT);
+    Stats stats = decode_stats_nest(nest);
+    stats.flow_count = flow_count;
+    return stats;
 }
 
 Params decode_params(const nlmsghdr& msg) {
-    constexpr std::string_view what = "SET_PARAMS reply";
-    std::optional<Params> params;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        if (mnl_attr_get_type(&attr) == MUTEX_A_PARAMS) {
-            params = decode_params_nest(attr);
-        }
-    });
-    require(params.has_value(), what, "MUTEX_A_PARAMS");
-    return *params;
+    return decode_params_nest(reply(msg, "SET_PARAMS reply").need(MUTEX_A_PARAMS));
 }
 
 // ----- configuration ---------------------------------------------------------------------------
 
 Message encode_get_config(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
-    return finish_message(start_message(buffer, family, seq, MUTEX_CMD_GET_CONFIG,
-                                        MUTEX_PROXY_GENL_VERSION, NLM_F_REQUEST | NLM_F_DUMP));
+    return request(buffer, family, seq, MUTEX_CMD_GET_CONFIG, NLM_F_REQUEST | NLM_F_DUMP).message();
 }
 
 std::vector<std::byte> encode_set_config(std::uint16_t family, std::uint32_t seq,
@@ -1000,9 +663,7 @@ std::vector<std::byte> encode_set_config(std::uint16_t family, std::uint32_t seq
         }
     }
     std::vector<std::byte> storage(config_size_bound(config));
-    nlmsghdr* nlh =
-        start_message(storage, family, seq, MUTEX_CMD_SET_CONFIG, MUTEX_PROXY_GENL_VERSION);
-    ConfigEncoder enc(nlh, storage.size());
+    AttrWriter enc = request(storage, family, seq, MUTEX_CMD_SET_CONFIG);
     enc.u64(MUTEX_A_GENERATION, expected_generation);
     for (const auto& pool : config.pools) {
         encode_pool(enc, pool);
@@ -1010,20 +671,12 @@ std::vector<std::byte> encode_set_config(std::uint16_t family, std::uint32_t seq
     for (const auto& rule : config.rules) {
         encode_rule(enc, rule, config, interfaces);
     }
-    storage.resize(nlh->nlmsg_len);
+    storage.resize(enc.message().size());
     return storage;
 }
 
 std::uint64_t decode_set_config(const nlmsghdr& msg) {
-    constexpr std::string_view what = "SET_CONFIG reply";
-    std::optional<std::uint64_t> generation;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        if (mnl_attr_get_type(&attr) == MUTEX_A_GENERATION) {
-            generation = get_u64(attr, "MUTEX_A_GENERATION");
-        }
-    });
-    require(generation.has_value(), what, "MUTEX_A_GENERATION");
-    return *generation;
+    return reply(msg, "SET_CONFIG reply").need_u64(MUTEX_A_GENERATION);
 }
 
 ConfigSnapshot decode_config(const nlmsghdr& msg, const InterfaceNames& names) {
@@ -1036,34 +689,22 @@ ConfigSnapshot decode_config(std::span<const nlmsghdr* const> parts, const Inter
     ConfigSnapshot snapshot;
     std::optional<std::uint64_t> generation;
     std::vector<const nlattr*> rules;
-    require(!parts.empty(), what, "a message");
+    if (parts.empty()) {
+        throw ProtocolError(str(what) + " lacks a message");
+    }
     for (const nlmsghdr* msg : parts) {
-        bool have_generation = false;
-        for_each_attr(payload_after(*msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-            switch (mnl_attr_get_type(&attr)) {
-                case MUTEX_A_GENERATION: {
-                    const std::uint64_t g = get_u64(attr, "MUTEX_A_GENERATION");
-                    if (generation && *generation != g) {
-                        throw ProtocolError(
-                            "GET_CONFIG reply: the generation changed between its "
-                            "messages");
-                    }
-                    generation = g;
-                    have_generation = true;
-                    break;
-                }
-                case MUTEX_A_POOL:
-                    decode_pool(attr, snapshot);
-                    break;
-                case MUTEX_A_RULE:
-                    // Decoded after every pool: a rule names a pool by index.
-                    rules.push_back(&attr);
-                    break;
-                default:
-                    break;
-            }
-        });
-        require(have_generation, what, "MUTEX_A_GENERATION");
+        const AttrView view = reply(*msg, what);
+        const std::uint64_t g = view.need_u64(MUTEX_A_GENERATION);
+        if (generation && *generation != g) {
+            throw ProtocolError("GET_CONFIG reply: the generation changed between its messages");
+        }
+        generation = g;
+        for (const nlattr* pool : view.all(MUTEX_A_POOL)) {
+            decode_pool(*pool, snapshot);
+        }
+        // Decoded after every pool: a rule names a pool by index.
+        const auto part_rules = view.all(MUTEX_A_RULE);
+        rules.insert(rules.end(), part_rules.begin(), part_rules.end());
     }
     snapshot.generation = *generation;
     for (const nlattr* rule : rules) {
@@ -1075,8 +716,7 @@ ConfigSnapshot decode_config(std::span<const nlmsghdr* const> parts, const Inter
 // ----- connection table ------------------------------------------------------------------------
 
 Message encode_get_flows(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
-    return finish_message(start_message(buffer, family, seq, MUTEX_CMD_GET_FLOWS,
-                                        MUTEX_PROXY_GENL_VERSION, NLM_F_REQUEST | NLM_F_DUMP));
+    return request(buffer, family, seq, MUTEX_CMD_GET_FLOWS, NLM_F_REQUEST | NLM_F_DUMP).message();
 }
 
 Message encode_get_origdst(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
@@ -1089,161 +729,41 @@ Message encode_get_origdst(MutableBuffer buffer, std::uint16_t family, std::uint
         throw std::invalid_argument("port 0 in a flow's 5-tuple");
     }
     const cfg::Family af = key.source.address.family;
-    nlmsghdr* nlh =
-        start_message(buffer, family, seq, MUTEX_CMD_GET_ORIGDST, MUTEX_PROXY_GENL_VERSION);
-    ConfigEncoder enc(nlh, buffer.size());
+    AttrWriter enc = request(buffer, family, seq, MUTEX_CMD_GET_ORIGDST);
     nlattr* nest = enc.nest(MUTEX_A_FLOW);
     enc.u8(MUTEX_FLOW_A_FAMILY, af_of(af));
     enc.u8(MUTEX_FLOW_A_PROTO, proto);
-    enc.bytes(MUTEX_FLOW_A_SRC_ADDR, key.source.address.bytes.data(), address_length(af));
+    enc.bytes(MUTEX_FLOW_A_SRC_ADDR, address_bytes(key.source.address.bytes, af));
     enc.u16(MUTEX_FLOW_A_SRC_PORT, key.source.port);
-    enc.bytes(MUTEX_FLOW_A_DST_ADDR, key.destination.address.bytes.data(), address_length(af));
+    enc.bytes(MUTEX_FLOW_A_DST_ADDR, address_bytes(key.destination.address.bytes, af));
     enc.u16(MUTEX_FLOW_A_DST_PORT, key.destination.port);
     enc.end(nest);
-    return finish_message(nlh);
+    return enc.message();
 }
 
 Message encode_flush_flows(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq) {
-    return finish_message(
-        start_message(buffer, family, seq, MUTEX_CMD_FLUSH_FLOWS, MUTEX_PROXY_GENL_VERSION));
+    return request(buffer, family, seq, MUTEX_CMD_FLUSH_FLOWS).message();
 }
 
 std::vector<Flow> decode_flows(const nlmsghdr& msg) {
-    constexpr std::string_view what = "GET_FLOWS reply";
+    const AttrView view = reply(msg, "GET_FLOWS reply");
     std::vector<Flow> flows;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        if (mnl_attr_get_type(&attr) == MUTEX_A_FLOW) {
-            flows.push_back(decode_flow(attr));
-        }
-    });
+    for (const nlattr* flow : view.all(MUTEX_A_FLOW)) {
+        flows.push_back(decode_flow(*flow));
+    }
     return flows;
 }
 
 Flow decode_origdst(const nlmsghdr& msg) {
-    constexpr std::string_view what = "GET_ORIGDST reply";
-    std::optional<Flow> flow;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        if (mnl_attr_get_type(&attr) == MUTEX_A_FLOW) {
-            if (flow) {
-                throw ProtocolError(str(what) + ": more than one MUTEX_A_FLOW");
-            }
-            flow = decode_flow(attr);
-        }
-    });
-    require(flow.has_value(), what, "MUTEX_A_FLOW");
-    return *flow;
+    const AttrView view = reply(msg, "GET_ORIGDST reply");
+    if (view.all(MUTEX_A_FLOW).size() > 1) {
+        throw ProtocolError(str(view.what()) + ": more than one MUTEX_A_FLOW");
+    }
+    return decode_flow(view.need(MUTEX_A_FLOW));
 }
 
 std::uint64_t decode_flush_flows(const nlmsghdr& msg) {
-    constexpr std::string_view what = "FLUSH_FLOWS reply";
-    std::optional<std::uint64_t> count;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        if (mnl_attr_get_type(&attr) == MUTEX_A_FLOW_COUNT) {
-            count = get_u64(attr, "MUTEX_A_FLOW_COUNT");
-        }
-    });
-    require(count.has_value(), what, "MUTEX_A_FLOW_COUNT");
-    return *count;
-}
-
-// ----- generic netlink controller --------------------------------------------------------------
-
-Message encode_get_family(MutableBuffer buffer, std::uint32_t seq, std::string_view name) {
-    nlmsghdr* nlh = start_message(buffer, GENL_ID_CTRL, seq, CTRL_CMD_GETFAMILY, 1);
-    const std::string name_z(name);
-    if (!mnl_attr_put_strz_check(nlh, buffer.size(), CTRL_ATTR_FAMILY_NAME, name_z.c_str())) {
-        throw_too_small();
-    }
-    return finish_message(nlh);
-}
-
-FamilyInfo decode_family(const nlmsghdr& msg) {
-    constexpr std::string_view what = "CTRL_CMD_GETFAMILY reply";
-    FamilyInfo family;
-    bool have_id = false;
-    for_each_attr(payload_after(msg, sizeof(genlmsghdr), what), what, [&](const nlattr& attr) {
-        switch (mnl_attr_get_type(&attr)) {
-            case CTRL_ATTR_FAMILY_ID:
-                family.id = get_u16(attr, "CTRL_ATTR_FAMILY_ID");
-                have_id = true;
-                break;
-            case CTRL_ATTR_FAMILY_NAME:
-                family.name = get_string(attr, "CTRL_ATTR_FAMILY_NAME");
-                break;
-            case CTRL_ATTR_VERSION:
-                family.version = get_u32(attr, "CTRL_ATTR_VERSION");
-                break;
-            case CTRL_ATTR_MAXATTR:
-                family.max_attr = get_u32(attr, "CTRL_ATTR_MAXATTR");
-                break;
-            case CTRL_ATTR_MCAST_GROUPS:
-                for_each_attr(nested_payload(attr, "CTRL_ATTR_MCAST_GROUPS"),
-                              "CTRL_ATTR_MCAST_GROUPS", [&family](const nlattr& group_nest) {
-                                  McastGroup group;
-                                  for_each_attr(nested_payload(group_nest, "mcast group"),
-                                                "mcast group", [&group](const nlattr& a) {
-                                                    switch (mnl_attr_get_type(&a)) {
-                                                        case CTRL_ATTR_MCAST_GRP_NAME:
-                                                            group.name =
-                                                                get_string(a, "group name");
-                                                            break;
-                                                        case CTRL_ATTR_MCAST_GRP_ID:
-                                                            group.id = get_u32(a, "group id");
-                                                            break;
-                                                        default:
-                                                            break;
-                                                    }
-                                                });
-                                  family.mcast_groups.push_back(std::move(group));
-                              });
-                break;
-            default:
-                break;
-        }
-    });
-    require(have_id, what, "CTRL_ATTR_FAMILY_ID");
-    return family;
-}
-
-// ----- errors and acknowledgements -------------------------------------------------------------
-
-KernelStatus decode_error(const nlmsghdr& msg) {
-    if (msg.nlmsg_len < kNlmsgHdrLen + sizeof(nlmsgerr)) {
-        throw ProtocolError("NLMSG_ERROR message too short (" + std::to_string(msg.nlmsg_len) +
-                            " bytes)");
-    }
-    nlmsgerr err{};
-    std::memcpy(&err, bytes_of(msg) + kNlmsgHdrLen, sizeof(err));
-    KernelStatus status;
-    status.error = positive_errno(err.error);
-    if ((msg.nlmsg_flags & NLM_F_ACK_TLVS) == 0) {
-        return status;
-    }
-    std::size_t tlv_offset = kNlmsgHdrLen + sizeof(nlmsgerr);
-    if ((msg.nlmsg_flags & NLM_F_CAPPED) == 0 && err.msg.nlmsg_len > kNlmsgHdrLen) {
-        tlv_offset += netlink_align(err.msg.nlmsg_len - kNlmsgHdrLen);  // the echoed request
-    }
-    if (tlv_offset <= msg.nlmsg_len) {
-        decode_extack({bytes_of(msg) + tlv_offset, msg.nlmsg_len - tlv_offset}, status);
-    }
-    return status;
-}
-
-KernelStatus decode_done(const nlmsghdr& msg) {
-    KernelStatus status;
-    if (msg.nlmsg_len < kNlmsgHdrLen + sizeof(int)) {
-        return status;  // no error code: a clean end of dump
-    }
-    int code = 0;
-    std::memcpy(&code, bytes_of(msg) + kNlmsgHdrLen, sizeof(code));
-    status.error = positive_errno(code);
-    if ((msg.nlmsg_flags & NLM_F_ACK_TLVS) != 0) {
-        const std::size_t tlv_offset = kNlmsgHdrLen + netlink_align(sizeof(int));
-        if (tlv_offset <= msg.nlmsg_len) {
-            decode_extack({bytes_of(msg) + tlv_offset, msg.nlmsg_len - tlv_offset}, status);
-        }
-    }
-    return status;
+    return reply(msg, "FLUSH_FLOWS reply").need_u64(MUTEX_A_FLOW_COUNT);
 }
 
 }  // namespace mutex

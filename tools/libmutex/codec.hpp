@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // Pure encoding and decoding of the mutex_proxy generic netlink messages
-// (include/uapi/linux/mutex_proxy.h), of the generic netlink controller's family lookup and of
-// netlink error/done messages. No I/O: requests are built into a caller buffer, replies are
-// decoded from a message the caller received.
+// (include/uapi/linux/mutex_proxy.h). No I/O: requests are built into a caller buffer, replies
+// are decoded from a message the caller received. Each nest of the UAPI has one attribute table
+// in codec.cpp (attributes.hpp parses against it); the generic netlink controller's family
+// lookup and netlink's error and done messages are the channel's (netlink.hpp).
 //
 // Decoding is strict about what it understands (an attribute of the wrong type or length, a
 // truncated message, a missing mandatory attribute: ProtocolError) and ignores what it does not
@@ -24,29 +25,10 @@
 #include <string_view>
 #include <vector>
 
+#include "libmutex/attributes.hpp"
 #include "libmutex/config.hpp"
 
 namespace mutex {
-
-/// A writable byte buffer a request is built into; it must be aligned for struct nlmsghdr.
-using MutableBuffer = std::span<std::byte>;
-/// One complete netlink message (or a datagram of several), read-only.
-using Message = std::span<const std::byte>;
-
-inline constexpr std::size_t kRequestBufferSize = 512;
-
-/// NLMSG_ALIGN / NLA_ALIGN without the C casts of the kernel's macros.
-constexpr std::size_t netlink_align(std::size_t n) noexcept {
-    return (n + 3U) & ~std::size_t{3U};
-}
-inline constexpr std::size_t kNlmsgHdrLen = netlink_align(sizeof(nlmsghdr));   // NLMSG_HDRLEN
-inline constexpr std::size_t kGenlHdrLen = netlink_align(sizeof(genlmsghdr));  // GENL_HDRLEN
-inline constexpr std::size_t kNlaHdrLen = netlink_align(sizeof(nlattr));       // NLA_HDRLEN
-
-/// Storage for one request message, suitably aligned.
-struct alignas(nlmsghdr) RequestBuffer {
-    std::array<std::byte, kRequestBufferSize> bytes{};
-};
 
 // ---------------------------------------------------------------------------------------------
 // Parameters, statistics and features: the one table of names and attribute ids
@@ -307,53 +289,5 @@ std::vector<Flow> decode_flows(const nlmsghdr& msg);
 Flow decode_origdst(const nlmsghdr& msg);
 /// Decodes a FLUSH_FLOWS reply: MUTEX_A_FLOW_COUNT (mandatory), the number of flows removed.
 std::uint64_t decode_flush_flows(const nlmsghdr& msg);
-
-// ---------------------------------------------------------------------------------------------
-// Generic netlink controller: family lookup
-// ---------------------------------------------------------------------------------------------
-
-struct McastGroup {
-    std::string name;
-    std::uint32_t id{};
-
-    bool operator==(const McastGroup&) const = default;
-};
-
-struct FamilyInfo {
-    std::uint16_t id{};  // nlmsg_type of the family's messages
-    std::string name;
-    std::uint32_t version{};  // the family's genl version
-    std::uint32_t max_attr{};
-    std::vector<McastGroup> mcast_groups;
-
-    bool operator==(const FamilyInfo&) const = default;
-};
-
-/// CTRL_CMD_GETFAMILY for `name` (NLM_F_REQUEST | NLM_F_ACK).
-Message encode_get_family(MutableBuffer buffer, std::uint32_t seq, std::string_view name);
-/// Decodes a CTRL_CMD_NEWFAMILY reply; CTRL_ATTR_FAMILY_ID is mandatory.
-FamilyInfo decode_family(const nlmsghdr& msg);
-
-// ---------------------------------------------------------------------------------------------
-// Errors and acknowledgements
-// ---------------------------------------------------------------------------------------------
-
-/// What an NLMSG_ERROR or NLMSG_DONE message says.
-struct KernelStatus {
-    int error{};                                // 0 (ACK / clean end of dump) or a positive errno
-    std::string message;                        // NLMSGERR_ATTR_MSG (also a warning on an ACK)
-    std::optional<std::uint32_t> offset;        // NLMSGERR_ATTR_OFFS
-    std::optional<std::uint32_t> missing_type;  // NLMSGERR_ATTR_MISS_TYPE
-
-    bool operator==(const KernelStatus&) const = default;
-};
-
-/// Decodes an NLMSG_ERROR message: the error code and, with NLM_F_ACK_TLVS, the extended ack
-/// (found after the echoed request, or right after struct nlmsgerr with NLM_F_CAPPED).
-/// A message too short for struct nlmsgerr is a ProtocolError; a malformed extended ack is
-/// ignored (the error code still stands).
-KernelStatus decode_error(const nlmsghdr& msg);
-/// Decodes an NLMSG_DONE message: the dump's final error code (0 when absent) and extended ack.
-KernelStatus decode_done(const nlmsghdr& msg);
 
 }  // namespace mutex

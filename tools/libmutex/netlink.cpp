@@ -6,9 +6,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <optional>
@@ -19,6 +21,122 @@
 #include "libmutex/error.hpp"
 
 namespace mutex {
+
+// ----- generic netlink controller --------------------------------------------------------------
+
+namespace {
+
+const std::byte* bytes_of(const nlmsghdr& msg) noexcept {
+    return reinterpret_cast<const std::byte*>(&msg);
+}
+
+constexpr std::array kFamilyAttrs{
+    AttrSpec{CTRL_ATTR_FAMILY_ID, AttrKind::u16, "CTRL_ATTR_FAMILY_ID"},
+    AttrSpec{CTRL_ATTR_FAMILY_NAME, AttrKind::string, "CTRL_ATTR_FAMILY_NAME"},
+    AttrSpec{CTRL_ATTR_VERSION, AttrKind::u32, "CTRL_ATTR_VERSION"},
+    AttrSpec{CTRL_ATTR_MAXATTR, AttrKind::u32, "CTRL_ATTR_MAXATTR"},
+    AttrSpec{CTRL_ATTR_MCAST_GROUPS, AttrKind::nested, "CTRL_ATTR_MCAST_GROUPS"},
+};
+
+/// One group of CTRL_ATTR_MCAST_GROUPS (a nest whose type is its position).
+constexpr std::array kMcastGroupAttrs{
+    AttrSpec{CTRL_ATTR_MCAST_GRP_NAME, AttrKind::string, "group name"},
+    AttrSpec{CTRL_ATTR_MCAST_GRP_ID, AttrKind::u32, "group id"},
+};
+
+constexpr std::array kExtackAttrs{
+    AttrSpec{NLMSGERR_ATTR_MSG, AttrKind::string, "NLMSGERR_ATTR_MSG"},
+    AttrSpec{NLMSGERR_ATTR_OFFS, AttrKind::u32, "NLMSGERR_ATTR_OFFS"},
+    AttrSpec{NLMSGERR_ATTR_MISS_TYPE, AttrKind::u32, "NLMSGERR_ATTR_MISS_TYPE"},
+};
+
+/// Extended-ack TLVs (NLMSGERR_ATTR_*) into `status`; a malformed extended ack is ignored (it
+/// does not hide the error code).
+void decode_extack(Message tlvs, KernelStatus& status) {
+    try {
+        const AttrView view(tlvs, kExtackAttrs, "extended ack");
+        status.message = view.string(NLMSGERR_ATTR_MSG).value_or(status.message);
+        status.offset = view.u32(NLMSGERR_ATTR_OFFS);
+        status.missing_type = view.u32(NLMSGERR_ATTR_MISS_TYPE);
+    } catch (const ProtocolError&) {
+        return;
+    }
+}
+
+int positive_errno(int code) {
+    if (code == INT_MIN) {
+        throw ProtocolError("error code out of range");
+    }
+    return code < 0 ? -code : code;
+}
+
+}  // namespace
+
+Message encode_get_family(MutableBuffer buffer, std::uint32_t seq, std::string_view name) {
+    AttrWriter enc(buffer, GENL_ID_CTRL, seq, CTRL_CMD_GETFAMILY, 1);
+    enc.strz(CTRL_ATTR_FAMILY_NAME, std::string(name));
+    return enc.message();
+}
+
+FamilyInfo decode_family(const nlmsghdr& msg) {
+    const AttrView view = AttrView::of_message(msg, kFamilyAttrs, "CTRL_CMD_GETFAMILY reply");
+    FamilyInfo family;
+    family.id = view.need_u16(CTRL_ATTR_FAMILY_ID);
+    family.name = view.string(CTRL_ATTR_FAMILY_NAME).value_or("");
+    family.version = view.u32(CTRL_ATTR_VERSION).value_or(0);
+    family.max_attr = view.u32(CTRL_ATTR_MAXATTR).value_or(0);
+    if (const nlattr* groups = view.get(CTRL_ATTR_MCAST_GROUPS)) {
+        const Message payload{static_cast<const std::byte*>(mnl_attr_get_payload(groups)),
+                              mnl_attr_get_payload_len(groups)};
+        for_each_attr(payload, "CTRL_ATTR_MCAST_GROUPS", [&family](const nlattr& nest) {
+            const AttrView group = AttrView::of_nest(nest, kMcastGroupAttrs, "mcast group");
+            family.mcast_groups.push_back({group.string(CTRL_ATTR_MCAST_GRP_NAME).value_or(""),
+                                           group.u32(CTRL_ATTR_MCAST_GRP_ID).value_or(0)});
+        });
+    }
+    return family;
+}
+
+// ----- errors and acknowledgements -------------------------------------------------------------
+
+KernelStatus decode_error(const nlmsghdr& msg) {
+    if (msg.nlmsg_len < kNlmsgHdrLen + sizeof(nlmsgerr)) {
+        throw ProtocolError("NLMSG_ERROR message too short (" + std::to_string(msg.nlmsg_len) +
+                            " bytes)");
+    }
+    nlmsgerr err{};
+    std::memcpy(&err, bytes_of(msg) + kNlmsgHdrLen, sizeof(err));
+    KernelStatus status;
+    status.error = positive_errno(err.error);
+    if ((msg.nlmsg_flags & NLM_F_ACK_TLVS) == 0) {
+        return status;
+    }
+    std::size_t tlv_offset = kNlmsgHdrLen + sizeof(nlmsgerr);
+    if ((msg.nlmsg_flags & NLM_F_CAPPED) == 0 && err.msg.nlmsg_len > kNlmsgHdrLen) {
+        tlv_offset += netlink_align(err.msg.nlmsg_len - kNlmsgHdrLen);  // the echoed request
+    }
+    if (tlv_offset <= msg.nlmsg_len) {
+        decode_extack({bytes_of(msg) + tlv_offset, msg.nlmsg_len - tlv_offset}, status);
+    }
+    return status;
+}
+
+KernelStatus decode_done(const nlmsghdr& msg) {
+    KernelStatus status;
+    if (msg.nlmsg_len < kNlmsgHdrLen + sizeof(int)) {
+        return status;  // no error code: a clean end of dump
+    }
+    int code = 0;
+    std::memcpy(&code, bytes_of(msg) + kNlmsgHdrLen, sizeof(code));
+    status.error = positive_errno(code);
+    if ((msg.nlmsg_flags & NLM_F_ACK_TLVS) != 0) {
+        const std::size_t tlv_offset = kNlmsgHdrLen + netlink_align(sizeof(int));
+        if (tlv_offset <= msg.nlmsg_len) {
+            decode_extack({bytes_of(msg) + tlv_offset, msg.nlmsg_len - tlv_offset}, status);
+        }
+    }
+    return status;
+}
 
 // ----- socket buffers --------------------------------------------------------------------------
 

@@ -4,6 +4,9 @@
 //     NLM_F_DUMP_INTR, errors with the kernel's extended ack). It only processes buffers the
 //     caller received, so it is unit-tested without a socket and an event loop (Asio) can feed
 //     it whatever arrives when the socket is readable.
+//   - The netlink and generic netlink control messages every exchange meets: the controller's
+//     family lookup (CTRL_CMD_GETFAMILY) and NLMSG_ERROR / NLMSG_DONE with the extended ack.
+//     Pure decoders, unit-tested on their own.
 //   - Channel: the RAII socket (NETLINK_EXT_ACK and NETLINK_CAP_ACK set), sending, receiving,
 //     and a blocking run() for simple callers such as mutexctl. Messages of any size: the send
 //     buffer grows for a large request, the receive buffer for a large datagram.
@@ -22,12 +25,64 @@
 #include <string_view>
 #include <vector>
 
-#include "libmutex/codec.hpp"
+#include "libmutex/attributes.hpp"
 #include "libmutex/error.hpp"
 
 struct mnl_socket;
 
 namespace mutex {
+
+// ---------------------------------------------------------------------------------------------
+// Generic netlink controller: family lookup (pure)
+// ---------------------------------------------------------------------------------------------
+
+struct McastGroup {
+    std::string name;
+    std::uint32_t id{};
+
+    bool operator==(const McastGroup&) const = default;
+};
+
+struct FamilyInfo {
+    std::uint16_t id{};  // nlmsg_type of the family's messages
+    std::string name;
+    std::uint32_t version{};  // the family's genl version
+    std::uint32_t max_attr{};
+    std::vector<McastGroup> mcast_groups;
+
+    bool operator==(const FamilyInfo&) const = default;
+};
+
+/// CTRL_CMD_GETFAMILY for `name` (NLM_F_REQUEST | NLM_F_ACK).
+Message encode_get_family(MutableBuffer buffer, std::uint32_t seq, std::string_view name);
+/// Decodes a CTRL_CMD_NEWFAMILY reply; CTRL_ATTR_FAMILY_ID is mandatory.
+FamilyInfo decode_family(const nlmsghdr& msg);
+
+// ---------------------------------------------------------------------------------------------
+// Errors and acknowledgements (pure)
+// ---------------------------------------------------------------------------------------------
+
+/// What an NLMSG_ERROR or NLMSG_DONE message says.
+struct KernelStatus {
+    int error{};                                // 0 (ACK / clean end of dump) or a positive errno
+    std::string message;                        // NLMSGERR_ATTR_MSG (also a warning on an ACK)
+    std::optional<std::uint32_t> offset;        // NLMSGERR_ATTR_OFFS
+    std::optional<std::uint32_t> missing_type;  // NLMSGERR_ATTR_MISS_TYPE
+
+    bool operator==(const KernelStatus&) const = default;
+};
+
+/// Decodes an NLMSG_ERROR message: the error code and, with NLM_F_ACK_TLVS, the extended ack
+/// (found after the echoed request, or right after struct nlmsgerr with NLM_F_CAPPED).
+/// A message too short for struct nlmsgerr is a ProtocolError; a malformed extended ack is
+/// ignored (the error code still stands).
+KernelStatus decode_error(const nlmsghdr& msg);
+/// Decodes an NLMSG_DONE message: the dump's final error code (0 when absent) and extended ack.
+KernelStatus decode_done(const nlmsghdr& msg);
+
+// ---------------------------------------------------------------------------------------------
+// The channel
+// ---------------------------------------------------------------------------------------------
 
 /// Initial size of a channel's receive buffer. It grows to the size of any larger datagram, and
 /// the kernel sizes dump datagrams after the buffers it is given (up to about 32 KiB).
