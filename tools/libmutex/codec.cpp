@@ -141,6 +141,25 @@ constexpr std::array kFlowAttrs{
     AttrSpec{MUTEX_FLOW_A_IDLE_MS, K::u64, "MUTEX_FLOW_A_IDLE_MS"},
 };
 
+/// Every attribute of a nest once, in UAPI order: a table that misses or repeats one, or whose
+/// nest grew in the header, fails to compile.
+template <std::size_t N>
+constexpr bool covers(const std::array<AttrSpec, N>& table, int first, int max) {
+    for (std::size_t i = 0; i < N; ++i) {
+        if (table.at(i).type != first + static_cast<int>(i)) {
+            return false;
+        }
+    }
+    return first + static_cast<int>(N) - 1 == max;
+}
+static_assert(covers(kTopAttrs, MUTEX_A_VERSION, MUTEX_A_MAX));
+static_assert(covers(kParamAttrs, MUTEX_PARAM_A_ENABLE_BATCHING, MUTEX_PARAM_A_MAX));
+static_assert(covers(kStatAttrs, MUTEX_STATS_A_PKTS_SEEN, MUTEX_STATS_A_MAX));
+static_assert(covers(kPoolAttrs, MUTEX_POOL_A_NAME, MUTEX_POOL_A_MAX));
+static_assert(covers(kBackendAttrs, MUTEX_BACKEND_A_FAMILY, MUTEX_BACKEND_A_MAX));
+static_assert(covers(kRuleAttrs, MUTEX_RULE_A_NAME, MUTEX_RULE_A_MAX));
+static_assert(covers(kFlowAttrs, MUTEX_FLOW_A_FAMILY, MUTEX_FLOW_A_MAX));
+
 std::string str(std::string_view s) {
     return std::string(s);
 }
