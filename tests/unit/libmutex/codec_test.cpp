@@ -265,16 +265,6 @@ TEST(CodecEncode, BufferTooSmallOrMisaligned) {
                  std::invalid_argument);
 }
 
-TEST(CodecEncode, GetFamily) {
-    RequestBuffer buf;
-    const Message msg = encode_get_family(buf.bytes, kSeq, MUTEX_PROXY_GENL_NAME);
-    ASSERT_EQ(msg.size(), 20U + 4U + 12U);  // "mutex_proxy\0" is 12 bytes
-    expect_genl_header(msg, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
-    EXPECT_EQ(read_u16(msg, 20), 16U);
-    EXPECT_EQ(read_u16(msg, 22), CTRL_ATTR_FAMILY_NAME);
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(msg.data() + 24)), "mutex_proxy");
-}
-
 // ----- replies ---------------------------------------------------------------------------------
 
 TEST(CodecDecode, Info) {
@@ -437,115 +427,6 @@ TEST(CodecDecode, SetParamsReply) {
     MessageBuilder empty(kFamily, 0, kSeq, kPort);
     empty.genl(MUTEX_CMD_SET_PARAMS);
     EXPECT_THROW(decode_params(as_msg(empty.build())), ProtocolError);
-}
-
-TEST(CodecDecode, Family) {
-    MessageBuilder b(GENL_ID_CTRL, 0, kSeq, kPort);
-    b.genl(CTRL_CMD_NEWFAMILY, 2)
-        .str(CTRL_ATTR_FAMILY_NAME, "mutex_proxy")
-        .u16(CTRL_ATTR_FAMILY_ID, 0x22)
-        .u32(CTRL_ATTR_VERSION, 1)
-        .u32(CTRL_ATTR_HDRSIZE, 0)
-        .u32(CTRL_ATTR_MAXATTR, MUTEX_A_MAX)
-        .begin_nest(CTRL_ATTR_OPS)
-        .begin_nest(1)
-        .u32(CTRL_ATTR_OP_ID, 1)
-        .end_nest()
-        .end_nest()
-        .begin_nest(CTRL_ATTR_MCAST_GROUPS)
-        .begin_nest(1)
-        .str(CTRL_ATTR_MCAST_GRP_NAME, "events")
-        .u32(CTRL_ATTR_MCAST_GRP_ID, 9)
-        .end_nest()
-        .end_nest();
-    const FamilyInfo family = decode_family(as_msg(b.build()));
-    EXPECT_EQ(family.id, 0x22);
-    EXPECT_EQ(family.name, "mutex_proxy");
-    EXPECT_EQ(family.version, 1U);
-    EXPECT_EQ(family.max_attr, static_cast<std::uint32_t>(MUTEX_A_MAX));
-    ASSERT_EQ(family.mcast_groups.size(), 1U);
-    EXPECT_EQ(family.mcast_groups[0], (McastGroup{"events", 9}));
-
-    MessageBuilder no_id(GENL_ID_CTRL, 0, kSeq, kPort);
-    no_id.genl(CTRL_CMD_NEWFAMILY, 2).str(CTRL_ATTR_FAMILY_NAME, "mutex_proxy");
-    EXPECT_THROW(decode_family(as_msg(no_id.build())), ProtocolError);
-}
-
-// ----- errors ----------------------------------------------------------------------------------
-
-Bytes some_request() {
-    RequestBuffer buf;
-    const Message msg = encode_set_params(buf.bytes, kFamily, kSeq, Params{{}, 300, {}, {}, {}});
-    return {msg.begin(), msg.end()};
-}
-
-TEST(CodecError, AckIsErrorZero) {
-    const Bytes ack = test::error_message(kSeq, kPort, 0, some_request(), true);
-    EXPECT_EQ(decode_error(as_msg(ack)), KernelStatus{});
-}
-
-TEST(CodecError, ExtackMessageAndOffsetCapped) {
-    const Bytes msg =
-        test::error_message(kSeq, kPort, -EINVAL, some_request(), true,
-                            test::extack_tlvs("perf_batch_size must be between 1 and 256", 24));
-    const KernelStatus s = decode_error(as_msg(msg));
-    EXPECT_EQ(s.error, EINVAL);
-    EXPECT_EQ(s.message, "perf_batch_size must be between 1 and 256");
-    EXPECT_EQ(s.offset, 24U);
-    EXPECT_FALSE(s.missing_type.has_value());
-}
-
-TEST(CodecError, ExtackAfterTheEchoedRequestWhenNotCapped) {
-    const Bytes msg = test::error_message(kSeq, kPort, -ERANGE, some_request(), false,
-                                          test::extack_tlvs("value out of range"));
-    const KernelStatus s = decode_error(as_msg(msg));
-    EXPECT_EQ(s.error, ERANGE);
-    EXPECT_EQ(s.message, "value out of range");
-    EXPECT_FALSE(s.offset.has_value());
-}
-
-TEST(CodecError, MissingAttributeType) {
-    MessageBuilder tlv(0, 0, 0, 0);
-    tlv.str(NLMSGERR_ATTR_MSG, "missing attribute").u32(NLMSGERR_ATTR_MISS_TYPE, MUTEX_A_PARAMS);
-    const Bytes all = tlv.build();
-    const Bytes tlvs(all.begin() + 16, all.end());
-    const KernelStatus s =
-        decode_error(as_msg(test::error_message(kSeq, kPort, -EINVAL, some_request(), true, tlvs)));
-    EXPECT_EQ(s.missing_type, static_cast<std::uint32_t>(MUTEX_A_PARAMS));
-}
-
-TEST(CodecError, NoExtack) {
-    const KernelStatus s =
-        decode_error(as_msg(test::error_message(kSeq, kPort, -EPERM, some_request(), true)));
-    EXPECT_EQ(s.error, EPERM);
-    EXPECT_TRUE(s.message.empty());
-}
-
-TEST(CodecError, MalformedExtackKeepsTheErrorCode) {
-    MessageBuilder tlv(0, 0, 0, 0);
-    const std::array no_nul{std::byte{'x'}, std::byte{'y'}};
-    tlv.attr(NLMSGERR_ATTR_MSG, no_nul);
-    const Bytes all = tlv.build();
-    const Bytes tlvs(all.begin() + 16, all.end());
-    const KernelStatus s =
-        decode_error(as_msg(test::error_message(kSeq, kPort, -EBUSY, some_request(), true, tlvs)));
-    EXPECT_EQ(s.error, EBUSY);
-    EXPECT_TRUE(s.message.empty());
-}
-
-TEST(CodecError, TooShortIsAProtocolError) {
-    const Bytes msg = MessageBuilder(NLMSG_ERROR, 0, kSeq, kPort).u32(1, 1).build();
-    EXPECT_THROW(decode_error(as_msg(msg)), ProtocolError);
-}
-
-TEST(CodecError, Done) {
-    EXPECT_EQ(decode_done(as_msg(test::done_message(kSeq, kPort))), KernelStatus{});
-    const KernelStatus s = decode_done(
-        as_msg(test::done_message(kSeq, kPort, -ENOBUFS, 0, test::extack_tlvs("too many"))));
-    EXPECT_EQ(s.error, ENOBUFS);
-    EXPECT_EQ(s.message, "too many");
-    const Bytes bare = MessageBuilder(NLMSG_DONE, NLM_F_MULTI, kSeq, kPort).build();
-    EXPECT_EQ(decode_done(as_msg(bare)), KernelStatus{});
 }
 
 // ----- connection table ------------------------------------------------------------------------
