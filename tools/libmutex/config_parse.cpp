@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-// Parser and validator of the configuration file: TOML (toml++) to the model in config.hpp.
-// Every problem is collected with the position of the offending value (or of the table that
-// lacks a key), so one run names them all.
+// The configuration file's schema: pools and rules read through the generic TOML layer
+// (toml_reader.hpp) into the model of config.hpp, and validated. Every problem is collected
+// with the position of the offending value (or of the table that lacks a key), so one run names
+// them all.
 
 #include <algorithm>
 #include <charconv>
@@ -21,72 +22,12 @@
 #include <toml++/toml.h>
 
 #include "libmutex/config.hpp"
+#include "libmutex/toml_reader.hpp"
 
 namespace mutex::config {
 namespace {
 
 constexpr std::uint16_t kMaxPort = 65535;
-
-std::string squote(std::string_view s) {
-    return "'" + std::string(s) + "'";
-}
-
-std::string_view type_name(toml::node_type type) noexcept {
-    switch (type) {
-        case toml::node_type::table:
-            return "a table";
-        case toml::node_type::array:
-            return "an array";
-        case toml::node_type::string:
-            return "a string";
-        case toml::node_type::integer:
-            return "an integer";
-        case toml::node_type::floating_point:
-            return "a float";
-        case toml::node_type::boolean:
-            return "a boolean";
-        case toml::node_type::date:
-            return "a date";
-        case toml::node_type::time:
-            return "a time";
-        case toml::node_type::date_time:
-            return "a date-time";
-        case toml::node_type::none:
-            break;
-    }
-    return "nothing";
-}
-
-/// Levenshtein distance, for "did you mean" hints on unknown keys.
-std::size_t distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) {
-        row[j] = j;
-    }
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
-template <typename E, std::size_t N>
-std::string choices(const std::array<EnumName<E>, N>& names) {
-    std::string out;
-    for (const auto& entry : names) {
-        if (!out.empty()) {
-            out += ", ";
-        }
-        out += entry.name;
-    }
-    return out;
-}
 
 /// "N" with digits only, no sign, no leading '+', within [0, max].
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) {
@@ -153,157 +94,26 @@ struct PoolInfo {
 
 class Parser {
 public:
-    explicit Parser(std::string_view filename) : filename_(filename) {}
+    explicit Parser(TomlReader& in) : in_(in) {}
 
     Config run(const toml::table& root) {
-        check_keys(root, {"pool", "rule"}, "the top level");
+        in_.check_keys(root, {"pool", "rule"}, "the top level");
         Config config;
-        if (const auto* tables = array_of_tables(root, "pool")) {
+        if (const auto* tables = in_.array_of_tables(root, "pool")) {
             parse_pools(*tables, config);
         }
-        if (const auto* tables = array_of_tables(root, "rule")) {
+        if (const auto* tables = in_.array_of_tables(root, "rule")) {
             parse_rules(*tables, config);
         }
         return config;
     }
 
-    void error(const toml::source_region& where, std::string message) {
-        diagnostics_.push_back(Diagnostic{std::string(filename_), where.begin.line,
-                                          where.begin.column, std::move(message)});
-    }
-
-    std::vector<Diagnostic> take_diagnostics() {
-        std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
-                         [](const Diagnostic& a, const Diagnostic& b) {
-                             return std::pair{a.line, a.column} < std::pair{b.line, b.column};
-                         });
-        return std::move(diagnostics_);
-    }
-
 private:
-    // --- generic helpers ------------------------------------------------------------------
-
-    void check_keys(const toml::table& table, std::initializer_list<std::string_view> known,
-                    std::string_view where) {
-        for (const auto& [key, value] : table) {
-            const std::string_view name = key.str();
-            if (std::find(known.begin(), known.end(), name) != known.end()) {
-                continue;
-            }
-            std::string message = "unknown key " + squote(name) + " in " + std::string(where);
-            std::string_view best;
-            std::size_t best_distance = 3;
-            for (const auto candidate : known) {
-                const std::size_t d = distance(name, candidate);
-                if (d < best_distance) {
-                    best = candidate;
-                    best_distance = d;
-                }
-            }
-            if (!best.empty()) {
-                message += " (did you mean " + squote(best) + "?)";
-            }
-            error(key.source(), std::move(message));
-        }
-    }
-
-    void wrong_type(const toml::node& node, std::string_view key, std::string_view expected) {
-        error(node.source(), std::string(key) + ": expected " + std::string(expected) + ", got " +
-                                 std::string(type_name(node.type())));
-    }
-
-    /// The array of tables under `key`, or nullptr (absent, or wrong type: reported).
-    const toml::array* array_of_tables(const toml::table& table, std::string_view key) {
-        const toml::node* node = table.get(key);
-        if (node == nullptr) {
-            return nullptr;
-        }
-        const auto* array = node->as_array();
-        if (array == nullptr) {
-            wrong_type(*node, key, "an array of tables ([[" + std::string(key) + "]])");
-            return nullptr;
-        }
-        return array;
-    }
-
-    const toml::node* string_node(const toml::table& table, std::string_view key,
-                                  std::optional<std::string>& out) {
-        const toml::node* node = table.get(key);
-        if (node == nullptr) {
-            return nullptr;
-        }
-        if (const auto* s = node->as_string()) {
-            out = s->get();
-            return node;
-        }
-        wrong_type(*node, key, "a string");
-        return nullptr;
-    }
-
-    /// An integer in [min, max]; nullopt when absent or wrong (reported).
-    std::optional<std::int64_t> integer(const toml::table& table, std::string_view key,
-                                        std::int64_t min, std::int64_t max) {
-        const toml::node* node = table.get(key);
-        if (node == nullptr) {
-            return std::nullopt;
-        }
-        const auto* i = node->as_integer();
-        if (i == nullptr) {
-            wrong_type(*node, key, "an integer");
-            return std::nullopt;
-        }
-        const std::int64_t value = i->get();
-        if (value < min || value > max) {
-            error(node->source(), std::string(key) + ": " + std::to_string(value) +
-                                      " is out of range " + std::to_string(min) + ".." +
-                                      std::to_string(max));
-            return std::nullopt;
-        }
-        return value;
-    }
-
-    template <typename E, std::size_t N>
-    std::optional<E> enumeration(const toml::table& table, std::string_view key,
-                                 const std::array<EnumName<E>, N>& names, std::string_view what) {
-        std::optional<std::string> text;
-        const toml::node* node = string_node(table, key, text);
-        if (node == nullptr) {
-            return std::nullopt;
-        }
-        for (const auto& entry : names) {
-            if (entry.name == *text) {
-                return entry.value;
-            }
-        }
-        error(node->source(), std::string(key) + ": unknown " + std::string(what) + " " +
-                                  squote(*text) + " (expected one of: " + choices(names) + ")");
-        return std::nullopt;
-    }
-
-    void missing(const toml::table& table, std::string_view key, std::string_view where) {
-        error(table.source(), "missing required key " + squote(key) + " in " + std::string(where));
-    }
-
-    bool check_length(const toml::node& node, std::string_view key, const std::string& value,
-                      std::size_t max, std::string_view what) {
-        if (value.empty()) {
-            error(node.source(), std::string(key) + ": " + std::string(what) + " is empty");
-            return false;
-        }
-        if (value.size() > max) {
-            error(node.source(), std::string(key) + ": " + squote(value) + " is " +
-                                     std::to_string(value.size()) + " characters long, " +
-                                     std::string(what) + " has at most " + std::to_string(max));
-            return false;
-        }
-        return true;
-    }
-
     // --- value parsers ----------------------------------------------------------------------
 
     std::optional<Prefix> prefix(const toml::table& table, std::string_view key) {
         std::optional<std::string> text;
-        const toml::node* node = string_node(table, key, text);
+        const toml::node* node = in_.string(table, key, text);
         if (node == nullptr) {
             return std::nullopt;
         }
@@ -311,8 +121,8 @@ private:
         const auto slash = s.find('/');
         const auto address = parse_address(s.substr(0, slash));
         if (!address) {
-            error(node->source(), std::string(key) + ": " + squote(s.substr(0, slash)) +
-                                      " is not an IPv4 or IPv6 address");
+            in_.error(node->source(), std::string(key) + ": " + squote(s.substr(0, slash)) +
+                                          " is not an IPv4 or IPv6 address");
             return std::nullopt;
         }
         const std::size_t bits = address_bits(address->family);
@@ -321,10 +131,10 @@ private:
             const std::string_view len = std::string_view(s).substr(slash + 1);
             const auto parsed = parse_decimal(len, 255);
             if (!parsed || *parsed > bits) {
-                error(node->source(), std::string(key) + ": prefix length " + squote(len) +
-                                          " is not a number in 0.." + std::to_string(bits) +
-                                          " for an " + std::string(to_string(address->family)) +
-                                          " prefix");
+                in_.error(node->source(), std::string(key) + ": prefix length " + squote(len) +
+                                              " is not a number in 0.." + std::to_string(bits) +
+                                              " for an " + std::string(to_string(address->family)) +
+                                              " prefix");
                 return std::nullopt;
             }
             length = static_cast<std::size_t>(*parsed);
@@ -334,9 +144,9 @@ private:
         p.address = masked(address->bytes, length);
         p.length = static_cast<std::uint8_t>(length);
         if (p.address != address->bytes) {
-            error(node->source(), std::string(key) + ": " + squote(s) +
-                                      " has host bits set (did you mean " + squote(to_string(p)) +
-                                      "?)");
+            in_.error(node->source(), std::string(key) + ": " + squote(s) +
+                                          " has host bits set (did you mean " +
+                                          squote(to_string(p)) + "?)");
             return std::nullopt;
         }
         return p;
@@ -354,15 +164,15 @@ private:
         if (const auto* i = node->as_integer()) {
             const std::int64_t v = i->get();
             if (v < static_cast<std::int64_t>(min) || v > static_cast<std::int64_t>(max)) {
-                error(node->source(), std::string(key) + ": " + std::string(what) + " " +
-                                          std::to_string(v) + " is out of range " + bounds);
+                in_.error(node->source(), std::string(key) + ": " + std::string(what) + " " +
+                                              std::to_string(v) + " is out of range " + bounds);
                 return std::nullopt;
             }
             return Range{static_cast<T>(v), static_cast<T>(v)};
         }
         const auto* str = node->as_string();
         if (str == nullptr) {
-            wrong_type(*node, key, R"(a string ("N" or "N-M"))");
+            in_.wrong_type(*node, key, R"(a string ("N" or "N-M"))");
             return std::nullopt;
         }
         const std::string_view s = str->get();
@@ -373,21 +183,22 @@ private:
         const auto first = parse_decimal(first_text, std::numeric_limits<std::uint64_t>::max());
         const auto last = parse_decimal(last_text, std::numeric_limits<std::uint64_t>::max());
         if (!first || !last) {
-            error(node->source(), std::string(key) + ": " + squote(s) + " is not a " +
-                                      std::string(what) + " or " + std::string(what) +
-                                      R"( range (expected "N" or "N-M"))");
+            in_.error(node->source(), std::string(key) + ": " + squote(s) + " is not a " +
+                                          std::string(what) + " or " + std::string(what) +
+                                          R"( range (expected "N" or "N-M"))");
             return std::nullopt;
         }
         for (const auto v : {*first, *last}) {
             if (v < min || v > max) {
-                error(node->source(), std::string(key) + ": " + std::string(what) + " " +
-                                          std::to_string(v) + " is out of range " + bounds);
+                in_.error(node->source(), std::string(key) + ": " + std::string(what) + " " +
+                                              std::to_string(v) + " is out of range " + bounds);
                 return std::nullopt;
             }
         }
         if (*first > *last) {
-            error(node->source(), std::string(key) + ": range " + squote(s) +
-                                      " is reversed (first " + std::string(what) + " after last)");
+            in_.error(node->source(), std::string(key) + ": range " + squote(s) +
+                                          " is reversed (first " + std::string(what) +
+                                          " after last)");
             return std::nullopt;
         }
         return Range{static_cast<T>(*first), static_cast<T>(*last)};
@@ -395,7 +206,7 @@ private:
 
     std::optional<Mark> mark(const toml::table& table, std::string_view key) {
         std::optional<std::string> text;
-        const toml::node* node = string_node(table, key, text);
+        const toml::node* node = in_.string(table, key, text);
         if (node == nullptr) {
             return std::nullopt;
         }
@@ -406,18 +217,18 @@ private:
                               ? std::optional<std::uint32_t>{0xffffffffU}
                               : parse_u32(s.substr(slash + 1));
         if (!value || !mask) {
-            error(node->source(), std::string(key) + ": " + squote(s) +
-                                      " is not a mark (expected \"VALUE\" or \"VALUE/MASK\", "
-                                      "32-bit numbers, decimal or 0x hex)");
+            in_.error(node->source(), std::string(key) + ": " + squote(s) +
+                                          " is not a mark (expected \"VALUE\" or \"VALUE/MASK\", "
+                                          "32-bit numbers, decimal or 0x hex)");
             return std::nullopt;
         }
         if (*mask == 0) {
-            error(node->source(), std::string(key) + ": mask 0 matches every packet");
+            in_.error(node->source(), std::string(key) + ": mask 0 matches every packet");
             return std::nullopt;
         }
         if ((*value & ~*mask) != 0) {
-            error(node->source(), std::string(key) + ": value " + squote(s.substr(0, slash)) +
-                                      " has bits outside the mask: the rule could never match");
+            in_.error(node->source(), std::string(key) + ": value " + squote(s.substr(0, slash)) +
+                                          " has bits outside the mask: the rule could never match");
             return std::nullopt;
         }
         return Mark{*value, *mask};
@@ -425,9 +236,9 @@ private:
 
     std::optional<std::string> interface(const toml::table& table, std::string_view key) {
         std::optional<std::string> name;
-        const toml::node* node = string_node(table, key, name);
+        const toml::node* node = in_.string(table, key, name);
         if (node == nullptr ||
-            !check_length(*node, key, *name, kMaxInterfaceNameLength, "an interface name")) {
+            !in_.check_length(*node, key, *name, kMaxInterfaceNameLength, "an interface name")) {
             return std::nullopt;
         }
         const bool bad_char = std::any_of(name->begin(), name->end(), [](char c) {
@@ -435,9 +246,9 @@ private:
             return c == '/' || c == ':' || u <= 0x20 || u == 0x7f;
         });
         if (bad_char || *name == "." || *name == "..") {
-            error(node->source(), std::string(key) + ": " + squote(*name) +
-                                      " is not a valid interface name (no '/', ':', spaces or "
-                                      "control characters)");
+            in_.error(node->source(), std::string(key) + ": " + squote(*name) +
+                                          " is not a valid interface name (no '/', ':', spaces or "
+                                          "control characters)");
             return std::nullopt;
         }
         return name;
@@ -445,15 +256,15 @@ private:
 
     std::optional<std::string> cgroup(const toml::table& table, std::string_view key) {
         std::optional<std::string> path;
-        const toml::node* node = string_node(table, key, path);
+        const toml::node* node = in_.string(table, key, path);
         if (node == nullptr ||
-            !check_length(*node, key, *path, kMaxCgroupPathLength, "a cgroup path")) {
+            !in_.check_length(*node, key, *path, kMaxCgroupPathLength, "a cgroup path")) {
             return std::nullopt;
         }
         if (path->front() != '/') {
-            error(node->source(), std::string(key) + ": " + squote(*path) +
-                                      " is not an absolute cgroup v2 path (it must start "
-                                      "with '/', relative to the cgroup2 mount)");
+            in_.error(node->source(), std::string(key) + ": " + squote(*path) +
+                                          " is not an absolute cgroup v2 path (it must start "
+                                          "with '/', relative to the cgroup2 mount)");
             return std::nullopt;
         }
         const bool control = std::any_of(path->begin(), path->end(), [](char c) {
@@ -463,9 +274,9 @@ private:
         const bool dots = ("/" + *path + "/").find("/../") != std::string::npos ||
                           ("/" + *path + "/").find("/./") != std::string::npos;
         if (control || dots) {
-            error(node->source(), std::string(key) + ": " + squote(*path) +
-                                      " is not a valid cgroup path (no '.' or '..' components, "
-                                      "no control characters)");
+            in_.error(node->source(), std::string(key) + ": " + squote(*path) +
+                                          " is not a valid cgroup path (no '.' or '..' components, "
+                                          "no control characters)");
             return std::nullopt;
         }
         return path;
@@ -478,19 +289,19 @@ private:
             const toml::node& node = *tables.get(i);
             const auto* table = node.as_table();
             if (table == nullptr) {
-                wrong_type(node, "pool", "a table");
+                in_.wrong_type(node, "pool", "a table");
                 continue;
             }
             if (i == kMaxPools) {
-                error(table->source(), "too many pools: at most " + std::to_string(kMaxPools));
+                in_.error(table->source(), "too many pools: at most " + std::to_string(kMaxPools));
             }
             Pool pool;
             PoolInfo info;
             const bool named = parse_pool(*table, pool, info);
             if (named) {
                 if (!pools_.emplace(pool.name, info).second) {
-                    error(table->get("name")->source(),
-                          "name: duplicate pool name " + squote(pool.name));
+                    in_.error(table->get("name")->source(),
+                              "name: duplicate pool name " + squote(pool.name));
                 }
             }
             config.pools.push_back(std::move(pool));
@@ -499,34 +310,36 @@ private:
 
     /// Returns whether the pool has a valid name (so rules can refer to it).
     bool parse_pool(const toml::table& table, Pool& pool, PoolInfo& info) {
-        check_keys(table, {"name", "scheduler", "failure_mode", "backend"}, "[[pool]]");
+        in_.check_keys(table, {"name", "scheduler", "failure_mode", "backend"}, "[[pool]]");
         bool named = false;
         std::optional<std::string> name;
-        if (const toml::node* node = string_node(table, "name", name)) {
-            if (check_length(*node, "name", *name, kMaxNameLength, "a pool name")) {
+        if (const toml::node* node = in_.string(table, "name", name)) {
+            if (in_.check_length(*node, "name", *name, kMaxNameLength, "a pool name")) {
                 if (std::all_of(name->begin(), name->end(), valid_pool_name_char)) {
                     pool.name = *name;
                     named = true;
                 } else {
-                    error(node->source(), "name: " + squote(*name) +
-                                              " is not a valid pool name (letters, digits, "
-                                              "'_', '.', '-')");
+                    in_.error(node->source(), "name: " + squote(*name) +
+                                                  " is not a valid pool name (letters, digits, "
+                                                  "'_', '.', '-')");
                 }
             }
         } else if (table.get("name") == nullptr) {
-            missing(table, "name", "[[pool]]");
+            in_.missing(table, "name", "[[pool]]");
         }
-        if (const auto v = enumeration(table, "scheduler", kSchedulerNames, "scheduler")) {
+        if (const auto v = in_.enumeration(table, "scheduler", kSchedulerNames, "scheduler")) {
             pool.scheduler = *v;
         }
-        if (const auto v = enumeration(table, "failure_mode", kFailureModeNames, "failure mode")) {
+        if (const auto v =
+                in_.enumeration(table, "failure_mode", kFailureModeNames, "failure mode")) {
             pool.failure_mode = *v;
         }
-        const toml::array* backends = array_of_tables(table, "backend");
+        const toml::array* backends = in_.array_of_tables(table, "backend");
         if (backends == nullptr || backends->empty()) {
             if (table.get("backend") == nullptr || backends != nullptr) {
-                error(table.source(), "pool " + squote(pool.name) +
-                                          " has no backend (add at least one [[pool.backend]])");
+                in_.error(table.source(),
+                          "pool " + squote(pool.name) +
+                              " has no backend (add at least one [[pool.backend]])");
             }
             return named;
         }
@@ -536,12 +349,12 @@ private:
             const toml::node& node = *backends->get(i);
             const auto* bt = node.as_table();
             if (bt == nullptr) {
-                wrong_type(node, "backend", "a table");
+                in_.wrong_type(node, "backend", "a table");
                 continue;
             }
             if (i == kMaxBackendsPerPool) {
-                error(bt->source(), "too many backends in pool " + squote(pool.name) +
-                                        ": at most " + std::to_string(kMaxBackendsPerPool));
+                in_.error(bt->source(), "too many backends in pool " + squote(pool.name) +
+                                            ": at most " + std::to_string(kMaxBackendsPerPool));
             }
             std::optional<Backend> backend = parse_backend(*bt);
             if (!backend) {
@@ -550,15 +363,15 @@ private:
             if (!local_kind) {
                 local_kind = backend->is_local();
             } else if (*local_kind != backend->is_local()) {
-                error(bt->source(),
-                      "pool " + squote(pool.name) +
-                          " mixes local-port backends (no address, for redirect) and address "
-                          "backends (for dnat)");
+                in_.error(bt->source(),
+                          "pool " + squote(pool.name) +
+                              " mixes local-port backends (no address, for redirect) and address "
+                              "backends (for dnat)");
                 continue;
             }
             if (!seen.emplace(backend->address, backend->port).second) {
-                error(bt->source(),
-                      "duplicate backend " + describe(*backend) + " in pool " + squote(pool.name));
+                in_.error(bt->source(), "duplicate backend " + describe(*backend) + " in pool " +
+                                            squote(pool.name));
                 continue;
             }
             if (backend->is_local()) {
@@ -596,42 +409,44 @@ private:
     }
 
     std::optional<Backend> parse_backend(const toml::table& table) {
-        check_keys(table, {"address", "port", "weight", "priority", "state"}, "[[pool.backend]]");
+        in_.check_keys(table, {"address", "port", "weight", "priority", "state"},
+                       "[[pool.backend]]");
         Backend backend;
         bool ok = true;
         std::optional<std::string> text;
-        if (const toml::node* node = string_node(table, "address", text)) {
+        if (const toml::node* node = in_.string(table, "address", text)) {
             backend.address = parse_address(*text);
             if (!backend.address) {
-                error(node->source(),
-                      "address: " + squote(*text) + " is not an IPv4 or IPv6 address");
+                in_.error(node->source(),
+                          "address: " + squote(*text) + " is not an IPv4 or IPv6 address");
                 ok = false;
             } else if (backend.address->bytes == std::array<std::uint8_t, 16>{}) {
-                error(node->source(), "address: " + squote(*text) + " is the unspecified address");
+                in_.error(node->source(),
+                          "address: " + squote(*text) + " is the unspecified address");
                 ok = false;
             }
         } else if (table.get("address") != nullptr) {
             ok = false;
         }
-        if (const auto port = integer(table, "port", 1, kMaxPort)) {
+        if (const auto port = in_.integer(table, "port", 1, kMaxPort)) {
             backend.port = static_cast<std::uint16_t>(*port);
         } else {
             if (table.get("port") == nullptr) {
-                missing(table, "port", "[[pool.backend]]");
+                in_.missing(table, "port", "[[pool.backend]]");
             }
             ok = false;
         }
-        if (const auto weight = integer(table, "weight", 1, 65535)) {
+        if (const auto weight = in_.integer(table, "weight", 1, 65535)) {
             backend.weight = static_cast<std::uint16_t>(*weight);
         } else if (table.get("weight") != nullptr) {
             ok = false;
         }
-        if (const auto priority = integer(table, "priority", 0, 255)) {
+        if (const auto priority = in_.integer(table, "priority", 0, 255)) {
             backend.priority = static_cast<std::uint8_t>(*priority);
         } else if (table.get("priority") != nullptr) {
             ok = false;
         }
-        if (const auto state = enumeration(table, "state", kBackendStateNames, "state")) {
+        if (const auto state = in_.enumeration(table, "state", kBackendStateNames, "state")) {
             backend.state = *state;
         } else if (table.get("state") != nullptr) {
             ok = false;
@@ -646,30 +461,30 @@ private:
             const toml::node& node = *tables.get(i);
             const auto* table = node.as_table();
             if (table == nullptr) {
-                wrong_type(node, "rule", "a table");
+                in_.wrong_type(node, "rule", "a table");
                 continue;
             }
             if (i == kMaxRules) {
-                error(table->source(), "too many rules: at most " + std::to_string(kMaxRules));
+                in_.error(table->source(), "too many rules: at most " + std::to_string(kMaxRules));
             }
             config.rules.push_back(parse_rule(*table));
         }
     }
 
     Rule parse_rule(const toml::table& table) {
-        check_keys(table,
-                   {"name", "protocol", "destination", "destination_ports", "source",
-                    "source_ports", "uid", "gid", "cgroup", "mark", "out_interface", "in_interface",
-                    "action", "to_port", "pool"},
-                   "[[rule]]");
+        in_.check_keys(table,
+                       {"name", "protocol", "destination", "destination_ports", "source",
+                        "source_ports", "uid", "gid", "cgroup", "mark", "out_interface",
+                        "in_interface", "action", "to_port", "pool"},
+                       "[[rule]]");
         Rule rule;
         std::optional<std::string> name;
-        if (const toml::node* node = string_node(table, "name", name)) {
-            if (check_length(*node, "name", *name, kMaxNameLength, "a rule name")) {
+        if (const toml::node* node = in_.string(table, "name", name)) {
+            if (in_.check_length(*node, "name", *name, kMaxNameLength, "a rule name")) {
                 rule.name = name;
             }
         }
-        if (const auto v = enumeration(table, "protocol", kProtocolNames, "protocol")) {
+        if (const auto v = in_.enumeration(table, "protocol", kProtocolNames, "protocol")) {
             rule.protocol = *v;
         }
         rule.destination = prefix(table, "destination");
@@ -684,26 +499,26 @@ private:
         rule.mark = mark(table, "mark");
         rule.out_interface = interface(table, "out_interface");
         rule.in_interface = interface(table, "in_interface");
-        const auto action = enumeration(table, "action", kActionNames, "action");
+        const auto action = in_.enumeration(table, "action", kActionNames, "action");
         if (action) {
             rule.action = *action;
         } else if (table.get("action") == nullptr) {
-            missing(table, "action", "[[rule]]");
+            in_.missing(table, "action", "[[rule]]");
         }
-        if (const auto port = integer(table, "to_port", 1, kMaxPort)) {
+        if (const auto port = in_.integer(table, "to_port", 1, kMaxPort)) {
             rule.to_port = static_cast<std::uint16_t>(*port);
         }
         std::optional<std::string> pool;
-        if (string_node(table, "pool", pool) != nullptr) {
+        if (in_.string(table, "pool", pool) != nullptr) {
             rule.pool = pool;
         }
 
         if (rule.destination && rule.source && rule.destination->family != rule.source->family) {
-            error(table.get("source")->source(),
-                  "source: " + std::string(to_string(rule.source->family)) +
-                      " prefix in a rule whose destination is " +
-                      std::string(to_string(rule.destination->family)) +
-                      " (a rule cannot mix address families)");
+            in_.error(table.get("source")->source(),
+                      "source: " + std::string(to_string(rule.source->family)) +
+                          " prefix in a rule whose destination is " +
+                          std::string(to_string(rule.destination->family)) +
+                          " (a rule cannot mix address families)");
         }
         check_local_only(table);
         if (action) {
@@ -725,8 +540,8 @@ private:
             }
         }
         if (!keys.empty()) {
-            error(in->source(), "in_interface cannot be combined with " + keys +
-                                    ": forwarded packets have no local socket");
+            in_.error(in->source(), "in_interface cannot be combined with " + keys +
+                                        ": forwarded packets have no local socket");
         }
     }
 
@@ -737,23 +552,23 @@ private:
         switch (rule.action) {
             case Action::redirect:
                 if (to_port != nullptr && pool != nullptr) {
-                    error(to_port->source(), "redirect takes to_port or pool, not both");
+                    in_.error(to_port->source(), "redirect takes to_port or pool, not both");
                 } else if (to_port == nullptr && pool == nullptr) {
-                    error(table.source(),
-                          "redirect needs to_port (one local port) or pool (a "
-                          "pool of local-port backends)");
+                    in_.error(table.source(),
+                              "redirect needs to_port (one local port) or pool (a "
+                              "pool of local-port backends)");
                 } else if (pool != nullptr && rule.pool) {
                     check_pool(*pool, rule, true);
                 }
                 break;
             case Action::dnat:
                 if (to_port != nullptr) {
-                    error(to_port->source(),
-                          "dnat takes no to_port (the backends of its pool "
-                          "have the ports)");
+                    in_.error(to_port->source(),
+                              "dnat takes no to_port (the backends of its pool "
+                              "have the ports)");
                 }
                 if (pool == nullptr) {
-                    error(table.source(), "dnat needs pool (a pool of address backends)");
+                    in_.error(table.source(), "dnat needs pool (a pool of address backends)");
                 } else if (rule.pool) {
                     check_pool(*pool, rule, false);
                 }
@@ -761,10 +576,10 @@ private:
             case Action::bypass:
             case Action::drop:
                 if (to_port != nullptr) {
-                    error(to_port->source(), action + " takes no to_port");
+                    in_.error(to_port->source(), action + " takes no to_port");
                 }
                 if (pool != nullptr) {
-                    error(pool->source(), action + " takes no pool");
+                    in_.error(pool->source(), action + " takes no pool");
                 }
                 break;
         }
@@ -773,27 +588,28 @@ private:
     void check_pool(const toml::node& node, const Rule& rule, bool want_local) {
         const auto it = pools_.find(*rule.pool);
         if (it == pools_.end()) {
-            error(node.source(), "pool: no pool named " + squote(*rule.pool));
+            in_.error(node.source(), "pool: no pool named " + squote(*rule.pool));
             return;
         }
         const PoolInfo& info = it->second;
         const std::string name = squote(*rule.pool);
         if (want_local && info.ipv4 + info.ipv6 > 0) {
-            error(node.source(), "pool: redirect needs a pool of local-port backends, but " + name +
-                                     " has address backends (use dnat)");
+            in_.error(node.source(), "pool: redirect needs a pool of local-port backends, but " +
+                                         name + " has address backends (use dnat)");
             return;
         }
         if (!want_local && info.local > 0) {
-            error(node.source(), "pool: dnat needs a pool of address backends, but " + name +
-                                     " has local-port backends (use redirect)");
+            in_.error(node.source(), "pool: dnat needs a pool of address backends, but " + name +
+                                         " has local-port backends (use redirect)");
             return;
         }
         const auto family = rule.family();
         if (!want_local && family && info.ipv4 + info.ipv6 > 0 &&
             (*family == Family::ipv4 ? info.ipv4 : info.ipv6) == 0) {
-            error(node.source(), "pool: " + name + " has no " + std::string(to_string(*family)) +
-                                     " backend, but the rule matches only " +
-                                     std::string(to_string(*family)) + " traffic");
+            in_.error(node.source(), "pool: " + name + " has no " +
+                                         std::string(to_string(*family)) +
+                                         " backend, but the rule matches only " +
+                                         std::string(to_string(*family)) + " traffic");
         }
         // A rule of both families to a pool of one: the other family's connections would
         // find no backend and meet the pool's failure mode (dropped, or sent direct).
@@ -801,32 +617,24 @@ private:
             const std::string only(to_string(info.ipv4 > 0 ? Family::ipv4 : Family::ipv6));
             const std::string other(to_string(info.ipv4 > 0 ? Family::ipv6 : Family::ipv4));
             const std::string any = info.ipv4 > 0 ? "0.0.0.0/0" : "::/0";
-            error(node.source(), "pool: " + name + " has only " + only +
-                                     " backends, but the rule matches " + other +
-                                     " traffic too; give it an " + only + " destination (" + any +
-                                     " for any) or add " + other + " backends");
+            in_.error(node.source(), "pool: " + name + " has only " + only +
+                                         " backends, but the rule matches " + other +
+                                         " traffic too; give it an " + only + " destination (" +
+                                         any + " for any) or add " + other + " backends");
         }
     }
 
-    std::string_view filename_;
-    std::vector<Diagnostic> diagnostics_;
+    TomlReader& in_;
     std::map<std::string, PoolInfo, std::less<>> pools_;
 };
 
 }  // namespace
 
 Config parse(std::string_view text, std::string_view filename) {
-    toml::table root;
-    try {
-        root = toml::parse(text, filename);
-    } catch (const toml::parse_error& e) {
-        std::string message(e.description());
-        throw ConfigError({Diagnostic{std::string(filename), e.source().begin.line,
-                                      e.source().begin.column, std::move(message)}});
-    }
-    Parser parser(filename);
-    Config config = parser.run(root);
-    auto diagnostics = parser.take_diagnostics();
+    const toml::table root = TomlReader::parse_document(text, filename);
+    TomlReader reader(filename);
+    Config config = Parser(reader).run(root);
+    auto diagnostics = reader.take_diagnostics();
     if (!diagnostics.empty()) {
         throw ConfigError(std::move(diagnostics));
     }
