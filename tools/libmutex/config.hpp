@@ -174,6 +174,111 @@ struct Config {
     bool operator==(const Config&) const = default;
 };
 
+// ---------------------------------------------------------------------------------------------
+// The daemon's part of the file (mutexd): nothing of it goes to the kernel. It is parsed with the
+// rest, so `mutexctl config validate` checks the whole file mutexd reads.
+// ---------------------------------------------------------------------------------------------
+
+enum class CheckType : std::uint8_t { tcp, udp, none };
+enum class OnBackendDown : std::uint8_t { keep, reset_udp, reset_all };
+enum class LogLevel : std::uint8_t { trace, debug, info, warn, error };
+
+inline constexpr std::array<EnumName<CheckType>, 3> kCheckTypeNames{{
+    {CheckType::tcp, "tcp"},
+    {CheckType::udp, "udp"},
+    {CheckType::none, "none"},
+}};
+inline constexpr std::array<EnumName<OnBackendDown>, 3> kOnBackendDownNames{{
+    {OnBackendDown::keep, "keep"},
+    {OnBackendDown::reset_udp, "reset-udp"},
+    {OnBackendDown::reset_all, "reset-all"},
+}};
+inline constexpr std::array<EnumName<LogLevel>, 5> kLogLevelNames{{
+    {LogLevel::trace, "trace"},
+    {LogLevel::debug, "debug"},
+    {LogLevel::info, "info"},
+    {LogLevel::warn, "warn"},
+    {LogLevel::error, "error"},
+}};
+
+/// Durations in the file are strings: "250ms", "2s", "1m", "1h" (one number, one unit).
+inline constexpr std::uint32_t kMinCheckIntervalMs = 100;
+inline constexpr std::uint32_t kMaxDurationMs = 3600U * 1000U;
+
+/// Where a backend's health check connects: the backend itself unless the file says otherwise
+/// (check_address, check_port: the upstream SOCKS server behind a local proxy client).
+struct CheckTarget {
+    std::optional<Address> address;
+    std::optional<std::uint16_t> port;
+
+    bool operator==(const CheckTarget&) const = default;
+};
+
+/// How mutexd watches one pool and what it does when a backend goes down.
+struct PoolPolicy {
+    CheckType check = CheckType::tcp;
+    std::uint32_t interval_ms = 2000;  // check_interval
+    std::uint32_t timeout_ms = 1000;   // check_timeout, at most the interval
+    std::uint8_t rise = 2;             // successes in a row to come back up
+    std::uint8_t fall = 3;             // failures in a row to go down
+    OnBackendDown on_backend_down = OnBackendDown::reset_udp;
+    /// Parallel to the pool's backends.
+    std::vector<CheckTarget> targets;
+
+    bool operator==(const PoolPolicy&) const = default;
+};
+
+/// [metrics]: the Prometheus endpoint.
+struct MetricsSettings {
+    bool enabled = true;
+    Address address{Family::ipv4, {127, 0, 0, 1}};
+    std::uint16_t port = 9477;
+
+    bool operator==(const MetricsSettings&) const = default;
+};
+
+/// [tuning]: the run-time tuning policy's switch, period and bounds.
+struct TuningSettings {
+    bool enabled = true;
+    std::uint32_t interval_ms = 10000;
+    std::uint32_t cache_size_min = 256;  // powers of two, up to the module's maximum (65536)
+    std::uint32_t cache_size_max = 65536;
+    std::uint32_t batch_size_min = 1;  // within the module's 1..256
+    std::uint32_t batch_size_max = 256;
+
+    bool operator==(const TuningSettings&) const = default;
+};
+
+/// [daemon]: logging, and what the kernel keeps when mutexd stops.
+struct DaemonSettings {
+    LogLevel log_level = LogLevel::info;
+    /// Empty the configuration when mutexd stops (default: the kernel keeps steering).
+    bool flush_on_exit = false;
+
+    bool operator==(const DaemonSettings&) const = default;
+};
+
+/// Everything of the file that is mutexd's alone.
+struct Daemon {
+    std::vector<PoolPolicy> pools;  // parallel to Config::pools
+    MetricsSettings metrics;
+    TuningSettings tuning;
+    DaemonSettings daemon;
+
+    bool operator==(const Daemon&) const = default;
+};
+
+/// The whole file: what goes to the kernel and what stays with mutexd.
+struct File {
+    Config config;
+    Daemon daemon;
+
+    bool operator==(const File&) const = default;
+};
+
+/// "250ms", "2s", "1m", "1h" in milliseconds, or nullopt; at most kMaxDurationMs.
+std::optional<std::uint32_t> parse_duration(std::string_view text);
+
 /// One problem found in a configuration file. line and column are 1-based; 0 when the problem
 /// has no position (the file could not be read).
 struct Diagnostic {
@@ -201,8 +306,10 @@ private:
     std::vector<Diagnostic> diagnostics_;
 };
 
-/// Parses and validates TOML text. `filename` only names the text in diagnostics.
-/// @throws ConfigError with every problem found, sorted by position.
+/// Parses and validates TOML text, the daemon's sections included. `filename` only names the
+/// text in diagnostics. @throws ConfigError with every problem found, sorted by position.
+File parse_file(std::string_view text, std::string_view filename);
+/// parse_file()'s configuration alone: what goes to the kernel.
 Config parse(std::string_view text, std::string_view filename);
 
 /// Reads the file at `path` and parse()s it.

@@ -28,6 +28,10 @@ namespace mutex::config {
 namespace {
 
 constexpr std::uint16_t kMaxPort = 65535;
+// The module's bounds of perf_cache_size and perf_batch_size (MUTEX_CACHE_SIZE_MAX,
+// MUTEX_BATCH_SIZE_MAX in the UAPI header).
+constexpr std::int64_t kMaxCacheSize = 65536;
+constexpr std::int64_t kMaxBatchSize = 256;
 
 /// "N" with digits only, no sign, no leading '+', within [0, max].
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) {
@@ -96,16 +100,25 @@ class Parser {
 public:
     explicit Parser(TomlReader& in) : in_(in) {}
 
-    Config run(const toml::table& root) {
-        in_.check_keys(root, {"pool", "rule"}, "the top level");
-        Config config;
+    File run(const toml::table& root) {
+        in_.check_keys(root, {"pool", "rule", "daemon", "metrics", "tuning"}, "the top level");
+        File file;
         if (const auto* tables = in_.array_of_tables(root, "pool")) {
-            parse_pools(*tables, config);
+            parse_pools(*tables, file);
         }
         if (const auto* tables = in_.array_of_tables(root, "rule")) {
-            parse_rules(*tables, config);
+            parse_rules(*tables, file.config);
         }
-        return config;
+        if (const auto* table = section(root, "daemon")) {
+            parse_daemon(*table, file.daemon.daemon);
+        }
+        if (const auto* table = section(root, "metrics")) {
+            parse_metrics(*table, file.daemon.metrics);
+        }
+        if (const auto* table = section(root, "tuning")) {
+            parse_tuning(*table, file.daemon.tuning);
+        }
+        return file;
     }
 
 private:
@@ -284,7 +297,7 @@ private:
 
     // --- pools ------------------------------------------------------------------------------
 
-    void parse_pools(const toml::array& tables, Config& config) {
+    void parse_pools(const toml::array& tables, File& file) {
         for (std::size_t i = 0; i < tables.size(); ++i) {
             const toml::node& node = *tables.get(i);
             const auto* table = node.as_table();
@@ -296,21 +309,27 @@ private:
                 in_.error(table->source(), "too many pools: at most " + std::to_string(kMaxPools));
             }
             Pool pool;
+            PoolPolicy policy;
             PoolInfo info;
-            const bool named = parse_pool(*table, pool, info);
+            const bool named = parse_pool(*table, pool, policy, info);
             if (named) {
                 if (!pools_.emplace(pool.name, info).second) {
                     in_.error(table->get("name")->source(),
                               "name: duplicate pool name " + squote(pool.name));
                 }
             }
-            config.pools.push_back(std::move(pool));
+            file.config.pools.push_back(std::move(pool));
+            file.daemon.pools.push_back(std::move(policy));
         }
     }
 
     /// Returns whether the pool has a valid name (so rules can refer to it).
-    bool parse_pool(const toml::table& table, Pool& pool, PoolInfo& info) {
-        in_.check_keys(table, {"name", "scheduler", "failure_mode", "backend"}, "[[pool]]");
+    bool parse_pool(const toml::table& table, Pool& pool, PoolPolicy& policy, PoolInfo& info) {
+        in_.check_keys(table,
+                       {"name", "scheduler", "failure_mode", "backend", "check", "check_interval",
+                        "check_timeout", "rise", "fall", "on_backend_down"},
+                       "[[pool]]");
+        parse_policy(table, policy);
         bool named = false;
         std::optional<std::string> name;
         if (const toml::node* node = in_.string(table, "name", name)) {
@@ -356,7 +375,8 @@ private:
                 in_.error(bt->source(), "too many backends in pool " + squote(pool.name) +
                                             ": at most " + std::to_string(kMaxBackendsPerPool));
             }
-            std::optional<Backend> backend = parse_backend(*bt);
+            CheckTarget target;
+            std::optional<Backend> backend = parse_backend(*bt, target);
             if (!backend) {
                 continue;
             }
@@ -382,6 +402,7 @@ private:
                 ++info.ipv6;
             }
             pool.backends.push_back(*backend);
+            policy.targets.push_back(target);
         }
         return named;
     }
@@ -408,9 +429,18 @@ private:
         return to_string(*backend.address) + ":" + std::to_string(backend.port);
     }
 
-    std::optional<Backend> parse_backend(const toml::table& table) {
-        in_.check_keys(table, {"address", "port", "weight", "priority", "state"},
-                       "[[pool.backend]]");
+    std::optional<Backend> parse_backend(const toml::table& table, CheckTarget& target) {
+        in_.check_keys(
+            table,
+            {"address", "port", "weight", "priority", "state", "check_address", "check_port"},
+            "[[pool.backend]]");
+        std::optional<std::string> check_text;
+        if (const toml::node* node = in_.string(table, "check_address", check_text)) {
+            target.address = host_address(*node, "check_address", *check_text);
+        }
+        if (const auto port = in_.integer(table, "check_port", 1, kMaxPort)) {
+            target.port = static_cast<std::uint16_t>(*port);
+        }
         Backend backend;
         bool ok = true;
         std::optional<std::string> text;
@@ -452,6 +482,174 @@ private:
             ok = false;
         }
         return ok ? std::optional<Backend>{backend} : std::nullopt;
+    }
+
+    // --- the daemon's sections ------------------------------------------------------------
+
+    /// The table under `key`, or nullptr (absent, or not a table: reported).
+    const toml::table* section(const toml::table& root, std::string_view key) {
+        const toml::node* node = root.get(key);
+        if (node == nullptr) {
+            return nullptr;
+        }
+        const auto* table = node->as_table();
+        if (table == nullptr) {
+            in_.wrong_type(*node, key, "a table ([" + std::string(key) + "])");
+        }
+        return table;
+    }
+
+    /// A duration string of at least `min_ms`; nullopt when absent or wrong (reported).
+    std::optional<std::uint32_t> duration(const toml::table& table, std::string_view key,
+                                          std::uint32_t min_ms) {
+        std::optional<std::string> text;
+        const toml::node* node = in_.string(table, key, text);
+        if (node == nullptr) {
+            return std::nullopt;
+        }
+        const auto ms = parse_duration(*text);
+        if (!ms) {
+            in_.error(node->source(), std::string(key) + ": " + squote(*text) +
+                                          " is not a duration (a number and a unit: ms, s, m or "
+                                          "h, at most 1h)");
+            return std::nullopt;
+        }
+        if (*ms < min_ms) {
+            in_.error(node->source(), std::string(key) + ": " + squote(*text) +
+                                          " is shorter than " + std::to_string(min_ms) + "ms");
+            return std::nullopt;
+        }
+        return ms;
+    }
+
+    /// A unicast address of a host (not the unspecified one), or nullopt (reported).
+    std::optional<Address> host_address(const toml::node& node, std::string_view key,
+                                        const std::string& text) {
+        const auto address = parse_address(text);
+        if (!address) {
+            in_.error(node.source(),
+                      std::string(key) + ": " + squote(text) + " is not an IPv4 or IPv6 address");
+        } else if (address->bytes == std::array<std::uint8_t, 16>{}) {
+            in_.error(node.source(),
+                      std::string(key) + ": " + squote(text) + " is the unspecified address");
+            return std::nullopt;
+        }
+        return address;
+    }
+
+    void parse_policy(const toml::table& table, PoolPolicy& policy) {
+        if (const auto v = in_.enumeration(table, "check", kCheckTypeNames, "check")) {
+            policy.check = *v;
+        }
+        if (const auto v = duration(table, "check_interval", kMinCheckIntervalMs)) {
+            policy.interval_ms = *v;
+        }
+        if (const auto v = duration(table, "check_timeout", 10)) {
+            policy.timeout_ms = *v;
+        }
+        if (policy.timeout_ms > policy.interval_ms) {
+            const toml::node* node = table.get("check_timeout");
+            in_.error(node != nullptr ? node->source() : table.source(),
+                      "check_timeout: " + std::to_string(policy.timeout_ms) +
+                          "ms is longer than check_interval (" +
+                          std::to_string(policy.interval_ms) + "ms)");
+        }
+        if (const auto v = in_.integer(table, "rise", 1, 100)) {
+            policy.rise = static_cast<std::uint8_t>(*v);
+        }
+        if (const auto v = in_.integer(table, "fall", 1, 100)) {
+            policy.fall = static_cast<std::uint8_t>(*v);
+        }
+        if (const auto v = in_.enumeration(table, "on_backend_down", kOnBackendDownNames,
+                                           "on_backend_down value")) {
+            policy.on_backend_down = *v;
+        }
+    }
+
+    void parse_daemon(const toml::table& table, DaemonSettings& daemon) {
+        in_.check_keys(table, {"log_level", "flush_on_exit"}, "[daemon]");
+        if (const auto v = in_.enumeration(table, "log_level", kLogLevelNames, "log level")) {
+            daemon.log_level = *v;
+        }
+        if (const auto v = in_.boolean(table, "flush_on_exit")) {
+            daemon.flush_on_exit = *v;
+        }
+    }
+
+    void parse_metrics(const toml::table& table, MetricsSettings& metrics) {
+        in_.check_keys(table, {"enabled", "listen"}, "[metrics]");
+        if (const auto v = in_.boolean(table, "enabled")) {
+            metrics.enabled = *v;
+        }
+        std::optional<std::string> text;
+        const toml::node* node = in_.string(table, "listen", text);
+        if (node == nullptr) {
+            return;
+        }
+        // "ADDRESS:PORT", with an IPv6 address in brackets.
+        const std::string& s = *text;
+        const auto colon = s.rfind(':');
+        std::string host = colon == std::string::npos ? s : s.substr(0, colon);
+        const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+        if (bracketed) {
+            host = host.substr(1, host.size() - 2);
+        }
+        const auto address = parse_address(host);
+        const auto port = colon == std::string::npos
+                              ? std::nullopt
+                              : parse_decimal(std::string_view(s).substr(colon + 1), kMaxPort);
+        if (!address || !port || *port == 0 || (address->family == Family::ipv6) != bracketed) {
+            in_.error(node->source(), "listen: " + squote(s) +
+                                          " is not ADDRESS:PORT (\"127.0.0.1:9477\", "
+                                          "\"[::1]:9477\")");
+            return;
+        }
+        metrics.address = *address;
+        metrics.port = static_cast<std::uint16_t>(*port);
+    }
+
+    void parse_tuning(const toml::table& table, TuningSettings& tuning) {
+        in_.check_keys(table,
+                       {"enabled", "interval", "cache_size_min", "cache_size_max", "batch_size_min",
+                        "batch_size_max"},
+                       "[tuning]");
+        if (const auto v = in_.boolean(table, "enabled")) {
+            tuning.enabled = *v;
+        }
+        if (const auto v = duration(table, "interval", 1000)) {
+            tuning.interval_ms = *v;
+        }
+        const auto cache_size = [this, &table](std::string_view key, std::uint32_t& out) {
+            const auto v = in_.integer(table, key, 1, kMaxCacheSize);
+            if (!v) {
+                return;
+            }
+            if ((*v & (*v - 1)) != 0) {
+                in_.error(table.get(key)->source(),
+                          std::string(key) + ": " + std::to_string(*v) + " is not a power of two");
+                return;
+            }
+            out = static_cast<std::uint32_t>(*v);
+        };
+        cache_size("cache_size_min", tuning.cache_size_min);
+        cache_size("cache_size_max", tuning.cache_size_max);
+        if (const auto v = in_.integer(table, "batch_size_min", 1, kMaxBatchSize)) {
+            tuning.batch_size_min = static_cast<std::uint32_t>(*v);
+        }
+        if (const auto v = in_.integer(table, "batch_size_max", 1, kMaxBatchSize)) {
+            tuning.batch_size_max = static_cast<std::uint32_t>(*v);
+        }
+        const auto ordered = [this, &table](std::string_view min_key, std::uint32_t min,
+                                            std::string_view max_key, std::uint32_t max) {
+            if (min > max) {
+                const toml::node* node = table.get(max_key);
+                in_.error(node != nullptr ? node->source() : table.source(),
+                          std::string(max_key) + " (" + std::to_string(max) + ") is below " +
+                              std::string(min_key) + " (" + std::to_string(min) + ")");
+            }
+        };
+        ordered("cache_size_min", tuning.cache_size_min, "cache_size_max", tuning.cache_size_max);
+        ordered("batch_size_min", tuning.batch_size_min, "batch_size_max", tuning.batch_size_max);
     }
 
     // --- rules ------------------------------------------------------------------------------
@@ -630,15 +828,48 @@ private:
 
 }  // namespace
 
-Config parse(std::string_view text, std::string_view filename) {
+File parse_file(std::string_view text, std::string_view filename) {
     const toml::table root = TomlReader::parse_document(text, filename);
     TomlReader reader(filename);
-    Config config = Parser(reader).run(root);
+    File file = Parser(reader).run(root);
     auto diagnostics = reader.take_diagnostics();
     if (!diagnostics.empty()) {
         throw ConfigError(std::move(diagnostics));
     }
-    return config;
+    return file;
+}
+
+Config parse(std::string_view text, std::string_view filename) {
+    return parse_file(text, filename).config;
+}
+
+std::optional<std::uint32_t> parse_duration(std::string_view text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+        ++digits;
+    }
+    const auto number = parse_decimal(text.substr(0, digits), kMaxDurationMs);
+    if (!number) {
+        return std::nullopt;
+    }
+    const std::string_view unit = text.substr(digits);
+    std::uint64_t scale = 0;
+    if (unit == "ms") {
+        scale = 1;
+    } else if (unit == "s") {
+        scale = 1000;
+    } else if (unit == "m") {
+        scale = std::uint64_t{60} * 1000U;
+    } else if (unit == "h") {
+        scale = std::uint64_t{3600} * 1000U;
+    } else {
+        return std::nullopt;
+    }
+    const std::uint64_t ms = *number * scale;
+    if (ms > kMaxDurationMs) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(ms);
 }
 
 }  // namespace mutex::config

@@ -145,6 +145,18 @@ const toml::node* TomlReader::string(const toml::table& table, std::string_view 
 }
 
 /// An integer in [min, max]; nullopt when absent or wrong (reported).
+std::optional<bool> TomlReader::boolean(const toml::table& table, std::string_view key) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+        return std::nullopt;
+    }
+    if (const auto* b = node->as_boolean()) {
+        return b->get();
+    }
+    wrong_type(*node, key, "a boolean (true or false)");
+    return std::nullopt;
+}
+
 std::optional<std::int64_t> TomlReader::integer(const toml::table& table, std::string_view key,
                                                 std::int64_t min, std::int64_t max) {
     const toml::node* node = table.get(key);

@@ -65,6 +65,8 @@ public:
     /// The string under `key` into `out`; its node, or nullptr (absent, or wrong type: reported).
     const toml::node* string(const toml::table& table, std::string_view key,
                              std::optional<std::string>& out);
+    /// A boolean; nullopt when absent or wrong (reported).
+    std::optional<bool> boolean(const toml::table& table, std::string_view key);
     /// An integer in [min, max]; nullopt when absent or wrong (reported).
     std::optional<std::int64_t> integer(const toml::table& table, std::string_view key,
                                         std::int64_t min, std::int64_t max);

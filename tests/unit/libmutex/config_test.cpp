@@ -709,5 +709,177 @@ TEST(ConfigPrint, Names) {
     EXPECT_EQ(to_string(Address{Family::ipv4, {127, 0, 0, 1}}), "127.0.0.1");
 }
 
+// ----- the daemon's sections ---------------------------------------------------------------
+
+TEST(ConfigDaemon, DefaultsWhenAbsent) {
+    const File file = parse_file(kPools, kFile);
+    ASSERT_EQ(file.daemon.pools.size(), 3U);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const PoolPolicy& p = file.daemon.pools[i];
+        EXPECT_EQ(p.check, CheckType::tcp);
+        EXPECT_EQ(p.interval_ms, 2000U);
+        EXPECT_EQ(p.timeout_ms, 1000U);
+        EXPECT_EQ(p.rise, 2);
+        EXPECT_EQ(p.fall, 3);
+        EXPECT_EQ(p.on_backend_down, OnBackendDown::reset_udp);
+        ASSERT_EQ(p.targets.size(), file.config.pools[i].backends.size());
+        EXPECT_EQ(p.targets.front(), CheckTarget{});
+    }
+    EXPECT_EQ(file.daemon.metrics, MetricsSettings{});
+    EXPECT_EQ(file.daemon.metrics.port, 9477);
+    EXPECT_EQ(to_string(file.daemon.metrics.address), "127.0.0.1");
+    EXPECT_EQ(file.daemon.tuning, TuningSettings{});
+    EXPECT_EQ(file.daemon.daemon, DaemonSettings{});
+    // The kernel's part is the same as parse() gives.
+    EXPECT_EQ(file.config, parse(kPools, kFile));
+}
+
+TEST(ConfigDaemon, EveryField) {
+    const File file = parse_file(R"([daemon]
+log_level = "debug"
+flush_on_exit = true
+
+[metrics]
+enabled = false
+listen = "[::1]:9100"
+
+[tuning]
+enabled = false
+interval = "30s"
+cache_size_min = 512
+cache_size_max = 4096
+batch_size_min = 8
+batch_size_max = 64
+
+[[pool]]
+name = "socks"
+check = "tcp"
+check_interval = "500ms"
+check_timeout = "250ms"
+rise = 1
+fall = 5
+on_backend_down = "reset-all"
+  [[pool.backend]]
+  port = 12345
+  check_address = "198.51.100.7"
+  check_port = 1080
+
+[[pool]]
+name = "relays"
+check = "udp"
+check_interval = "1m"
+on_backend_down = "keep"
+backend = [{ address = "192.0.2.1", port = 9000 }]
+
+[[pool]]
+name = "quiet"
+check = "none"
+backend = [{ port = 7000 }]
+)",
+                                 kFile);
+    EXPECT_EQ(file.daemon.daemon.log_level, LogLevel::debug);
+    EXPECT_TRUE(file.daemon.daemon.flush_on_exit);
+    EXPECT_FALSE(file.daemon.metrics.enabled);
+    EXPECT_EQ(to_string(file.daemon.metrics.address), "::1");
+    EXPECT_EQ(file.daemon.metrics.port, 9100);
+    EXPECT_EQ(file.daemon.tuning, (TuningSettings{false, 30000, 512, 4096, 8, 64}));
+    ASSERT_EQ(file.daemon.pools.size(), 3U);
+    const PoolPolicy& socks = file.daemon.pools[0];
+    EXPECT_EQ(socks.check, CheckType::tcp);
+    EXPECT_EQ(socks.interval_ms, 500U);
+    EXPECT_EQ(socks.timeout_ms, 250U);
+    EXPECT_EQ(socks.rise, 1);
+    EXPECT_EQ(socks.fall, 5);
+    EXPECT_EQ(socks.on_backend_down, OnBackendDown::reset_all);
+    ASSERT_EQ(socks.targets.size(), 1U);
+    ASSERT_TRUE(socks.targets[0].address.has_value());
+    EXPECT_EQ(to_string(*socks.targets[0].address), "198.51.100.7");
+    EXPECT_EQ(socks.targets[0].port, 1080);
+    EXPECT_EQ(file.daemon.pools[1].check, CheckType::udp);
+    EXPECT_EQ(file.daemon.pools[1].interval_ms, 60000U);
+    EXPECT_EQ(file.daemon.pools[1].on_backend_down, OnBackendDown::keep);
+    EXPECT_EQ(file.daemon.pools[2].check, CheckType::none);
+    // None of it reaches the kernel's part.
+    EXPECT_EQ(file.config.pools[0].backends[0].port, 12345);
+    EXPECT_FALSE(file.config.pools[0].backends[0].address.has_value());
+}
+
+TEST(ConfigDaemon, Durations) {
+    EXPECT_EQ(parse_duration("250ms"), 250U);
+    EXPECT_EQ(parse_duration("2s"), 2000U);
+    EXPECT_EQ(parse_duration("1m"), 60000U);
+    EXPECT_EQ(parse_duration("1h"), 3600000U);
+    EXPECT_EQ(parse_duration("0s"), 0U);
+    for (const char* bad : {"", "s", "2", "2 s", "-1s", "1.5s", "2S", "2sec", "2h", "61m",
+                            "99999999999999999999ms"}) {
+        EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
+    }
+}
+
+constexpr std::string_view kOnePool = R"([[pool]]
+name = "p"
+backend = [{ port = 1 }]
+)";
+
+std::string pool_with(std::string_view lines) {
+    return "[[pool]]\nname = \"p\"\n" + std::string(lines) + "\nbackend = [{ port = 1 }]\n";
+}
+
+TEST(ConfigDaemon, BadPoolPolicies) {
+    EXPECT_TRUE(one_error(pool_with(R"(check = "icmp")"), 3, 9, "unknown check 'icmp'"));
+    EXPECT_TRUE(one_error(pool_with(R"(check_interval = "2")"), 3, 18, "not a duration"));
+    EXPECT_TRUE(one_error(pool_with(R"(check_interval = "50ms")"), 3, 18, "shorter than 100ms"));
+    EXPECT_TRUE(one_error(pool_with(R"(check_interval = 2)"), 3, 18, "expected a string"));
+    EXPECT_TRUE(one_error(pool_with("check_interval = \"1s\"\ncheck_timeout = \"2s\""), 4, 17,
+                          "longer than check_interval"));
+    // The default interval (2 s) holds the timeout to it too.
+    EXPECT_TRUE(one_error(pool_with(R"(check_timeout = "3s")"), 3, 17, "longer than"));
+    EXPECT_TRUE(one_error(pool_with("rise = 0"), 3, 8, "out of range 1..100"));
+    EXPECT_TRUE(one_error(pool_with("fall = 101"), 3, 8, "out of range 1..100"));
+    EXPECT_TRUE(one_error(pool_with(R"(on_backend_down = "reset")"), 3, 19,
+                          "(expected one of: keep, reset-udp, reset-all)"));
+    EXPECT_TRUE(one_error(pool_with(R"(healthcheck = "tcp")"), 3, 1, "unknown key 'healthcheck'"));
+}
+
+TEST(ConfigDaemon, BadCheckTargets) {
+    EXPECT_TRUE(one_error(R"([[pool]]
+name = "p"
+backend = [{ port = 1, check_address = "0.0.0.0" }])",
+                          3, 40, "check_address: '0.0.0.0' is the unspecified address"));
+    EXPECT_TRUE(one_error(R"([[pool]]
+name = "p"
+backend = [{ port = 1, check_address = "host" }])",
+                          3, 40, "is not an IPv4 or IPv6 address"));
+    EXPECT_TRUE(one_error(R"([[pool]]
+name = "p"
+backend = [{ port = 1, check_port = 0 }])",
+                          3, 37, "out of range 1..65535"));
+}
+
+TEST(ConfigDaemon, BadSections) {
+    EXPECT_TRUE(one_error("daemon = 1\n", 1, 10, "expected a table ([daemon])"));
+    EXPECT_TRUE(one_error("[daemon]\nlog_level = \"loud\"\n", 2, 13, "unknown log level 'loud'"));
+    EXPECT_TRUE(one_error("[daemon]\nflush_on_exit = \"yes\"\n", 2, 17, "expected a boolean"));
+    EXPECT_TRUE(one_error("[daemon]\nflush = true\n", 2, 1, "unknown key 'flush' in [daemon]"));
+    EXPECT_TRUE(one_error("[metrics]\nlisten = \"127.0.0.1\"\n", 2, 10, "is not ADDRESS:PORT"));
+    EXPECT_TRUE(one_error("[metrics]\nlisten = \"::1:9477\"\n", 2, 10, "is not ADDRESS:PORT"));
+    EXPECT_TRUE(one_error("[metrics]\nlisten = \"127.0.0.1:0\"\n", 2, 10, "is not ADDRESS:PORT"));
+    EXPECT_TRUE(one_error("[metrics]\nlisten = \"[127.0.0.1]:1\"\n", 2, 10, "is not ADDRESS:PORT"));
+    EXPECT_TRUE(one_error("[tuning]\ncache_size_min = 300\n", 2, 18, "is not a power of two"));
+    EXPECT_TRUE(one_error("[tuning]\ncache_size_max = 131072\n", 2, 18, "out of range"));
+    EXPECT_TRUE(one_error("[tuning]\ncache_size_min = 4096\ncache_size_max = 1024\n", 3, 18,
+                          "cache_size_max (1024) is below cache_size_min (4096)"));
+    EXPECT_TRUE(one_error("[tuning]\nbatch_size_min = 100\nbatch_size_max = 10\n", 3, 18,
+                          "is below batch_size_min"));
+    EXPECT_TRUE(one_error("[tuning]\ninterval = \"500ms\"\n", 2, 12, "shorter than 1000ms"));
+    EXPECT_TRUE(one_error("[tuning]\ncache_size_mx = 1\n", 2, 1, "did you mean 'cache_size_max'?"));
+}
+
+TEST(ConfigDaemon, ValidateChecksTheDaemonSectionsToo) {
+    // parse(), what `mutexctl config validate` and `config apply` use, refuses them as well.
+    EXPECT_THROW((void)parse(std::string(kOnePool) + "[tuning]\ncache_size_min = 3\n", kFile),
+                 ConfigError);
+}
+
 }  // namespace
 }  // namespace mutex::config
