@@ -13,10 +13,6 @@ namespace mutex {
 
 namespace {
 
-const std::byte* bytes_of(const nlmsghdr& msg) noexcept {
-    return reinterpret_cast<const std::byte*>(&msg);
-}
-
 std::string str(std::string_view s) {
     return std::string(s);
 }
@@ -88,6 +84,15 @@ void validate(const nlattr& attr, const AttrSpec& spec) {
 
 }  // namespace
 
+const std::byte* bytes_of(const nlmsghdr& msg) noexcept {
+    return reinterpret_cast<const std::byte*>(&msg);
+}
+
+Message payload_of(const nlattr& attr) noexcept {
+    return {static_cast<const std::byte*>(mnl_attr_get_payload(&attr)),
+            mnl_attr_get_payload_len(&attr)};
+}
+
 void for_each_attr(Message payload, std::string_view where,
                    const std::function<void(const nlattr&)>& fn) {
     while (!payload.empty()) {
@@ -134,9 +139,7 @@ AttrView AttrView::of_nest(const nlattr& attr, AttrTable table, std::string_view
     if (mnl_attr_validate(&attr, MNL_TYPE_NESTED) < 0) {
         throw ProtocolError(str(what) + ": malformed nest");
     }
-    return {Message{static_cast<const std::byte*>(mnl_attr_get_payload(&attr)),
-                    mnl_attr_get_payload_len(&attr)},
-            table, what};
+    return {payload_of(attr), table, what};
 }
 
 std::optional<std::size_t> AttrView::index(std::uint16_t type) const {

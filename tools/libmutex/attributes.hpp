@@ -67,6 +67,11 @@ struct AttrSpec {
 /// The attributes a nest (or a message's top level) may hold.
 using AttrTable = std::span<const AttrSpec>;
 
+/// The bytes of a message (for reading fixed headers after its nlmsghdr).
+const std::byte* bytes_of(const nlmsghdr& msg) noexcept;
+/// The payload of attribute `attr` (a nest's attributes).
+Message payload_of(const nlattr& attr) noexcept;
+
 /// Calls fn(attr) for every attribute in `payload`; a truncated attribute or stray trailing
 /// bytes are a ProtocolError naming `where`.
 void for_each_attr(Message payload, std::string_view where,

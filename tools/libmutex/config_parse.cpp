@@ -445,16 +445,8 @@ private:
         bool ok = true;
         std::optional<std::string> text;
         if (const toml::node* node = in_.string(table, "address", text)) {
-            backend.address = parse_address(*text);
-            if (!backend.address) {
-                in_.error(node->source(),
-                          "address: " + squote(*text) + " is not an IPv4 or IPv6 address");
-                ok = false;
-            } else if (backend.address->bytes == std::array<std::uint8_t, 16>{}) {
-                in_.error(node->source(),
-                          "address: " + squote(*text) + " is the unspecified address");
-                ok = false;
-            }
+            backend.address = host_address(*node, "address", *text);
+            ok = backend.address.has_value();
         } else if (table.get("address") != nullptr) {
             ok = false;
         }

@@ -26,10 +26,6 @@ namespace mutex {
 
 namespace {
 
-const std::byte* bytes_of(const nlmsghdr& msg) noexcept {
-    return reinterpret_cast<const std::byte*>(&msg);
-}
-
 constexpr std::array kFamilyAttrs{
     AttrSpec{CTRL_ATTR_FAMILY_ID, AttrKind::u16, "CTRL_ATTR_FAMILY_ID"},
     AttrSpec{CTRL_ATTR_FAMILY_NAME, AttrKind::string, "CTRL_ATTR_FAMILY_NAME"},
@@ -86,9 +82,7 @@ FamilyInfo decode_family(const nlmsghdr& msg) {
     family.version = view.u32(CTRL_ATTR_VERSION).value_or(0);
     family.max_attr = view.u32(CTRL_ATTR_MAXATTR).value_or(0);
     if (const nlattr* groups = view.get(CTRL_ATTR_MCAST_GROUPS)) {
-        const Message payload{static_cast<const std::byte*>(mnl_attr_get_payload(groups)),
-                              mnl_attr_get_payload_len(groups)};
-        for_each_attr(payload, "CTRL_ATTR_MCAST_GROUPS", [&family](const nlattr& nest) {
+        for_each_attr(payload_of(*groups), "CTRL_ATTR_MCAST_GROUPS", [&family](const nlattr& nest) {
             const AttrView group = AttrView::of_nest(nest, kMcastGroupAttrs, "mcast group");
             family.mcast_groups.push_back({group.string(CTRL_ATTR_MCAST_GRP_NAME).value_or(""),
                                            group.u32(CTRL_ATTR_MCAST_GRP_ID).value_or(0)});
