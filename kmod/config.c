@@ -26,6 +26,12 @@
  * rcu_read_lock() never see freed memory or half a configuration. The
  * module's exit runs rcu_barrier() so no callback outlives the module.
  *
+ * One thing changes in place: a backend's state and weight
+ * (mutex_proxy_config_set_backend(), SET_BACKEND), without a new snapshot
+ * or generation, so a health check taking a backend out costs no rebuild
+ * of thousands of rules. Readers load them with READ_ONCE(); the weight is
+ * stored under the pool's lock, which the weighted round robin holds.
+ *
  * Backend counters (backend.c) are not configuration: a new snapshot shares
  * the counters of every backend the old one has with the same pool name,
  * family, address and port (reference counted), so a replacement loses no
@@ -556,3 +562,101 @@ int mutex_proxy_config_replace(struct mutex_proxy_net *mpn,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_config_replace);
+
+/**
+ * mutex_proxy_config_find_backend() - a backend of the current snapshot
+ * @cfg: the snapshot, or NULL
+ * @pool: the pool's name
+ * @id: the backend's family, address and port
+ * @poolp: receives the pool
+ * @extack: for error messages
+ *
+ * Return: the backend, or NULL (-ENOENT, extack set).
+ */
+struct mutex_proxy_backend *
+mutex_proxy_config_find_backend(struct mutex_proxy_config *cfg,
+				const char *pool,
+				const struct mutex_proxy_backend *id,
+				struct mutex_proxy_pool **poolp,
+				struct netlink_ext_ack *extack)
+{
+	struct mutex_proxy_pool *p;
+	u32 i, b;
+
+	for (i = 0; cfg && i < cfg->n_pools; i++) {
+		p = &cfg->pools[i];
+		if (strcmp(p->name, pool))
+			continue;
+		for (b = 0; b < p->n_backends; b++)
+			if (mutex_proxy_backend_same(&p->backends[b], id)) {
+				*poolp = p;
+				return &p->backends[b];
+			}
+		NL_SET_ERR_MSG(extack, "no such backend in the pool");
+		return NULL;
+	}
+	NL_SET_ERR_MSG(extack, "no pool of that name in the configuration");
+	return NULL;
+}
+
+/**
+ * mutex_proxy_config_set_backend() - change a backend's state or weight in
+ *	place (SET_BACKEND)
+ * @mpn: the namespace; its config_lock held
+ * @chg: what to change
+ * @extack: for error messages
+ *
+ * New flows see the change at once; flows already steered keep their NAT.
+ * The snapshot and its generation stay.
+ *
+ * Return: 1 if something changed, 0 if the backend already was so,
+ * -EINVAL, -ENOENT or -ESTALE (nothing changed).
+ */
+int mutex_proxy_config_set_backend(struct mutex_proxy_net *mpn,
+				   const struct mutex_proxy_backend_change *chg,
+				   struct netlink_ext_ack *extack)
+{
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_backend *be;
+	struct mutex_proxy_pool *pool;
+	int changed = 0;
+
+	lockdep_assert_held(&mpn->config_lock);
+	if (chg->has_generation && chg->generation != mpn->generation) {
+		mutex_proxy_extack_stale(extack, chg->generation,
+					 mpn->generation);
+		return -ESTALE;
+	}
+	if (!chg->set_state && !chg->set_weight) {
+		NL_SET_ERR_MSG(extack,
+			       "nothing to change: give MUTEX_BACKEND_A_STATE or MUTEX_BACKEND_A_WEIGHT");
+		return -EINVAL;
+	}
+	if (chg->set_state && chg->state > MUTEX_BACKEND_STATE_MAX) {
+		NL_SET_ERR_MSG(extack, "unknown backend state");
+		return -EINVAL;
+	}
+	if (chg->set_weight && (!chg->weight || chg->weight > 65535)) {
+		NL_SET_ERR_MSG(extack, "backend weight must be 1 to 65535");
+		return -EINVAL;
+	}
+	cfg = rcu_dereference_protected(mpn->config,
+					lockdep_is_held(&mpn->config_lock));
+	be = mutex_proxy_config_find_backend(cfg, chg->pool, &chg->id, &pool,
+					     extack);
+	if (!be)
+		return -ENOENT;
+
+	spin_lock_bh(&pool->lock);
+	if (chg->set_weight && be->weight != chg->weight) {
+		WRITE_ONCE(be->weight, chg->weight);
+		changed = 1;
+	}
+	if (chg->set_state && be->state != chg->state) {
+		WRITE_ONCE(be->state, chg->state);
+		changed = 1;
+	}
+	spin_unlock_bh(&pool->lock);
+	return changed;
+}
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_config_set_backend);

@@ -25,9 +25,10 @@ struct netlink_ext_ack;
  * @addr: address (remote backends), network byte order
  * @family: AF_INET, AF_INET6, or 0 for a local port
  * @priority: failover priority, lower preferred
- * @state: enum mutex_backend_state
+ * @state: enum mutex_backend_state; changed in place by SET_BACKEND
+ *	(READ_ONCE())
  * @port: port, host byte order
- * @weight: 1..65535
+ * @weight: 1..65535; changed in place by SET_BACKEND, under the pool's @lock
  * @wrr_cur: smooth weighted round robin state, under the pool's @lock
  * @ctr: run-time counters (shared across snapshots)
  */
@@ -156,7 +157,8 @@ struct mutex_proxy_rule {
  * Built from plain arrays (mutex_proxy_config_alloc() to
  * mutex_proxy_config_finish()), published with rcu_assign_pointer() and
  * never changed after (except the schedulers' cursors in the pools, which
- * are run-time state); readers use it under rcu_read_lock().
+ * are run-time state, and the backends' @state and @weight, which
+ * SET_BACKEND changes in place); readers use it under rcu_read_lock().
  */
 struct mutex_proxy_config {
 	u64 generation;
@@ -167,6 +169,29 @@ struct mutex_proxy_config {
 	bool owner_rules;
 	struct mutex_proxy_cls_part parts[MUTEX_CLS_PARTS];
 	struct rcu_head rcu;
+};
+
+/**
+ * struct mutex_proxy_backend_change - one backend's new state or weight
+ *	(SET_BACKEND)
+ * @pool: the pool's name
+ * @id: the backend: @id.family, @id.addr (local port: family 0) and @id.port
+ * @generation: with @has_generation, the generation the writer read
+ * @has_generation: refuse the change if the configuration was replaced
+ * @set_state: change the state to @state
+ * @set_weight: change the weight to @weight
+ * @state: enum mutex_backend_state
+ * @weight: 1..65535
+ */
+struct mutex_proxy_backend_change {
+	const char *pool;
+	struct mutex_proxy_backend id;
+	u64 generation;
+	bool has_generation;
+	bool set_state;
+	bool set_weight;
+	u8 state;
+	u32 weight;
 };
 
 /**
@@ -200,5 +225,15 @@ void mutex_proxy_config_free(struct mutex_proxy_config *cfg);
 int mutex_proxy_config_replace(struct mutex_proxy_net *mpn,
 			       struct mutex_proxy_config *cfg, u64 had,
 			       struct netlink_ext_ack *extack);
+
+struct mutex_proxy_backend *
+mutex_proxy_config_find_backend(struct mutex_proxy_config *cfg,
+				const char *pool,
+				const struct mutex_proxy_backend *id,
+				struct mutex_proxy_pool **poolp,
+				struct netlink_ext_ack *extack);
+int mutex_proxy_config_set_backend(struct mutex_proxy_net *mpn,
+				   const struct mutex_proxy_backend_change *chg,
+				   struct netlink_ext_ack *extack);
 
 #endif /* _MUTEX_PROXY_CONFIG_H */

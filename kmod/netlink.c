@@ -38,13 +38,22 @@
  * fill a flow with the same helper, mutex_proxy_put_flow().
  *
  * Permissions: GET_INFO, GET_STATS are open; GET_CONFIG and GET_FLOWS
- * (the node's sentries, relays and peers), SET_CONFIG and FLUSH_FLOWS need
+ * (the node's sentries, relays and peers), SET_CONFIG, SET_BACKEND, END_FLOWS,
+ * FLUSH_FLOWS and joining a multicast group need
  * CAP_NET_ADMIN over the namespace; SET_PARAMS (module-wide) needs it in
  * the initial user namespace; GET_ORIGDST needs CAP_NET_ADMIN over the
  * namespace or to be the owner of the proxy's socket of that connection.
  *
  * FLUSH_FLOWS empties the namespace's table (CAP_NET_ADMIN over its user
  * namespace); conntrack and the NAT of the connections are not touched.
+ *
+ * SET_BACKEND and END_FLOWS name one backend of the current configuration
+ * (mutex_proxy_nl_backend_change() decodes it) and drive the model under
+ * the namespace's config_lock, so neither interleaves with a SET_CONFIG:
+ * mutex_proxy_config_set_backend() changes the backend in place (config.c),
+ * mutex_proxy_table_end_flows() deletes its connections' conntrack entries
+ * (table.c). Changes are announced on the "events" group (events.c) while
+ * the lock is still held, so events come in the order of the changes.
  */
 #include <linux/bits.h>
 #include <linux/in.h>
@@ -64,6 +73,7 @@
 
 #include "account.h"
 #include "config.h"
+#include "events.h"
 #include "mutex_proxy.h"
 #include "net.h"
 #include "netlink.h"
@@ -75,13 +85,12 @@
 #include "table.h"
 #include "compat.h"
 
-static struct genl_family mutex_proxy_genl_family;
-
 static u64 mutex_proxy_features(void)
 {
 	u64 features = MUTEX_FEATURE_NETNS | MUTEX_FEATURE_STATS |
 		       MUTEX_FEATURE_PARAMS | MUTEX_FEATURE_CONFIG |
-		       MUTEX_FEATURE_FLOWS;
+		       MUTEX_FEATURE_FLOWS | MUTEX_FEATURE_BACKEND |
+		       MUTEX_FEATURE_EVENTS;
 
 	if (MUTEX_PROXY_HAVE_CGROUP)
 		features |= MUTEX_FEATURE_CGROUP;
@@ -454,9 +463,11 @@ static int mutex_proxy_nl_set_config(struct sk_buff *skb,
 		goto unlock;
 	}
 	err = mutex_proxy_net_set_config(mpn, cfg, had, info->extack);
-	if (!err)
+	if (!err) {
+		mutex_proxy_event_config(mpn->net, mpn->generation);
 		err = nla_put_u64_64bit(msg, MUTEX_A_GENERATION,
 					mpn->generation, MUTEX_A_PAD);
+	}
 	mutex_unlock(&mpn->config_lock);
 	if (err == -ESTALE)
 		goto free;
@@ -913,6 +924,122 @@ static int mutex_proxy_nl_flush_flows(struct sk_buff *skb,
 	return mutex_proxy_reply_send(msg, hdr, info, err);
 }
 
+static int mutex_proxy_nl_set_backend(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(genl_info_net(info));
+	struct mutex_proxy_backend_change chg = {};
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_backend *be;
+	struct mutex_proxy_pool *pool;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	if (mutex_proxy_missing(info, MUTEX_A_POOL,
+				"MUTEX_A_POOL (the pool's name and one backend) is required"))
+		return -EINVAL;
+	err = mutex_proxy_nl_backend_change(&chg, info->attrs[MUTEX_A_POOL],
+					    true, info->extack);
+	if (err)
+		return err;
+	if (info->attrs[MUTEX_A_GENERATION]) {
+		chg.has_generation = true;
+		chg.generation = nla_get_u64(info->attrs[MUTEX_A_GENERATION]);
+	}
+
+	msg = mutex_proxy_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&mpn->config_lock);
+	err = mutex_proxy_config_set_backend(mpn, &chg, info->extack);
+	if (err > 0) {
+		cfg = rcu_dereference_protected(mpn->config,
+						lockdep_is_held(&mpn->config_lock));
+		be = mutex_proxy_config_find_backend(cfg, chg.pool, &chg.id,
+						     &pool, NULL);
+		mutex_proxy_event_backend(mpn->net, mpn->generation, pool->name,
+					  be);
+	}
+	if (err >= 0)
+		err = nla_put_u64_64bit(msg, MUTEX_A_GENERATION,
+					mpn->generation, MUTEX_A_PAD);
+	mutex_unlock(&mpn->config_lock);
+	if (err < 0 && err != -EMSGSIZE) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return mutex_proxy_reply_send(msg, hdr, info, err);
+}
+
+static int mutex_proxy_nl_end_flows(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(genl_info_net(info));
+	struct mutex_proxy_backend_change chg = {};
+	struct nlattr *tb[MUTEX_FLOW_A_MAX + 1];
+	struct mutex_proxy_config *cfg;
+	struct mutex_proxy_backend *be;
+	struct mutex_proxy_pool *pool;
+	struct sk_buff *msg;
+	u8 proto = 0;
+	void *hdr;
+	int err;
+	u64 n;
+
+	if (mutex_proxy_missing(info, MUTEX_A_POOL,
+				"MUTEX_A_POOL (the pool's name and one backend) is required"))
+		return -EINVAL;
+	err = mutex_proxy_nl_backend_change(&chg, info->attrs[MUTEX_A_POOL],
+					    false, info->extack);
+	if (err)
+		return err;
+	if (info->attrs[MUTEX_A_FLOW]) {
+		/* Already validated against the policy by the core. */
+		err = nla_parse_nested(tb, MUTEX_FLOW_A_MAX,
+				       info->attrs[MUTEX_A_FLOW],
+				       mutex_proxy_end_flows_policy[MUTEX_A_FLOW].nested_policy,
+				       info->extack);
+		if (err)
+			return err;
+		if (tb[MUTEX_FLOW_A_PROTO]) {
+			proto = nla_get_u8(tb[MUTEX_FLOW_A_PROTO]);
+			if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+				NL_SET_ERR_MSG_ATTR(info->extack,
+						    tb[MUTEX_FLOW_A_PROTO],
+						    "protocol must be IPPROTO_TCP or IPPROTO_UDP");
+				return -EINVAL;
+			}
+		}
+	}
+
+	msg = mutex_proxy_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	/* The lock keeps the pool and backend alive during the walk. */
+	mutex_lock(&mpn->config_lock);
+	cfg = rcu_dereference_protected(mpn->config,
+					lockdep_is_held(&mpn->config_lock));
+	be = mutex_proxy_config_find_backend(cfg, chg.pool, &chg.id, &pool,
+					     info->extack);
+	if (!be) {
+		mutex_unlock(&mpn->config_lock);
+		nlmsg_free(msg);
+		return -ENOENT;
+	}
+	n = mutex_proxy_table_end_flows(mpn, pool, be, proto);
+	mutex_unlock(&mpn->config_lock);
+	err = nla_put_u64_64bit(msg, MUTEX_A_FLOW_COUNT, n, MUTEX_A_PAD);
+	return mutex_proxy_reply_send(msg, hdr, info, err);
+}
+
+static int mutex_proxy_nl_event(struct sk_buff *skb, struct genl_info *info)
+{
+	NL_SET_ERR_MSG(info->extack,
+		       "MUTEX_CMD_EVENT is what the multicast groups carry, not a request");
+	return -EOPNOTSUPP;
+}
+
 static const struct genl_ops mutex_proxy_genl_ops[] = {
 	{
 		.cmd		= MUTEX_CMD_GET_INFO,
@@ -968,9 +1095,35 @@ static const struct genl_ops mutex_proxy_genl_ops[] = {
 		/* One namespace: CAP_NET_ADMIN over its user namespace. */
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},
+	{
+		.cmd		= MUTEX_CMD_SET_BACKEND,
+		.doit		= mutex_proxy_nl_set_backend,
+		.policy		= mutex_proxy_set_backend_policy,
+		.maxattr	= MUTEX_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= MUTEX_CMD_END_FLOWS,
+		.doit		= mutex_proxy_nl_end_flows,
+		.policy		= mutex_proxy_end_flows_policy,
+		.maxattr	= MUTEX_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= MUTEX_CMD_EVENT,
+		.doit		= mutex_proxy_nl_event,
+	},
 };
 
-static struct genl_family mutex_proxy_genl_family __ro_after_init = {
+/* enum mutex_proxy_mcgrp: the events name backends, as GET_CONFIG does. */
+static const struct genl_multicast_group mutex_proxy_genl_mcgrps[] = {
+	[MUTEX_PROXY_GRP_EVENTS] = {
+		.name	= MUTEX_PROXY_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
+struct genl_family mutex_proxy_genl_family __ro_after_init = {
 	.name		= MUTEX_PROXY_GENL_NAME,
 	.version	= MUTEX_PROXY_GENL_VERSION,
 	.netnsok	= true,
@@ -978,6 +1131,8 @@ static struct genl_family mutex_proxy_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.ops		= mutex_proxy_genl_ops,
 	.n_ops		= ARRAY_SIZE(mutex_proxy_genl_ops),
+	.mcgrps		= mutex_proxy_genl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(mutex_proxy_genl_mcgrps),
 	.resv_start_op	= 0,
 };
 

@@ -141,6 +141,84 @@ static int mutex_proxy_nl_pool(struct mutex_proxy_config *cfg, u32 i,
 	return 0;
 }
 
+/**
+ * mutex_proxy_nl_backend_change() - decode SET_BACKEND's or END_FLOWS's
+ *	MUTEX_A_POOL: a pool's name and one backend
+ * @chg: receives the pool's name (pointing into the request), the
+ *	backend's identity and, with @change, its new state and weight
+ * @nest: the MUTEX_A_POOL attribute
+ * @change: state and weight may (SET_BACKEND) or may not (END_FLOWS) be
+ *	given
+ * @extack: for error messages
+ *
+ * Return: 0 or -EINVAL (extack set).
+ */
+int mutex_proxy_nl_backend_change(struct mutex_proxy_backend_change *chg,
+				  const struct nlattr *nest, bool change,
+				  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[MUTEX_POOL_A_MAX + 1];
+	struct nlattr *bt[MUTEX_BACKEND_A_MAX + 1];
+	const struct nlattr *a, *be = NULL;
+	int rem, err;
+
+	err = nla_parse_nested(tb, MUTEX_POOL_A_MAX, nest,
+			       mutex_proxy_pool_policy, extack);
+	if (err)
+		return err;
+	if (!tb[MUTEX_POOL_A_NAME])
+		return BAD(extack, nest, "MUTEX_POOL_A_NAME is required");
+	if (tb[MUTEX_POOL_A_SCHEDULER] || tb[MUTEX_POOL_A_FAILURE_MODE])
+		return BAD(extack, nest,
+			   "only a backend's state and weight can change here; SET_CONFIG changes a pool");
+	nla_for_each_nested(a, nest, rem) {
+		if (nla_type(a) != MUTEX_POOL_A_BACKEND)
+			continue;
+		if (be)
+			return BAD(extack, a, "exactly one MUTEX_POOL_A_BACKEND");
+		be = a;
+	}
+	if (!be)
+		return BAD(extack, nest, "exactly one MUTEX_POOL_A_BACKEND");
+	chg->pool = nla_data(tb[MUTEX_POOL_A_NAME]);
+
+	err = nla_parse_nested(bt, MUTEX_BACKEND_A_MAX, be,
+			       mutex_proxy_backend_policy, extack);
+	if (err)
+		return err;
+	if (!bt[MUTEX_BACKEND_A_PORT])
+		return BAD(extack, be, "backend without MUTEX_BACKEND_A_PORT");
+	chg->id.port = nla_get_u16(bt[MUTEX_BACKEND_A_PORT]);
+	if (bt[MUTEX_BACKEND_A_PRIORITY])
+		return BAD(extack, bt[MUTEX_BACKEND_A_PRIORITY],
+			   "a backend's priority changes with SET_CONFIG");
+	if (!change && (bt[MUTEX_BACKEND_A_STATE] || bt[MUTEX_BACKEND_A_WEIGHT]))
+		return BAD(extack, be,
+			   "the backend is named by family, address and port only");
+	if (bt[MUTEX_BACKEND_A_STATE]) {
+		chg->set_state = true;
+		chg->state = nla_get_u8(bt[MUTEX_BACKEND_A_STATE]);
+	}
+	if (bt[MUTEX_BACKEND_A_WEIGHT]) {
+		chg->set_weight = true;
+		chg->weight = nla_get_u32(bt[MUTEX_BACKEND_A_WEIGHT]);
+	}
+	if (!!bt[MUTEX_BACKEND_A_FAMILY] != !!bt[MUTEX_BACKEND_A_ADDR])
+		return BAD(extack, be,
+			   "backend needs both or neither of family and address");
+	if (!bt[MUTEX_BACKEND_A_FAMILY])
+		return 0;
+	err = mutex_proxy_nl_family(&chg->id.family, bt[MUTEX_BACKEND_A_FAMILY],
+				    "backend family must be AF_INET or AF_INET6",
+				    extack);
+	if (err)
+		return err;
+	return mutex_proxy_nl_addr(&chg->id.addr, chg->id.family,
+				   bt[MUTEX_BACKEND_A_ADDR],
+				   "backend address length does not match its family",
+				   extack);
+}
+
 /* A prefix: address and length, both or neither. */
 static int mutex_proxy_nl_prefix(struct mutex_proxy_rule *r,
 				 struct nlattr **tb, int a_addr, int a_plen,
@@ -441,6 +519,44 @@ size_t mutex_proxy_nl_config_item_size_max(const struct mutex_proxy_config *cfg)
 	return nla_total_size_64bit(8) + max;
 }
 
+/* A backend's identity, weight and state, into the open nest. */
+static int mutex_proxy_put_backend_id(struct sk_buff *skb,
+				      const struct mutex_proxy_backend *be)
+{
+	if ((be->family &&
+	     (nla_put_u8(skb, MUTEX_BACKEND_A_FAMILY, be->family) ||
+	      nla_put(skb, MUTEX_BACKEND_A_ADDR,
+		      mutex_proxy_addr_len(be->family), &be->addr))) ||
+	    nla_put_u16(skb, MUTEX_BACKEND_A_PORT, be->port) ||
+	    nla_put_u32(skb, MUTEX_BACKEND_A_WEIGHT, READ_ONCE(be->weight)) ||
+	    nla_put_u8(skb, MUTEX_BACKEND_A_STATE, READ_ONCE(be->state)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/**
+ * mutex_proxy_nl_put_backend_state() - a backend as events carry it
+ * @skb: the message
+ * @attrtype: the nest's type
+ * @be: the backend
+ *
+ * Return: 0 or -EMSGSIZE (nothing added).
+ */
+int mutex_proxy_nl_put_backend_state(struct sk_buff *skb, int attrtype,
+				     const struct mutex_proxy_backend *be)
+{
+	struct nlattr *nest = nla_nest_start(skb, attrtype);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (mutex_proxy_put_backend_id(skb, be)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int mutex_proxy_put_backend(struct sk_buff *skb,
 				   const struct mutex_proxy_backend *be)
 {
@@ -449,14 +565,8 @@ static int mutex_proxy_put_backend(struct sk_buff *skb,
 
 	if (!nest)
 		return -EMSGSIZE;
-	if ((be->family &&
-	     (nla_put_u8(skb, MUTEX_BACKEND_A_FAMILY, be->family) ||
-	      nla_put(skb, MUTEX_BACKEND_A_ADDR,
-		      mutex_proxy_addr_len(be->family), &be->addr))) ||
-	    nla_put_u16(skb, MUTEX_BACKEND_A_PORT, be->port) ||
-	    nla_put_u32(skb, MUTEX_BACKEND_A_WEIGHT, be->weight) ||
+	if (mutex_proxy_put_backend_id(skb, be) ||
 	    nla_put_u8(skb, MUTEX_BACKEND_A_PRIORITY, be->priority) ||
-	    nla_put_u8(skb, MUTEX_BACKEND_A_STATE, be->state) ||
 	    nla_put_u64_64bit(skb, MUTEX_BACKEND_A_ACTIVE_FLOWS,
 			      atomic64_read(&be->ctr->active),
 			      MUTEX_BACKEND_A_PAD) ||

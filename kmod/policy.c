@@ -151,3 +151,25 @@ const struct nla_policy mutex_proxy_rule_policy[MUTEX_RULE_A_MAX + 1] = {
 	[MUTEX_RULE_A_TO_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[MUTEX_RULE_A_POOL]		= { .type = NLA_U32 },
 };
+
+/*
+ * SET_BACKEND and END_FLOWS: the pool and backend are decoded by
+ * mutex_proxy_nl_backend_change() (netlink_config.c), so that a value out of
+ * range is -EINVAL with a message, as for SET_CONFIG.
+ */
+const struct nla_policy mutex_proxy_set_backend_policy[MUTEX_A_MAX + 1] = {
+	[MUTEX_A_GENERATION]	= { .type = NLA_U64 },
+	[MUTEX_A_POOL]		= { .type = NLA_NESTED },
+};
+
+/* END_FLOWS's filter: only a protocol. */
+static const struct nla_policy
+mutex_proxy_end_flows_filter_policy[MUTEX_FLOW_A_MAX + 1] = {
+	[MUTEX_FLOW_A_PROTO]	= { .type = NLA_U8 },
+};
+
+const struct nla_policy mutex_proxy_end_flows_policy[MUTEX_A_MAX + 1] = {
+	[MUTEX_A_POOL]		= { .type = NLA_NESTED },
+	[MUTEX_A_FLOW]		=
+		NLA_POLICY_NESTED(mutex_proxy_end_flows_filter_policy),
+};

@@ -17,5 +17,7 @@ extern const struct nla_policy mutex_proxy_get_origdst_policy[MUTEX_A_MAX + 1];
 extern const struct nla_policy mutex_proxy_backend_policy[MUTEX_BACKEND_A_MAX + 1];
 extern const struct nla_policy mutex_proxy_pool_policy[MUTEX_POOL_A_MAX + 1];
 extern const struct nla_policy mutex_proxy_rule_policy[MUTEX_RULE_A_MAX + 1];
+extern const struct nla_policy mutex_proxy_set_backend_policy[MUTEX_A_MAX + 1];
+extern const struct nla_policy mutex_proxy_end_flows_policy[MUTEX_A_MAX + 1];
 
 #endif /* _MUTEX_PROXY_POLICY_H */

@@ -32,7 +32,7 @@ static bool mutex_proxy_sched_ok(const struct mutex_proxy_pool *pool,
 				 const struct mutex_proxy_backend *be,
 				 const struct mutex_proxy_key *key)
 {
-	return be->state == MUTEX_BACKEND_UP &&
+	return READ_ONCE(be->state) == MUTEX_BACKEND_UP &&
 	       (pool->local || be->family == key->family);
 }
 
@@ -70,6 +70,7 @@ mutex_proxy_sched_wrr(struct mutex_proxy_pool *pool,
 
 		if (!mutex_proxy_sched_ok(pool, be, key))
 			continue;
+		/* SET_BACKEND changes the weight under the same lock. */
 		be->wrr_cur += be->weight;
 		total += be->weight;
 		if (!best || be->wrr_cur > best->wrr_cur)
@@ -87,26 +88,31 @@ mutex_proxy_sched_least_conn(struct mutex_proxy_pool *pool,
 {
 	struct mutex_proxy_backend *best = NULL;
 	u64 best_active = 0;
+	u32 best_w = 0;
 	u32 i;
 
 	for (i = 0; i < pool->n_backends; i++) {
 		struct mutex_proxy_backend *be = &pool->backends[i];
 		u64 active, l, r;
+		u32 w;
 
 		if (!mutex_proxy_sched_ok(pool, be, key))
 			continue;
 		active = max_t(s64, atomic64_read(&be->ctr->active), 0);
+		w = READ_ONCE(be->weight);
 		if (!best) {
 			best = be;
 			best_active = active;
+			best_w = w;
 			continue;
 		}
-		/* active / weight < best_active / best->weight */
-		l = active * best->weight;
-		r = best_active * be->weight;
-		if (l < r || (l == r && be->weight > best->weight)) {
+		/* active / w < best_active / best_w */
+		l = active * best_w;
+		r = best_active * w;
+		if (l < r || (l == r && w > best_w)) {
 			best = be;
 			best_active = active;
+			best_w = w;
 		}
 	}
 	return best;

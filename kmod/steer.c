@@ -34,6 +34,8 @@
 #include <net/netfilter/nf_conntrack_labels.h>
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_redirect.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/netfilter/ipv6/nf_reject.h>
 #include <net/sock.h>
 
 #include "backend.h"
@@ -47,6 +49,9 @@
 
 #if !IS_ENABLED(CONFIG_NF_CONNTRACK_LABELS)
 #error "mutex_proxy tags the entries it steers: needs CONFIG_NF_CONNTRACK_LABELS"
+#endif
+#if !IS_ENABLED(CONFIG_NF_REJECT_IPV4) || !IS_ENABLED(CONFIG_NF_REJECT_IPV6)
+#error "mutex_proxy resets connections it ended: needs CONFIG_NF_REJECT_IPV4/IPV6"
 #endif
 
 /* Fill in the owner of the local socket, if the packet has one. */
@@ -112,6 +117,35 @@ static unsigned int mutex_proxy_nat_apply(struct sk_buff *skb,
 	return nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
 }
 
+/*
+ * A TCP segment without SYN that opened a new entry: a connection that
+ * was going on before its entry went away. It is left alone (it keeps
+ * talking to where it was going), unless a rule sends its destination to a
+ * pool in failure mode closed: then it was steered (its entry was ended,
+ * END_FLOWS or conntrack -D) or should have been, and sent unNATed it
+ * would show the node's address to the destination the pool hides it from.
+ * It gets a reset instead (the client learns at once and reconnects, with
+ * a SYN that is steered) and is dropped.
+ */
+static unsigned int mutex_proxy_midstream(struct mutex_proxy_net *mpn,
+					  const struct mutex_proxy_config *cfg,
+					  const struct mutex_proxy_key *key,
+					  struct sk_buff *skb,
+					  const struct nf_hook_state *state)
+{
+	const struct mutex_proxy_rule *rule = mutex_proxy_classify(cfg, key);
+
+	if (!rule || !(rule->match & MUTEX_M_POOL) ||
+	    cfg->pools[rule->pool].failure_mode != MUTEX_FAILURE_CLOSED)
+		return NF_ACCEPT;
+	if (key->family == AF_INET)
+		nf_send_reset(state->net, state->sk, skb, state->hook);
+	else
+		nf_send_reset6(state->net, state->sk, skb, state->hook);
+	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_DROPPED, 1);
+	return NF_DROP;
+}
+
 /**
  * mutex_proxy_nat_hook() - decide a new connection
  * @priv: unused
@@ -136,6 +170,7 @@ static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
 	struct mutex_proxy_pool *pool;
 	struct nf_conn *ct;
 	unsigned int ret;
+	bool midstream;
 
 	ct = nf_ct_get(skb, &ctinfo);
 	/* The NAT core also asks for confirmed entries that have no NAT
@@ -152,13 +187,12 @@ static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
 	if (t->dst.protonum != IPPROTO_TCP && t->dst.protonum != IPPROTO_UDP)
 		return NF_ACCEPT;
 	/* TCP only from its SYN: with nf_conntrack_tcp_loose a mid-stream
-	 * segment (after conntrack -F, an entry's timeout or a module load)
-	 * opens a NEW entry in state ESTABLISHED; sending that to a proxy
-	 * would only reset a connection that was going elsewhere.
+	 * segment (after conntrack -F or END_FLOWS, an entry's timeout or a
+	 * module load) opens a NEW entry in state ESTABLISHED; sending that
+	 * to a proxy would only reset a connection that was going elsewhere.
 	 */
-	if (t->dst.protonum == IPPROTO_TCP &&
-	    READ_ONCE(ct->proto.tcp.state) != TCP_CONNTRACK_SYN_SENT)
-		return NF_ACCEPT;
+	midstream = t->dst.protonum == IPPROTO_TCP &&
+		    READ_ONCE(ct->proto.tcp.state) != TCP_CONNTRACK_SYN_SENT;
 
 	key.family = t->src.l3num == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 	key.proto = t->dst.protonum;
@@ -174,6 +208,8 @@ static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
 	if (cfg->owner_rules)
 		mutex_proxy_key_owner(&key, skb, state);
 
+	if (midstream)
+		return mutex_proxy_midstream(mpn, cfg, &key, skb, state);
 	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_NEW, 1);
 	rule = mutex_proxy_classify(cfg, &key);
 	if (!rule)

@@ -65,6 +65,7 @@
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_labels.h>
 #include <net/netfilter/nf_conntrack_zones.h>
 
 #include "account.h"
@@ -605,6 +606,85 @@ u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn)
 	return removed;
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_flush);
+
+/* What mutex_proxy_table_end_flows() looks for. */
+struct mutex_proxy_end {
+	struct mutex_proxy_net *mpn;
+	const struct mutex_proxy_pool *pool;
+	const struct mutex_proxy_backend *be;
+	u8 proto;
+	u64 ended;
+};
+
+/* Whether conntrack entry @ct is a connection steered to @arg's backend. */
+static int mutex_proxy_end_match(struct nf_conn *ct, void *arg)
+{
+	struct mutex_proxy_end *end = arg;
+	const struct mutex_proxy_backend *be = end->be;
+	const struct nf_conntrack_tuple *reply =
+		&ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	const struct nf_conn_labels *labels = nf_ct_labels_find(ct);
+	const struct mutex_proxy_flow *flow;
+	bool redirect, ours;
+
+	if (!labels || !test_bit(MUTEX_CT_LABEL_STEERED, labels->bits))
+		return 0;
+	if (end->proto && nf_ct_protonum(ct) != end->proto)
+		return 0;
+	/* Where it was steered is the source of the reply direction. */
+	if (reply->src.u.all != htons(be->port))
+		return 0;
+	redirect = test_bit(MUTEX_CT_LABEL_REDIRECT, labels->bits);
+	if (end->pool->local) {
+		if (!redirect)
+			return 0;
+	} else if (redirect ||
+		   reply->src.l3num != (be->family == AF_INET6 ?
+					NFPROTO_IPV6 : NFPROTO_IPV4) ||
+		   !nf_inet_addr_cmp(&reply->src.u3, &be->addr)) {
+		return 0;
+	}
+	/* Another pool may steer to the same address and port: a flow the
+	 * table tracks says which backend it went to.
+	 */
+	rcu_read_lock();
+	flow = mutex_proxy_table_lookup(end->mpn, ct);
+	ours = !flow || flow->ctr == be->ctr;
+	rcu_read_unlock();
+	if (ours)
+		end->ended++;
+	return ours;
+}
+
+/**
+ * mutex_proxy_table_end_flows() - end the connections steered to a backend
+ * @mpn: the namespace
+ * @pool: the backend's pool, of the current snapshot (config_lock held)
+ * @be: the backend
+ * @proto: IPPROTO_TCP or IPPROTO_UDP to end only those, or 0 for both
+ *
+ * Deletes their conntrack entries, as conntrack -D does: a flow the table
+ * tracks then leaves it with the collector's next run, and the next packet
+ * of the connection is a new flow (a UDP flow's next datagram is decided by
+ * the rules again; a TCP one is not steered, see steer.c). Walks the
+ * namespace's conntrack entries, so that flows the table could not track
+ * are ended too. Sleeps.
+ *
+ * Return: the number of connections ended.
+ */
+u64 mutex_proxy_table_end_flows(struct mutex_proxy_net *mpn,
+				const struct mutex_proxy_pool *pool,
+				const struct mutex_proxy_backend *be, u8 proto)
+{
+	struct mutex_proxy_end end = {
+		.mpn = mpn, .pool = pool, .be = be, .proto = proto,
+	};
+	struct nf_ct_iter_data data = { .net = mpn->net, .data = &end };
+
+	lockdep_assert_held(&mpn->config_lock);
+	nf_ct_iterate_cleanup_net(mutex_proxy_end_match, &data);
+	return end.ended;
+}
 
 /*
  * The flow's conntrack entry is gone or as good as gone: deleted (dying) or

@@ -14,6 +14,7 @@
 
 struct mutex_proxy_backend;
 struct mutex_proxy_backend_ctr;
+struct mutex_proxy_pool;
 struct mutex_proxy_net;
 struct nf_conn;
 
@@ -86,6 +87,9 @@ static inline bool mutex_proxy_flow_tracked(const struct mutex_proxy_flow *flow)
 	return test_bit(MUTEX_PROXY_FLOW_TRACKED, &flow->flags);
 }
 
+u64 mutex_proxy_table_end_flows(struct mutex_proxy_net *mpn,
+				const struct mutex_proxy_pool *pool,
+				const struct mutex_proxy_backend *be, u8 proto);
 int mutex_proxy_table_cache_init(void);
 void mutex_proxy_table_cache_exit(void);
 int mutex_proxy_table_init(struct mutex_proxy_net *mpn);

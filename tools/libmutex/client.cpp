@@ -164,4 +164,54 @@ std::uint64_t Client::flush_flows() {
         [](const nlmsghdr& msg) { return decode_flush_flows(msg); });
 }
 
+std::uint64_t Client::set_backend(const BackendChange& change) {
+    return transact<std::uint64_t>(
+        "SET_BACKEND",
+        [this, &change](MutableBuffer buf, std::uint32_t seq) {
+            return encode_set_backend(buf, family_.id, seq, change);
+        },
+        [](const nlmsghdr& msg) { return decode_set_backend(msg); });
+}
+
+std::uint64_t Client::end_flows(const BackendRef& backend, config::Protocol protocol) {
+    return transact<std::uint64_t>(
+        "END_FLOWS",
+        [this, &backend, protocol](MutableBuffer buf, std::uint32_t seq) {
+            return encode_end_flows(buf, family_.id, seq, backend, protocol);
+        },
+        [](const nlmsghdr& msg) { return decode_end_flows(msg); });
+}
+
+EventListener::EventListener() : family_(resolve_family(channel_, MUTEX_PROXY_GENL_NAME)) {
+    for (const auto& group : family_.mcast_groups) {
+        if (group.name == kEventsGroup) {
+            channel_.join(group.id);
+            return;
+        }
+    }
+    throw ProtocolError("the module has no \"" + std::string(kEventsGroup) +
+                        "\" multicast group (API version 4 or later needed)");
+}
+
+std::vector<Event> EventListener::receive(std::chrono::milliseconds timeout) {
+    for (;;) {
+        channel_.wait_readable(timeout);
+        const Message msg = channel_.receive();
+        std::vector<Event> events;
+        bool ours = false;
+        for_each_message(msg, [&](const nlmsghdr& hdr) {
+            if (hdr.nlmsg_type != family_.id) {
+                return;
+            }
+            ours = true;
+            auto part = decode_events(hdr);
+            events.insert(events.end(), std::make_move_iterator(part.begin()),
+                          std::make_move_iterator(part.end()));
+        });
+        if (ours) {
+            return events;
+        }
+    }
+}
+
 }  // namespace mutex

@@ -3,6 +3,7 @@
 // once, one method per command. For mutexctl and tests; the daemon drives Exchange itself.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -77,6 +78,14 @@ public:
     /// Throws NetlinkError(EPERM) without CAP_NET_ADMIN over the network namespace.
     std::uint64_t flush_flows();
 
+    /// MUTEX_CMD_SET_BACKEND: one backend's state and/or weight; returns the generation (which
+    /// a SET_BACKEND does not change). Throws NetlinkError with the kernel's message: ENOENT for
+    /// an unknown pool or backend, ESTALE when change.generation is set and is not current.
+    std::uint64_t set_backend(const BackendChange& change);
+    /// MUTEX_CMD_END_FLOWS: ends the connections steered to `backend` (only `protocol`'s unless
+    /// any); returns how many.
+    std::uint64_t end_flows(const BackendRef& backend, config::Protocol protocol);
+
     /// The kernel's extended-ack warning on the last successful request, usually empty.
     [[nodiscard]] const std::string& warning() const noexcept { return warning_; }
 
@@ -87,6 +96,25 @@ private:
     Channel channel_;
     FamilyInfo family_;
     std::string warning_;
+};
+
+/// A socket joined to the family's "events" multicast group (CAP_NET_ADMIN over the network
+/// namespace). receive() blocks for the next message; a BufferError(ENOBUFS) from it means
+/// events were lost (the socket stays usable: read the state again).
+class EventListener {
+public:
+    /// Resolves the family and joins the group. Throws FamilyNotFound without the module,
+    /// ProtocolError when the module has no such group (API version < 4), NetlinkError(EPERM).
+    EventListener();
+
+    [[nodiscard]] int fd() const noexcept { return channel_.fd(); }
+    /// The events of the next message, after waiting up to `timeout` for it (NetlinkError
+    /// ETIMEDOUT). Messages of other types are skipped.
+    std::vector<Event> receive(std::chrono::milliseconds timeout);
+
+private:
+    Channel channel_;
+    FamilyInfo family_;
 };
 
 }  // namespace mutex

@@ -63,6 +63,7 @@ constexpr std::array kTopAttrs{
     AttrSpec{MUTEX_A_RULE, K::nested, "MUTEX_A_RULE"},
     AttrSpec{MUTEX_A_FLOW, K::nested, "MUTEX_A_FLOW"},
     AttrSpec{MUTEX_A_FLOW_COUNT, K::u64, "MUTEX_A_FLOW_COUNT"},
+    AttrSpec{MUTEX_A_EVENT, K::nested, "MUTEX_A_EVENT"},
 };
 
 /// MUTEX_A_PARAMS and MUTEX_A_STATS: from the field tables, named as the output names them.
@@ -141,6 +142,14 @@ constexpr std::array kFlowAttrs{
     AttrSpec{MUTEX_FLOW_A_IDLE_MS, K::u64, "MUTEX_FLOW_A_IDLE_MS"},
 };
 
+constexpr std::array kEventAttrs{
+    AttrSpec{MUTEX_EVENT_A_TYPE, K::u8, "MUTEX_EVENT_A_TYPE"},
+    AttrSpec{MUTEX_EVENT_A_GENERATION, K::u64, "MUTEX_EVENT_A_GENERATION"},
+    AttrSpec{MUTEX_EVENT_A_POOL, K::string, "MUTEX_EVENT_A_POOL"},
+    AttrSpec{MUTEX_EVENT_A_BACKEND, K::nested, "MUTEX_EVENT_A_BACKEND"},
+    AttrSpec{MUTEX_EVENT_A_FLOW, K::nested, "MUTEX_EVENT_A_FLOW"},
+};
+
 /// Every attribute of a nest once, in UAPI order: a table that misses or repeats one, or whose
 /// nest grew in the header, fails to compile.
 template <std::size_t N>
@@ -159,6 +168,13 @@ static_assert(covers(kPoolAttrs, MUTEX_POOL_A_NAME, MUTEX_POOL_A_MAX));
 static_assert(covers(kBackendAttrs, MUTEX_BACKEND_A_FAMILY, MUTEX_BACKEND_A_MAX));
 static_assert(covers(kRuleAttrs, MUTEX_RULE_A_NAME, MUTEX_RULE_A_MAX));
 static_assert(covers(kFlowAttrs, MUTEX_FLOW_A_FAMILY, MUTEX_FLOW_A_MAX));
+static_assert(covers(kEventAttrs, MUTEX_EVENT_A_TYPE, MUTEX_EVENT_A_MAX));
+
+static_assert(static_cast<int>(EventType::config) == MUTEX_EVENT_CONFIG);
+static_assert(static_cast<int>(EventType::backend) == MUTEX_EVENT_BACKEND);
+static_assert(static_cast<int>(EventType::flow_start) == MUTEX_EVENT_FLOW_START);
+static_assert(static_cast<int>(EventType::flow_end) == MUTEX_EVENT_FLOW_END);
+static_assert(kEventTypeNames.size() == __MUTEX_EVENT_MAX);
 
 std::string str(std::string_view s) {
     return std::string(s);
@@ -783,6 +799,121 @@ Flow decode_origdst(const nlmsghdr& msg) {
 
 std::uint64_t decode_flush_flows(const nlmsghdr& msg) {
     return reply(msg, "FLUSH_FLOWS reply").need_u64(MUTEX_A_FLOW_COUNT);
+}
+
+// ----- backends and events ---------------------------------------------------------------------
+
+namespace {
+
+void encode_backend_ref(AttrWriter& enc, const BackendRef& backend,
+                        const std::optional<cfg::BackendState>& state,
+                        const std::optional<std::uint16_t>& weight) {
+    if (backend.port == 0) {
+        throw std::invalid_argument("port 0 is not a backend's port");
+    }
+    nlattr* nest = enc.nest(MUTEX_A_POOL);
+    enc.strz(MUTEX_POOL_A_NAME, backend.pool);
+    nlattr* be = enc.nest(MUTEX_POOL_A_BACKEND);
+    if (backend.address) {
+        enc.u8(MUTEX_BACKEND_A_FAMILY, af_of(backend.address->family));
+        enc.bytes(MUTEX_BACKEND_A_ADDR,
+                  address_bytes(backend.address->bytes, backend.address->family));
+    }
+    enc.u16(MUTEX_BACKEND_A_PORT, backend.port);
+    if (weight) {
+        enc.u32(MUTEX_BACKEND_A_WEIGHT, *weight);
+    }
+    if (state) {
+        enc.u8(MUTEX_BACKEND_A_STATE, static_cast<std::uint8_t>(*state));
+    }
+    enc.end(be);
+    enc.end(nest);
+}
+
+Event decode_event(const nlattr& nest) {
+    const AttrView view = AttrView::of_nest(nest, kEventAttrs, "MUTEX_A_EVENT");
+    Event event;
+    event.type = static_cast<EventType>(view.need_u8(MUTEX_EVENT_A_TYPE));
+    event.generation = view.u64(MUTEX_EVENT_A_GENERATION);
+    if (const auto pool = view.string(MUTEX_EVENT_A_POOL)) {
+        event.pool = str(*pool);
+    }
+    if (const nlattr* be = view.get(MUTEX_EVENT_A_BACKEND)) {
+        BackendCounters unused;
+        decode_backend(*be, event.backend.emplace(), unused);
+    }
+    if (const nlattr* flow = view.get(MUTEX_EVENT_A_FLOW)) {
+        event.flow = decode_flow(*flow);
+    }
+    switch (event.type) {
+        case EventType::config:
+            static_cast<void>(view.need(MUTEX_EVENT_A_GENERATION));
+            break;
+        case EventType::backend:
+            static_cast<void>(view.need(MUTEX_EVENT_A_GENERATION));
+            static_cast<void>(view.need(MUTEX_EVENT_A_POOL));
+            static_cast<void>(view.need(MUTEX_EVENT_A_BACKEND));
+            break;
+        case EventType::flow_start:
+        case EventType::flow_end:
+            static_cast<void>(view.need(MUTEX_EVENT_A_FLOW));
+            break;
+    }
+    return event;
+}
+
+}  // namespace
+
+Message encode_set_backend(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
+                           const BackendChange& change) {
+    if (!change.state && !change.weight) {
+        throw std::invalid_argument("nothing to change: give a state or a weight");
+    }
+    if (change.weight && *change.weight == 0) {
+        throw std::invalid_argument("a backend's weight is 1 to 65535");
+    }
+    AttrWriter enc = request(buffer, family, seq, MUTEX_CMD_SET_BACKEND);
+    if (change.generation) {
+        enc.u64(MUTEX_A_GENERATION, *change.generation);
+    }
+    encode_backend_ref(enc, change.backend, change.state, change.weight);
+    return enc.message();
+}
+
+std::uint64_t decode_set_backend(const nlmsghdr& msg) {
+    return reply(msg, "SET_BACKEND reply").need_u64(MUTEX_A_GENERATION);
+}
+
+Message encode_end_flows(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
+                         const BackendRef& backend, cfg::Protocol protocol) {
+    AttrWriter enc = request(buffer, family, seq, MUTEX_CMD_END_FLOWS);
+    encode_backend_ref(enc, backend, std::nullopt, std::nullopt);
+    if (protocol != cfg::Protocol::any) {
+        nlattr* nest = enc.nest(MUTEX_A_FLOW);
+        enc.u8(MUTEX_FLOW_A_PROTO, protocol_number(protocol));
+        enc.end(nest);
+    }
+    return enc.message();
+}
+
+std::uint64_t decode_end_flows(const nlmsghdr& msg) {
+    return reply(msg, "END_FLOWS reply").need_u64(MUTEX_A_FLOW_COUNT);
+}
+
+std::vector<Event> decode_events(const nlmsghdr& msg) {
+    const AttrView view = reply(msg, "event message");
+    std::vector<Event> events;
+    for (const nlattr* nest : view.all(MUTEX_A_EVENT)) {
+        const AttrView peek = AttrView::of_nest(*nest, kEventAttrs, "MUTEX_A_EVENT");
+        if (peek.need_u8(MUTEX_EVENT_A_TYPE) > MUTEX_EVENT_MAX) {
+            continue;  // a newer module's event
+        }
+        events.push_back(decode_event(*nest));
+    }
+    if (view.all(MUTEX_A_EVENT).empty()) {
+        throw ProtocolError("event message without MUTEX_A_EVENT");
+    }
+    return events;
 }
 
 }  // namespace mutex

@@ -135,6 +135,8 @@ inline constexpr std::array kFeatureBits{
     FeatureBit{"config", MUTEX_FEATURE_CONFIG},
     FeatureBit{"cgroup", MUTEX_FEATURE_CGROUP},
     FeatureBit{"flows", MUTEX_FEATURE_FLOWS},
+    FeatureBit{"backend", MUTEX_FEATURE_BACKEND},
+    FeatureBit{"events", MUTEX_FEATURE_EVENTS},
 };
 
 /// Names of the bits set in `features`, in bit order; an unknown bit N is named "bit<N>".
@@ -289,5 +291,75 @@ std::vector<Flow> decode_flows(const nlmsghdr& msg);
 Flow decode_origdst(const nlmsghdr& msg);
 /// Decodes a FLUSH_FLOWS reply: MUTEX_A_FLOW_COUNT (mandatory), the number of flows removed.
 std::uint64_t decode_flush_flows(const nlmsghdr& msg);
+
+// ---------------------------------------------------------------------------------------------
+// Backends and events (API version 4): SET_BACKEND, END_FLOWS, the multicast groups
+// ---------------------------------------------------------------------------------------------
+
+/// One backend of a pool, by its identity (the pool's name, the backend's address and port; no
+/// address for a local port).
+struct BackendRef {
+    std::string pool;
+    std::optional<config::Address> address;
+    std::uint16_t port{};
+
+    bool operator==(const BackendRef&) const = default;
+};
+
+/// What SET_BACKEND changes: the state, the weight or both; with `generation`, only if the
+/// configuration is still that generation.
+struct BackendChange {
+    BackendRef backend;
+    std::optional<config::BackendState> state;
+    std::optional<std::uint16_t> weight;
+    std::optional<std::uint64_t> generation;
+
+    bool operator==(const BackendChange&) const = default;
+};
+
+/// MUTEX_CMD_SET_BACKEND. Throws std::invalid_argument when neither a state nor a weight is set,
+/// for a weight 0 or a port 0 (nothing is built).
+Message encode_set_backend(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
+                           const BackendChange& change);
+/// Decodes a SET_BACKEND reply: the current generation (MUTEX_A_GENERATION, mandatory).
+std::uint64_t decode_set_backend(const nlmsghdr& msg);
+
+/// MUTEX_CMD_END_FLOWS for `backend`; `protocol` tcp or udp ends only that protocol's
+/// connections, any ends both. Throws std::invalid_argument for a port 0.
+Message encode_end_flows(MutableBuffer buffer, std::uint16_t family, std::uint32_t seq,
+                         const BackendRef& backend, config::Protocol protocol);
+/// Decodes an END_FLOWS reply: MUTEX_A_FLOW_COUNT (mandatory), the connections ended.
+std::uint64_t decode_end_flows(const nlmsghdr& msg);
+
+enum class EventType : std::uint8_t { config, backend, flow_start, flow_end };
+
+inline constexpr std::array<config::EnumName<EventType>, 4> kEventTypeNames{{
+    {EventType::config, "config"},
+    {EventType::backend, "backend"},
+    {EventType::flow_start, "flow-start"},
+    {EventType::flow_end, "flow-end"},
+}};
+
+/// One event of a MUTEX_CMD_EVENT message. What is set depends on the type (UAPI "enum
+/// mutex_event_type"): config has the generation; backend the generation, pool and backend
+/// (address, port, weight and state as they are now); the flow events the flow (and a flow
+/// start the pool, when it went to one).
+struct Event {
+    EventType type = EventType::config;
+    std::optional<std::uint64_t> generation;
+    std::optional<std::string> pool;
+    std::optional<config::Backend> backend;
+    std::optional<Flow> flow;
+
+    bool operator==(const Event&) const = default;
+};
+
+/// The multicast groups' names (CTRL_ATTR_MCAST_GROUPS of the family).
+inline constexpr std::string_view kEventsGroup = MUTEX_PROXY_MCGRP_EVENTS;
+
+/// Decodes a MUTEX_CMD_EVENT message: every MUTEX_A_EVENT in it, in order (at least one). An
+/// unknown event type is skipped (a newer module may send more); a known one missing what its
+/// type carries is a ProtocolError.
+std::vector<Event> decode_events(const nlmsghdr& msg);
 
 }  // namespace mutex

@@ -22,16 +22,6 @@
 namespace mutex::config {
 namespace {
 
-template <typename E, std::size_t N>
-std::string_view name_of(const std::array<EnumName<E>, N>& names, E value) noexcept {
-    for (const auto& entry : names) {
-        if (entry.value == value) {
-            return entry.name;
-        }
-    }
-    return "?";
-}
-
 std::string join(const std::vector<Diagnostic>& diagnostics) {
     std::string out;
     for (const auto& d : diagnostics) {

@@ -48,6 +48,17 @@ struct EnumName {
     std::string_view name;
 };
 
+/// The spelling of `value` in `names`, "?" for a value missing from it.
+template <typename E, std::size_t N>
+constexpr std::string_view name_of(const std::array<EnumName<E>, N>& names, E value) noexcept {
+    for (const auto& entry : names) {
+        if (entry.value == value) {
+            return entry.name;
+        }
+    }
+    return "?";
+}
+
 inline constexpr std::array<EnumName<Scheduler>, 5> kSchedulerNames{{
     {Scheduler::rr, "rr"},
     {Scheduler::wrr, "wrr"},

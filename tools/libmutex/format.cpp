@@ -255,4 +255,69 @@ std::string human_version(std::string_view tool_version, const std::optional<Inf
     return table(rows);
 }
 
+namespace {
+
+std::string backend_endpoint(const config::Backend& backend) {
+    if (!backend.address) {
+        return "port " + std::to_string(backend.port);
+    }
+    return endpoint({*backend.address, backend.port});
+}
+
+}  // namespace
+
+Json to_json(const Event& event) {
+    Json json = Json::object();
+    json["event"] = config::name_of(kEventTypeNames, event.type);
+    if (event.generation) {
+        json["generation"] = *event.generation;
+    }
+    if (event.pool) {
+        json["pool"] = *event.pool;
+    }
+    if (event.backend) {
+        const auto& be = *event.backend;
+        Json backend = Json::object();
+        backend["address"] = be.address ? Json(config::to_string(*be.address)) : Json(nullptr);
+        backend["port"] = be.port;
+        backend["weight"] = be.weight;
+        backend["state"] = config::to_string(be.state);
+        json["backend"] = std::move(backend);
+    }
+    if (event.flow) {
+        json["flow"] = to_json(*event.flow);
+    }
+    return json;
+}
+
+std::string human(const Event& event) {
+    std::string line(config::name_of(kEventTypeNames, event.type));
+    switch (event.type) {
+        case EventType::config:
+            line += " generation " + std::to_string(event.generation.value_or(0));
+            break;
+        case EventType::backend:
+            if (event.backend) {
+                line += " " + event.pool.value_or("?") + " " + backend_endpoint(*event.backend) +
+                        " " + std::string(config::to_string(event.backend->state)) + " weight " +
+                        std::to_string(event.backend->weight);
+            }
+            line += " (generation " + std::to_string(event.generation.value_or(0)) + ")";
+            break;
+        case EventType::flow_start:
+        case EventType::flow_end:
+            if (event.flow) {
+                const Flow& f = *event.flow;
+                line += " " + std::string(config::to_string(f.protocol)) + " " +
+                        endpoint(f.source) + " -> " + endpoint(f.original_destination) +
+                        " steered to " + endpoint(f.destination);
+                if (event.pool) {
+                    line += " (pool " + *event.pool + ")";
+                }
+            }
+            break;
+    }
+    return line + "\n";
+}
+
 }  // namespace mutex::format

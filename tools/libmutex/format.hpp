@@ -52,6 +52,11 @@ Json param_to_json(const ParamField& field, const Params& params);
 /// when the module is not loaded.
 Json version_to_json(std::string_view tool_version, const std::optional<Info>& module);
 
+/// {"event": "backend", "generation": 3, "pool": "sentries", "backend": {"address", "port",
+///  "weight", "state"}, "flow": {...}}: what the event carries (type names of kEventTypeNames,
+/// the address null for a local port).
+Json to_json(const Event& event);
+
 /// "perf_enable_batching  1\n..." (unset parameters are left out).
 std::string human(const Params& params);
 /// "pkts_seen  12\n..." with every counter, then "flow_count  N".
@@ -64,6 +69,10 @@ std::string duration(std::uint64_t ms);
 /// BYTES-ORIG PKTS-REPLY BYTES-REPLY AGE IDLE (ORIG: client -> destination, REPLY: back),
 /// columns aligned, no trailing blanks; the header alone when there is no flow.
 std::string human(const std::vector<Flow>& flows);
+/// One line per event: "config generation 3",
+/// "backend sentries 10.0.0.2:26656 down weight 1 (generation 3)",
+/// "flow-start tcp 10.0.0.1:40000 -> 203.0.113.5:26656 steered to 10.0.0.2:26656".
+std::string human(const Event& event);
 /// version, api_version, features (comma-separated, "none"), netns_cookie, then "params:" and
 /// the parameters indented by two.
 std::string human(const Info& info);

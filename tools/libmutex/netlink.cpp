@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -319,6 +320,25 @@ Channel::Channel(int bus)
     // Replies are queued by the kernel while it handles the request, before this side reads
     // anything: the room for a large one must be there before the request is sent.
     reserve_receive(kReceiveBufferReserve);
+}
+
+void for_each_message(Message datagram, const std::function<void(const nlmsghdr&)>& fn) {
+    while (datagram.size() >= sizeof(nlmsghdr)) {
+        const auto* hdr = reinterpret_cast<const nlmsghdr*>(datagram.data());
+        if (hdr->nlmsg_len < sizeof(nlmsghdr) || hdr->nlmsg_len > datagram.size()) {
+            throw ProtocolError("netlink message of length " + std::to_string(hdr->nlmsg_len) +
+                                " in a datagram of " + std::to_string(datagram.size()));
+        }
+        fn(*hdr);
+        datagram =
+            datagram.subspan(std::min<std::size_t>(NLMSG_ALIGN(hdr->nlmsg_len), datagram.size()));
+    }
+}
+
+void Channel::join(std::uint32_t group) {
+    if (mnl_socket_setsockopt(socket_.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+        throw NetlinkError(errno);
+    }
 }
 
 int Channel::fd() const noexcept {

@@ -174,6 +174,11 @@ private:
     bool interrupted_ = false;
 };
 
+/// Calls `fn` for every message of a received datagram (multicast messages too, which no
+/// Exchange expects: sequence number and port id 0). Throws ProtocolError for a message whose
+/// length is impossible; `fn`'s exceptions pass through.
+void for_each_message(Message datagram, const std::function<void(const nlmsghdr&)>& fn);
+
 /// A netlink socket: bound to an automatic port id, NETLINK_EXT_ACK and NETLINK_CAP_ACK set,
 /// close-on-exec, receive buffer reserved for kReceiveBufferReserve bytes. Move-only.
 class Channel {
@@ -200,6 +205,10 @@ public:
     /// a message because the receive buffer was full (reported once; the socket stays usable),
     /// NetlinkError with errno otherwise.
     [[nodiscard]] Message receive();
+    /// Joins multicast group `group` (an id from FamilyInfo::mcast_groups): its messages then
+    /// arrive with receive(). Throws NetlinkError(EPERM) when the group needs a capability the
+    /// caller lacks.
+    void join(std::uint32_t group);
     /// Waits until the socket is readable; throws NetlinkError(ETIMEDOUT) after `timeout`.
     void wait_readable(std::chrono::milliseconds timeout) const;
 

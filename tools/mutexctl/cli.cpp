@@ -38,13 +38,25 @@ std::string message_for(const mutex::NetlinkError& e, const Invocation& inv) {
         return std::string(e.what()) + " (needs CAP_NET_ADMIN in the initial user namespace)";
     }
     if ((command == Command::config_apply || command == Command::flows_flush ||
-         command == Command::config_show || command == Command::flows) &&
+         command == Command::config_show || command == Command::flows ||
+         command == Command::backend_set || command == Command::backend_end_flows ||
+         command == Command::events) &&
         e.error() == EPERM && e.kernel_message().empty()) {
         return std::string(e.what()) + " (needs CAP_NET_ADMIN over the network namespace)";
     }
     if (uses_flows(command) && e.error() == EOPNOTSUPP && e.kernel_message().empty()) {
         return std::string(e.what()) +
                " (the loaded module has no connection table commands: API version 3 needed)";
+    }
+    if ((command == Command::backend_set || command == Command::backend_end_flows) &&
+        e.error() == EOPNOTSUPP && e.kernel_message().empty()) {
+        return std::string(e.what()) +
+               " (the loaded module has no backend commands: API version 4 needed)";
+    }
+    if (command == Command::backend_set && e.error() == ESTALE) {
+        return "the module no longer holds generation " +
+               std::to_string(inv.change.generation.value_or(0)) + " (" + std::string(e.what()) +
+               "); nothing was changed";
     }
     if (command == Command::config_apply && e.error() == ESTALE && inv.generation) {
         return "the module no longer holds generation " + std::to_string(*inv.generation) + " (" +
@@ -81,6 +93,11 @@ std::string context_for(const Invocation& inv) {
             return "flows flush";
         case Command::origdst:
             return "origdst";
+        case Command::backend_set:
+        case Command::backend_end_flows:
+            return "backend " + inv.change.backend.pool;
+        case Command::events:
+            return "events";
     }
     return "mutexctl";
 }
@@ -143,6 +160,13 @@ std::string apply_config(const Invocation& inv, const mutex::config::Config& con
         return format::json_line(doc);
     }
     return "applied generation " + std::to_string(generation) + "\n";
+}
+
+std::string target_text(const mutex::BackendRef& ref) {
+    if (!ref.address) {
+        return "port " + std::to_string(ref.port);
+    }
+    return format::endpoint({*ref.address, ref.port});
 }
 
 std::string run(const Invocation& inv, const Connect& connect, std::string& warning) {
@@ -222,15 +246,85 @@ std::string run(const Invocation& inv, const Connect& connect, std::string& warn
                                  std::to_string(flow.original_destination.port) + "\n";
             break;
         }
+        case Command::backend_set: {
+            const std::uint64_t generation = backend->set_backend(inv.change);
+            if (inv.json) {
+                format::Json doc;
+                doc["generation"] = generation;
+                out = format::json_line(doc);
+            } else {
+                out = inv.change.backend.pool + " " + target_text(inv.change.backend) + ": " +
+                      (inv.change.state ? std::string(mutex::config::to_string(*inv.change.state))
+                                        : std::string()) +
+                      (inv.change.state && inv.change.weight ? ", " : "") +
+                      (inv.change.weight ? "weight " + std::to_string(*inv.change.weight)
+                                         : std::string()) +
+                      " (generation " + std::to_string(generation) + ")\n";
+            }
+            break;
+        }
+        case Command::backend_end_flows: {
+            const std::uint64_t ended = backend->end_flows(inv.change.backend, inv.end_protocol);
+            if (inv.json) {
+                format::Json doc;
+                doc["ended"] = ended;
+                out = format::json_line(doc);
+            } else {
+                out = "ended " + std::to_string(ended) +
+                      (ended == 1 ? " connection\n" : " connections\n");
+            }
+            break;
+        }
         case Command::version:
         case Command::config_validate:
         case Command::config_apply:
+        case Command::events:
             break;
     }
     if (warning.empty()) {
         warning = backend->warning();
     }
     return out;
+}
+
+/// `events`: one line per event, written as it comes, until --count events or --timeout quiet
+/// seconds (then exit 0); without either it runs until killed.
+Outcome run_events(const Invocation& inv, const Connect& connect, const Write& write) {
+    Outcome outcome;
+    const auto emit = [&](const std::string& text) {
+        if (write) {
+            write(text);
+        } else {
+            outcome.out += text;
+        }
+    };
+    auto backend = connect();
+    std::uint64_t seen = 0;
+    const auto quiet = inv.timeout_s
+                           ? std::chrono::milliseconds(std::chrono::seconds(*inv.timeout_s))
+                           : std::chrono::milliseconds::max();
+    if (inv.count && *inv.count == 0) {
+        return outcome;
+    }
+    try {
+        backend->follow_events(
+            [&](const std::vector<mutex::Event>& events) {
+                for (const auto& event : events) {
+                    emit(inv.json ? format::json_line(format::to_json(event))
+                                  : format::human(event));
+                    if (inv.count && ++seen >= *inv.count) {
+                        return false;
+                    }
+                }
+                return true;
+            },
+            quiet);
+    } catch (const mutex::NetlinkError& e) {
+        if (e.error() != ETIMEDOUT || !inv.timeout_s) {
+            throw;
+        }
+    }
+    return outcome;
 }
 
 /// origdst's arguments into inv.key; on failure the usage error to exit with.
@@ -270,6 +364,8 @@ std::optional<Outcome> parse_flow_key(const std::vector<std::string>& words, Inv
     return std::nullopt;
 }
 
+std::optional<Outcome> parse_backend_words(const std::vector<std::string>& words, Invocation& inv);
+
 template <typename Unsigned>
 std::optional<Unsigned> parse_unsigned(std::string_view text) noexcept {
     if (text.empty() ||
@@ -282,6 +378,54 @@ std::optional<Unsigned> parse_unsigned(std::string_view text) noexcept {
         return std::nullopt;
     }
     return value;
+}
+
+/// backend's words into inv.command and inv.change; on failure the usage error to exit with.
+std::optional<Outcome> parse_backend_words(const std::vector<std::string>& words, Invocation& inv) {
+    namespace cfg = mutex::config;
+    inv.change.backend.pool = words.at(0);
+    const auto target = parse_backend_target(words.at(1));
+    if (!target) {
+        return usage_error("backend: invalid backend '" + words.at(1) +
+                           "': expected ADDR:PORT, [IPV6]:PORT or a local PORT");
+    }
+    inv.change.backend.address = target->address;
+    inv.change.backend.port = target->port;
+    const std::string& action = words.at(2);
+    const std::optional<std::string> arg =
+        words.size() > 3 ? std::optional<std::string>(words.at(3)) : std::nullopt;
+    if (action == "weight") {
+        inv.command = Command::backend_set;
+        const auto weight = arg ? parse_u32(*arg) : std::nullopt;
+        if (!weight || *weight < 1 || *weight > 65535) {
+            return usage_error("backend: weight needs a value from 1 to 65535");
+        }
+        inv.change.weight = static_cast<std::uint16_t>(*weight);
+        return std::nullopt;
+    }
+    if (action == "end-flows") {
+        inv.command = Command::backend_end_flows;
+        if (arg && *arg == "tcp") {
+            inv.end_protocol = cfg::Protocol::tcp;
+        } else if (arg && *arg == "udp") {
+            inv.end_protocol = cfg::Protocol::udp;
+        } else if (arg) {
+            return usage_error("backend: end-flows takes tcp or udp, not '" + *arg + "'");
+        }
+        return std::nullopt;
+    }
+    for (const auto& entry : cfg::kBackendStateNames) {
+        if (action == entry.name) {
+            if (arg) {
+                return usage_error("backend: " + action + " takes no value");
+            }
+            inv.command = Command::backend_set;
+            inv.change.state = entry.value;
+            return std::nullopt;
+        }
+    }
+    return usage_error("backend: unknown action '" + action +
+                       "' (valid: up, down, drain, weight N, end-flows [tcp|udp])");
 }
 
 }  // namespace
@@ -300,6 +444,48 @@ std::optional<std::uint16_t> parse_port(std::string_view text) noexcept {
         return std::nullopt;
     }
     return static_cast<std::uint16_t>(*value);
+}
+
+std::optional<mutex::BackendRef> parse_backend_target(std::string_view text) {
+    mutex::BackendRef ref;
+    if (const auto port = parse_port(text)) {
+        ref.port = *port;
+        return ref;
+    }
+    std::string_view host;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+            return std::nullopt;
+        }
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+        const auto address = mutex::config::parse_address(host);
+        if (!address || address->family != mutex::config::Family::ipv6) {
+            return std::nullopt;
+        }
+        ref.address = address;
+    } else {
+        const auto colon = text.find(':');
+        if (colon == std::string_view::npos ||
+            text.find(':', colon + 1) != std::string_view::npos) {
+            return std::nullopt;
+        }
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        const auto address = mutex::config::parse_address(host);
+        if (!address || address->family != mutex::config::Family::ipv4) {
+            return std::nullopt;
+        }
+        ref.address = address;
+    }
+    const auto number = parse_port(port);
+    if (!number) {
+        return std::nullopt;
+    }
+    ref.port = *number;
+    return ref;
 }
 
 std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& args) {
@@ -376,6 +562,31 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         ->required();
     origdst->add_option("DPORT", key_words[4], "the proxy's own port")->required();
 
+    auto* backend_cmd = app.add_subcommand(
+        "backend",
+        "change one backend of the running configuration without replacing it (SET_BACKEND): "
+        "mutexctl backend POOL TARGET up|down|drain|weight N, or end its connections: "
+        "backend POOL TARGET end-flows [tcp|udp]. TARGET is ADDR:PORT, [IPV6]:PORT, or PORT for "
+        "a local backend. Needs CAP_NET_ADMIN");
+    std::vector<std::string> backend_words;
+    backend_cmd
+        ->add_option("POOL TARGET ACTION", backend_words,
+                     "pool name, backend, then up | down | drain | weight N | end-flows "
+                     "[tcp|udp]")
+        ->required()
+        ->expected(3, 4);
+    std::string backend_generation;
+    backend_cmd->add_option("--generation", backend_generation,
+                            "change only if the module still holds generation N");
+    auto* events = app.add_subcommand(
+        "events",
+        "follow the module's events in this network namespace (configuration replaced, backend "
+        "changed), one line each as they come (-j: one JSON object a line); needs CAP_NET_ADMIN");
+    std::string events_count;
+    std::string events_timeout;
+    events->add_option("--count", events_count, "exit after N events");
+    events->add_option("--timeout", events_timeout, "exit after SECONDS without an event");
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
         app.parse(reversed);
@@ -436,6 +647,33 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         inv.command = Command::origdst;
         if (auto failed = parse_flow_key(key_words, inv)) {
             return *failed;
+        }
+    } else if (backend_cmd->parsed()) {
+        if (auto failed = parse_backend_words(backend_words, inv)) {
+            return *failed;
+        }
+        if (backend_cmd->count("--generation") > 0) {
+            inv.change.generation = parse_u64(backend_generation);
+            if (!inv.change.generation) {
+                return usage_error("backend: invalid generation '" + backend_generation +
+                                   "': expected an unsigned 64-bit decimal integer");
+            }
+        }
+    } else if (events->parsed()) {
+        inv.command = Command::events;
+        if (events->count("--count") > 0) {
+            inv.count = parse_u64(events_count);
+            if (!inv.count) {
+                return usage_error("events: invalid count '" + events_count +
+                                   "': expected an unsigned decimal integer");
+            }
+        }
+        if (events->count("--timeout") > 0) {
+            inv.timeout_s = parse_u32(events_timeout);
+            if (!inv.timeout_s || *inv.timeout_s == 0) {
+                return usage_error("events: invalid timeout '" + events_timeout +
+                                   "': expected seconds, 1 or more");
+            }
         }
     } else if (set->parsed()) {
         inv.command = Command::params_set;
@@ -536,7 +774,8 @@ std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
     return json_line_lenient(doc);
 }
 
-Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file) {
+Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file,
+                const Write& write) {
     if (invocation.command == Command::config_validate) {
         return run_config_validate(invocation, read_file);
     }
@@ -562,6 +801,8 @@ Outcome execute(const Invocation& invocation, const Connect& connect, const Read
             auto backend = connect();
             outcome.out = apply_config(invocation, *to_apply, *backend);
             warning = backend->warning();
+        } else if (invocation.command == Command::events) {
+            outcome = run_events(invocation, connect, write);
         } else {
             outcome.out = run(invocation, connect, warning);
         }

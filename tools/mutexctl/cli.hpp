@@ -6,6 +6,8 @@
 //   mutexctl [-j|--json] version | status | stats | params [get [NAME] | set NAME VALUE]
 //                      | config validate FILE | config apply FILE | config show
 //                      | flows | flows flush | origdst PROTO SRC SPORT DST DPORT
+//                      | backend POOL TARGET (up | down | drain | weight N | end-flows [tcp|udp])
+//                      | events [--count N] [--timeout SECONDS]
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
 // error (also an invalid configuration file), 2 usage error. Errors go to stderr as
@@ -13,6 +15,7 @@
 // "FILE:LINE:COLUMN: message", one per line, so editors can jump to them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,6 +49,9 @@ enum class Command {
     flows,
     flows_flush,
     origdst,
+    backend_set,
+    backend_end_flows,
+    events,
 };
 
 /// A validated command line.
@@ -56,7 +62,11 @@ struct Invocation {
     std::uint32_t value = 0;                   // params set
     std::string file;                          // config validate|apply FILE
     mutex::FlowKey key;                        // origdst PROTO SRC SPORT DST DPORT
-    std::optional<std::uint64_t> generation;   // config apply --generation N
+    std::optional<std::uint64_t> generation;   // config apply / backend --generation N
+    mutex::BackendChange change;               // backend POOL TARGET up|down|drain|weight N
+    mutex::config::Protocol end_protocol = mutex::config::Protocol::any;  // end-flows [PROTO]
+    std::optional<std::uint64_t> count;      // events --count N: stop after N events
+    std::optional<std::uint32_t> timeout_s;  // events --timeout S: stop after S quiet seconds
 
     bool operator==(const Invocation&) const = default;
 };
@@ -75,6 +85,9 @@ std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept;
 std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept;
 /// A port: decimal digits only, 1..65535.
 std::optional<std::uint16_t> parse_port(std::string_view text) noexcept;
+/// A backend as `backend` names it: "10.0.0.2:26656", "[2001:db8::2]:26656", or a port alone
+/// ("1080") for a local backend (a redirect pool's). nullopt otherwise.
+std::optional<mutex::BackendRef> parse_backend_target(std::string_view text);
 
 /// Parses the arguments after argv[0]. Returns the Invocation to execute, or the Outcome to
 /// exit with (help: code 0 on stdout; usage error: code 2 on stderr).
@@ -105,6 +118,16 @@ public:
     virtual std::uint64_t flush_flows() = 0;
     /// MUTEX_CMD_GET_ORIGDST for the post-NAT 5-tuple `key`.
     virtual mutex::Flow origdst(const mutex::FlowKey& key) = 0;
+    /// MUTEX_CMD_SET_BACKEND; returns the generation.
+    virtual std::uint64_t set_backend(const mutex::BackendChange& change) = 0;
+    /// MUTEX_CMD_END_FLOWS; returns the number of connections ended.
+    virtual std::uint64_t end_flows(const mutex::BackendRef& backend,
+                                    mutex::config::Protocol protocol) = 0;
+    /// Joins the "events" group and calls `on_events` with each message's events until it
+    /// returns false; throws NetlinkError(ETIMEDOUT) after `quiet` without a message.
+    virtual void follow_events(
+        const std::function<bool(const std::vector<mutex::Event>&)>& on_events,
+        std::chrono::milliseconds quiet) = 0;
     /// The index of the interface called `name` (if_nametoindex), nullopt if there is none.
     [[nodiscard]] virtual std::optional<std::uint32_t> interface_index(
         const std::string& name) const = 0;
@@ -119,9 +142,15 @@ using Connect = std::function<std::unique_ptr<Backend>()>;
 /// when it cannot be read. The real one is in main.cpp, the only place that touches files.
 using ReadFile = std::function<std::string(const std::string& path)>;
 
+/// Writes output at once (for `events`, which runs until stopped); the real one writes stdout
+/// and flushes.
+using Write = std::function<void(const std::string& text)>;
+
 /// Runs a validated command. Never throws for kernel or runtime errors: they become exit code 1
 /// and a "mutexctl: ..." line on stderr. `config validate` uses only read_file, never connect.
-Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file);
+/// `events` writes each line through `write` when given (else into Outcome::out).
+Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file,
+                const Write& write = {});
 
 /// `config show`, pure: "# generation N" and the configuration as TOML (config::to_toml), or
 /// with `json` {"generation", "config", "backends": [{"pool", "address", "port", "state",

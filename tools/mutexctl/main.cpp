@@ -4,10 +4,12 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -46,6 +48,19 @@ public:
     mutex::FlowDump get_flows() override { return client_.flows(); }
     std::uint64_t flush_flows() override { return client_.flush_flows(); }
     mutex::Flow origdst(const mutex::FlowKey& key) override { return client_.origdst(key); }
+    std::uint64_t set_backend(const mutex::BackendChange& change) override {
+        return client_.set_backend(change);
+    }
+    std::uint64_t end_flows(const mutex::BackendRef& backend,
+                            mutex::config::Protocol protocol) override {
+        return client_.end_flows(backend, protocol);
+    }
+    void follow_events(const std::function<bool(const std::vector<mutex::Event>&)>& on_events,
+                       std::chrono::milliseconds quiet) override {
+        mutex::EventListener listener;
+        while (on_events(listener.receive(quiet))) {
+        }
+    }
     [[nodiscard]] std::optional<std::uint32_t> interface_index(
         const std::string& name) const override {
         const unsigned int index = ::if_nametoindex(name.c_str());
@@ -99,7 +114,8 @@ int main(int argc, char** argv) {
         }
         return finish(mutexctl::execute(
             std::get<mutexctl::Invocation>(parsed),
-            [] { return std::make_unique<ClientBackend>(); }, read_file));
+            [] { return std::make_unique<ClientBackend>(); }, read_file,
+            [](const std::string& text) { std::cout << text << std::flush; }));
     } catch (const std::exception& e) {
         std::cerr << "mutexctl: " << e.what() << '\n';
         return mutexctl::kExitFailure;

@@ -29,7 +29,8 @@
  *   needs CAP_NET_ADMIN in the initial user namespace (GENL_ADMIN_PERM): a
  *   container's root cannot retune the host. Commands that change one
  *   namespace's configuration need CAP_NET_ADMIN over that namespace's user
- *   namespace (GENL_UNS_ADMIN_PERM).
+ *   namespace (GENL_UNS_ADMIN_PERM): SET_CONFIG, SET_BACKEND, END_FLOWS,
+ *   FLUSH_FLOWS. Joining a multicast group needs the same.
  *
  * Commands (request attributes -> reply attributes)
  *
@@ -178,6 +179,83 @@
  *                keep their destination; they are no longer tracked or
  *                counted.
  *
+ *   MUTEX_CMD_SET_BACKEND doit, CAP_NET_ADMIN over the namespace. Since API
+ *       version 4.
+ *       Changes one backend's state and/or weight in the current
+ *       configuration, in place: the configuration is not rebuilt, its
+ *       generation does not change, and flows already steered keep their
+ *       NAT (a backend set down or drain takes no new flows; its flows go
+ *       on until MUTEX_CMD_END_FLOWS ends them or they end).
+ *       request: MUTEX_A_POOL with MUTEX_POOL_A_NAME and exactly one
+ *                MUTEX_POOL_A_BACKEND holding the backend's identity
+ *                (MUTEX_BACKEND_A_FAMILY and MUTEX_BACKEND_A_ADDR, absent
+ *                for a local port, and MUTEX_BACKEND_A_PORT) and one or both
+ *                of MUTEX_BACKEND_A_STATE and MUTEX_BACKEND_A_WEIGHT; other
+ *                pool and backend attributes are refused. Optionally
+ *                MUTEX_A_GENERATION: the change applies only to that
+ *                generation.
+ *       reply:   MUTEX_A_GENERATION, the current generation (unchanged).
+ *       With SET_CONFIG: both run under the namespace's configuration
+ *                lock, one after the other, never interleaved. A SET_BACKEND
+ *                changes the configuration that is current when it runs;
+ *                a later SET_CONFIG replaces every backend's state and
+ *                weight with what it carries (mutexd, which owns the
+ *                states, carries the ones it set). A writer that must not
+ *                change a configuration it has not read passes
+ *                MUTEX_A_GENERATION. A change is announced on the
+ *                "events" group (MUTEX_EVENT_BACKEND).
+ *       errors:  -EINVAL (extack) for a missing or malformed attribute, a
+ *                weight outside 1..65535, nothing to change;
+ *                -ENOENT (extack "no pool named ..." / "no such backend in
+ *                the pool") if the current configuration has no such pool
+ *                or backend; -ESTALE if MUTEX_A_GENERATION is given and is
+ *                not the current generation. Nothing changes on any error.
+ *
+ *   MUTEX_CMD_END_FLOWS   doit, CAP_NET_ADMIN over the namespace. Since API
+ *       version 4.
+ *       Ends the connections steered to one backend: their conntrack
+ *       entries are deleted (as conntrack -D does), so a UDP flow's next
+ *       datagram is a new flow, decided again by the rules (failover to a
+ *       live backend). A TCP connection whose entry was ended is not
+ *       re-steered (only a SYN is) and not sent unNATed to its original
+ *       destination either: while a rule sends it to a pool in failure
+ *       mode closed, its next segment is answered with a TCP reset and
+ *       dropped, so the client learns at once and reconnects.
+ *       request: MUTEX_A_POOL with MUTEX_POOL_A_NAME and one
+ *                MUTEX_POOL_A_BACKEND (identity only, as for SET_BACKEND);
+ *                optionally MUTEX_A_FLOW with only MUTEX_FLOW_A_PROTO
+ *                (IPPROTO_TCP or IPPROTO_UDP): end only that protocol's.
+ *       reply:   MUTEX_A_FLOW_COUNT, the number of connections ended. Every
+ *                steered connection to the backend's address and port is
+ *                found, tracked by the table or not (table full); one that
+ *                the table tracks is ended only if it belongs to this pool.
+ *       errors:  -EINVAL, -ENOENT as SET_BACKEND.
+ *
+ *   MUTEX_CMD_EVENT       not a request (refused with -EOPNOTSUPP): the
+ *       command of the messages multicast to the groups below. Since API
+ *       version 4. Each message carries one or more MUTEX_A_EVENT.
+ *
+ * Multicast groups (join with NETLINK_ADD_MEMBERSHIP; ids from
+ * CTRL_CMD_GETFAMILY's CTRL_ATTR_MCAST_GROUPS). Events of a namespace go to
+ * the listeners in that namespace only. The events name backends and
+ * peers, so joining needs CAP_NET_ADMIN over the namespace's user
+ * namespace (GENL_MCAST_CAP_NET_ADMIN), as GET_CONFIG does: -EPERM else.
+ *   MUTEX_PROXY_MCGRP_EVENTS ("events"): MUTEX_EVENT_CONFIG when a
+ *       SET_CONFIG replaced the configuration, MUTEX_EVENT_BACKEND when a
+ *       SET_BACKEND changed a backend. One message per change, sent before
+ *       the request is answered.
+ *   MUTEX_PROXY_MCGRP_FLOWS ("flows"): opt-in by joining: MUTEX_EVENT_FLOW_START
+ *       when a steered flow is tracked, MUTEX_EVENT_FLOW_END when it leaves
+ *       the table. Batched: a CPU's events are gathered into one message
+ *       until perf_batch_size events or a full message, and sent at the
+ *       latest MUTEX_EVENT_FLUSH_MS after the first; nothing is built while
+ *       nobody listens.
+ *   A message that could not be allocated, or that a listener's full
+ *   receive buffer could not take (it reads ENOBUFS), counts in
+ *   MUTEX_STATS_A_EVENTS_LOST; one delivered counts in
+ *   MUTEX_STATS_A_EVENTS_SENT. A listener that reads ENOBUFS has missed
+ *   events and should read the state again (GET_CONFIG, GET_FLOWS).
+ *
  * Attribute tree
  *
  *   MUTEX_A_*                 top level
@@ -190,6 +268,9 @@
  *   |  nest of MUTEX_RULE_A_*
  *   +- MUTEX_A_FLOW           nest of MUTEX_FLOW_A_*
  *   +- MUTEX_A_FLOW_COUNT     u64
+ *   +- MUTEX_A_EVENT          (repeated) nest of MUTEX_EVENT_A_*
+ *      +- MUTEX_EVENT_A_BACKEND  nest of MUTEX_BACKEND_A_*
+ *      +- MUTEX_EVENT_A_FLOW     nest of MUTEX_FLOW_A_*
  *
  * Configuration semantics
  *   Rules are evaluated for each new connection (conntrack NEW) of TCP or
@@ -226,7 +307,7 @@
 #define MUTEX_PROXY_GENL_VERSION	1
 
 /* Bumped when a command or attribute is added; never reused. */
-#define MUTEX_PROXY_API_VERSION		3
+#define MUTEX_PROXY_API_VERSION		4
 
 enum mutex_cmd {
 	MUTEX_CMD_UNSPEC,
@@ -238,10 +319,19 @@ enum mutex_cmd {
 	MUTEX_CMD_GET_FLOWS,	/* API version 3 */
 	MUTEX_CMD_GET_ORIGDST,	/* API version 3 */
 	MUTEX_CMD_FLUSH_FLOWS,	/* API version 3 */
+	MUTEX_CMD_SET_BACKEND,	/* API version 4 */
+	MUTEX_CMD_END_FLOWS,	/* API version 4 */
+	MUTEX_CMD_EVENT,	/* API version 4: notifications only */
 
 	__MUTEX_CMD_MAX,
 };
 #define MUTEX_CMD_MAX (__MUTEX_CMD_MAX - 1)
+
+/* Multicast groups (API version 4), see "Multicast groups" */
+#define MUTEX_PROXY_MCGRP_EVENTS	"events"
+#define MUTEX_PROXY_MCGRP_FLOWS		"flows"
+/* The longest a flow event waits in its CPU's batch, in milliseconds. */
+#define MUTEX_EVENT_FLUSH_MS		100
 
 /**
  * enum mutex_attr - top-level attributes
@@ -263,6 +353,8 @@ enum mutex_cmd {
  * @MUTEX_A_FLOW: nest, enum mutex_flow_attr: one flow of the connection
  *	table (GET_FLOWS, GET_ORIGDST) or a post-NAT 5-tuple (GET_ORIGDST
  *	request)
+ * @MUTEX_A_EVENT: nest, enum mutex_event_attr: one event (MUTEX_CMD_EVENT
+ *	messages only; API version 4)
  * @MUTEX_A_FLOW_COUNT: u64, a number of flows (FLUSH_FLOWS: removed;
  *	GET_STATS: in the connection table now)
  */
@@ -280,6 +372,7 @@ enum mutex_attr {
 	MUTEX_A_RULE,
 	MUTEX_A_FLOW,
 	MUTEX_A_FLOW_COUNT,
+	MUTEX_A_EVENT,
 
 	__MUTEX_A_MAX,
 };
@@ -300,6 +393,9 @@ enum mutex_attr {
  * MUTEX_FEATURE_CGROUP: rules may match a cgroup v2 path
  * MUTEX_FEATURE_FLOWS: connection table with GET_FLOWS, GET_ORIGDST and
  *	FLUSH_FLOWS (API version 3)
+ * MUTEX_FEATURE_BACKEND: SET_BACKEND and END_FLOWS (API version 4)
+ * MUTEX_FEATURE_EVENTS: the "events" and "flows" multicast groups (API
+ *	version 4)
  */
 #define MUTEX_FEATURE_NETNS		(1ULL << 0)
 #define MUTEX_FEATURE_STATS		(1ULL << 1)
@@ -309,6 +405,8 @@ enum mutex_attr {
 #define MUTEX_FEATURE_CONFIG		(1ULL << 5)
 #define MUTEX_FEATURE_CGROUP		(1ULL << 6)
 #define MUTEX_FEATURE_FLOWS		(1ULL << 7)
+#define MUTEX_FEATURE_BACKEND		(1ULL << 8)
+#define MUTEX_FEATURE_EVENTS		(1ULL << 9)
 
 /*
  * Module parameters: module-wide, the same values as
@@ -690,5 +788,55 @@ enum mutex_flow_attr {
 	__MUTEX_FLOW_A_MAX,
 };
 #define MUTEX_FLOW_A_MAX (__MUTEX_FLOW_A_MAX - 1)
+
+/* ---- events (API version 4) ---- */
+
+/**
+ * enum mutex_event_type - what an event reports
+ * @MUTEX_EVENT_CONFIG: a SET_CONFIG replaced the configuration
+ *	(MUTEX_EVENT_A_GENERATION: the new generation); group "events"
+ * @MUTEX_EVENT_BACKEND: a SET_BACKEND changed a backend
+ *	(MUTEX_EVENT_A_GENERATION, MUTEX_EVENT_A_POOL, MUTEX_EVENT_A_BACKEND
+ *	with its identity, state and weight after the change); group
+ *	"events"
+ * @MUTEX_EVENT_FLOW_START: a steered flow was tracked (MUTEX_EVENT_A_FLOW,
+ *	MUTEX_EVENT_A_POOL if it went to a pool); group "flows"
+ * @MUTEX_EVENT_FLOW_END: a tracked flow left the table (its connection
+ *	ended, or FLUSH_FLOWS, or eviction); MUTEX_EVENT_A_FLOW with its final
+ *	counters; group "flows"
+ */
+enum mutex_event_type {
+	MUTEX_EVENT_CONFIG,
+	MUTEX_EVENT_BACKEND,
+	MUTEX_EVENT_FLOW_START,
+	MUTEX_EVENT_FLOW_END,
+
+	__MUTEX_EVENT_MAX,
+};
+#define MUTEX_EVENT_MAX (__MUTEX_EVENT_MAX - 1)
+
+/**
+ * enum mutex_event_attr - attributes nested in MUTEX_A_EVENT
+ * @MUTEX_EVENT_A_UNSPEC: unused
+ * @MUTEX_EVENT_A_PAD: padding for 64-bit attributes
+ * @MUTEX_EVENT_A_TYPE: u8, enum mutex_event_type, always present first
+ * @MUTEX_EVENT_A_GENERATION: u64, the configuration's generation
+ * @MUTEX_EVENT_A_POOL: NUL-terminated string, the pool's name
+ * @MUTEX_EVENT_A_BACKEND: nest, enum mutex_backend_attr: FAMILY, ADDR (not
+ *	for a local port), PORT, WEIGHT, STATE
+ * @MUTEX_EVENT_A_FLOW: nest, enum mutex_flow_attr, as GET_FLOWS gives it
+ */
+enum mutex_event_attr {
+	MUTEX_EVENT_A_UNSPEC,
+	MUTEX_EVENT_A_PAD,
+	MUTEX_EVENT_A_TYPE,
+	MUTEX_EVENT_A_GENERATION,
+	MUTEX_EVENT_A_POOL,
+	MUTEX_EVENT_A_BACKEND,
+	MUTEX_EVENT_A_FLOW,
+
+	__MUTEX_EVENT_A_MAX,
+};
+#define MUTEX_EVENT_A_MAX (__MUTEX_EVENT_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_MUTEX_PROXY_H */

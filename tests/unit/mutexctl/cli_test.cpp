@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -75,33 +77,69 @@ TEST(ParseU64, AcceptsDecimalDigitsOnly) {
 // ----- command line ----------------------------------------------------------------------------
 
 TEST(ParseArgs, Commands) {
-    EXPECT_EQ(parse_ok({"version"}), (Invocation{Command::version, false, nullptr, 0, {}, {}, {}}));
-    EXPECT_EQ(parse_ok({"status"}), (Invocation{Command::status, false, nullptr, 0, {}, {}, {}}));
+    EXPECT_EQ(parse_ok({"version"}),
+              (Invocation{Command::version, false, nullptr, 0, {}, {}, {}, {}, {}, {}, {}}));
+    EXPECT_EQ(parse_ok({"status"}),
+              (Invocation{Command::status, false, nullptr, 0, {}, {}, {}, {}, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"-j", "stats"}),
-              (Invocation{Command::stats, true, nullptr, 0, {}, {}, {}}));
+              (Invocation{Command::stats, true, nullptr, 0, {}, {}, {}, {}, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"--json", "status"}),
-              (Invocation{Command::status, true, nullptr, 0, {}, {}, {}}));
+              (Invocation{Command::status, true, nullptr, 0, {}, {}, {}, {}, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"params"}),
-              (Invocation{Command::params_get, false, nullptr, 0, {}, {}, {}}));
+              (Invocation{Command::params_get, false, nullptr, 0, {}, {}, {}, {}, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"params", "get"}),
-              (Invocation{Command::params_get, false, nullptr, 0, {}, {}, {}}));
+              (Invocation{Command::params_get, false, nullptr, 0, {}, {}, {}, {}, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"-j", "params", "get", "perf_batch_size"}),
-              (Invocation{
-                  Command::params_get, true, mutex::find_param("perf_batch_size"), 0, {}, {}, {}}));
+              (Invocation{Command::params_get,
+                          true,
+                          mutex::find_param("perf_batch_size"),
+                          0,
+                          {},
+                          {},
+                          {},
+                          {},
+                          {},
+                          {},
+                          {}}));
+    EXPECT_EQ(parse_ok({"params", "set", "max_conns", "4294967295"}),
+              (Invocation{Command::params_set,
+                          false,
+                          mutex::find_param("max_conns"),
+                          4294967295U,
+                          {},
+                          {},
+                          {},
+                          {},
+                          {},
+                          {},
+                          {}}));
+    EXPECT_EQ(parse_ok({"params", "set", "perf_batch_size", "32"}),
+              (Invocation{Command::params_set,
+                          false,
+                          mutex::find_param("perf_batch_size"),
+                          32,
+                          {},
+                          {},
+                          {},
+                          {},
+                          {},
+                          {},
+                          {}}));
+    EXPECT_EQ(parse_ok({"config", "validate", "/etc/mutex_proxy/mutexd.toml"}),
+              (Invocation{Command::config_validate,
+                          false,
+                          nullptr,
+                          0,
+                          "/etc/mutex_proxy/mutexd.toml",
+                          {},
+                          {},
+                          {},
+                          {},
+                          {},
+                          {}}));
     EXPECT_EQ(
-        parse_ok({"params", "set", "max_conns", "4294967295"}),
-        (Invocation{
-            Command::params_set, false, mutex::find_param("max_conns"), 4294967295U, {}, {}, {}}));
-    EXPECT_EQ(
-        parse_ok({"params", "set", "perf_batch_size", "32"}),
-        (Invocation{
-            Command::params_set, false, mutex::find_param("perf_batch_size"), 32, {}, {}, {}}));
-    EXPECT_EQ(
-        parse_ok({"config", "validate", "/etc/mutex_proxy/mutexd.toml"}),
-        (Invocation{
-            Command::config_validate, false, nullptr, 0, "/etc/mutex_proxy/mutexd.toml", {}, {}}));
-    EXPECT_EQ(parse_ok({"-j", "config", "validate", "-"}),
-              (Invocation{Command::config_validate, true, nullptr, 0, "-", {}, {}}));
+        parse_ok({"-j", "config", "validate", "-"}),
+        (Invocation{Command::config_validate, true, nullptr, 0, "-", {}, {}, {}, {}, {}, {}}));
 }
 
 TEST(ParseArgs, MalformedValuesAreUsageErrors) {
@@ -236,6 +274,28 @@ public:
         maybe_fail();
         return origdst_answer;
     }
+    std::uint64_t set_backend(const mutex::BackendChange& change) override {
+        changed = change;
+        maybe_fail();
+        return 5;
+    }
+    std::uint64_t end_flows(const mutex::BackendRef& backend,
+                            mutex::config::Protocol protocol) override {
+        ended = {backend, protocol};
+        maybe_fail();
+        return 3;
+    }
+    void follow_events(const std::function<bool(const std::vector<mutex::Event>&)>& on_events,
+                       std::chrono::milliseconds quiet) override {
+        followed_quiet = quiet;
+        maybe_fail();
+        for (const auto& message : event_messages) {
+            if (!on_events(message)) {
+                return;
+            }
+        }
+        throw mutex::NetlinkError(ETIMEDOUT);
+    }
     [[nodiscard]] std::optional<std::uint32_t> interface_index(
         const std::string& name) const override {
         const auto it = interfaces.find(name);
@@ -253,8 +313,12 @@ public:
     mutex::FlowDump flow_dump;  // what get_flows answers
     std::uint64_t flushed = 0;  // what flush_flows answers
     int flushes = 0;
-    std::optional<mutex::FlowKey> asked;  // the last origdst key
-    mutex::Flow origdst_answer;           // what origdst answers
+    std::optional<mutex::FlowKey> asked;          // the last origdst key
+    mutex::Flow origdst_answer;                   // what origdst answers
+    std::optional<mutex::BackendChange> changed;  // the last set_backend
+    std::optional<std::pair<mutex::BackendRef, mutex::config::Protocol>> ended;
+    std::vector<std::vector<mutex::Event>> event_messages;  // what follow_events delivers
+    std::chrono::milliseconds followed_quiet{};
 
 private:
     void maybe_fail() const {
@@ -314,6 +378,16 @@ protected:
         mutex::FlowDump get_flows() override { return fake_.get_flows(); }
         std::uint64_t flush_flows() override { return fake_.flush_flows(); }
         mutex::Flow origdst(const mutex::FlowKey& key) override { return fake_.origdst(key); }
+        std::uint64_t set_backend(const mutex::BackendChange& c) override {
+            return fake_.set_backend(c);
+        }
+        std::uint64_t end_flows(const mutex::BackendRef& b, mutex::config::Protocol p) override {
+            return fake_.end_flows(b, p);
+        }
+        void follow_events(const std::function<bool(const std::vector<mutex::Event>&)>& f,
+                           std::chrono::milliseconds quiet) override {
+            fake_.follow_events(f, quiet);
+        }
         [[nodiscard]] std::optional<std::uint32_t> interface_index(
             const std::string& name) const override {
             return fake_.interface_index(name);
@@ -607,14 +681,16 @@ action = "bypass"
 )";
 
 TEST(ParseArgs, ConfigApplyAndShow) {
-    EXPECT_EQ(parse_ok({"config", "apply", "a.toml"}),
-              (Invocation{Command::config_apply, false, nullptr, 0, "a.toml", {}, {}}));
+    EXPECT_EQ(
+        parse_ok({"config", "apply", "a.toml"}),
+        (Invocation{Command::config_apply, false, nullptr, 0, "a.toml", {}, {}, {}, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"-j", "config", "show"}),
-              (Invocation{Command::config_show, true, nullptr, 0, {}, {}, {}}));
+              (Invocation{Command::config_show, true, nullptr, 0, {}, {}, {}, {}, {}, {}, {}}));
     EXPECT_EQ(parse_exit({"config", "apply"}).code, kExitUsage);
     EXPECT_EQ(parse_exit({"config", "show", "extra"}).code, kExitUsage);
-    EXPECT_EQ(parse_ok({"config", "apply", "--generation", "7", "a.toml"}),
-              (Invocation{Command::config_apply, false, nullptr, 0, "a.toml", {}, 7U}));
+    EXPECT_EQ(
+        parse_ok({"config", "apply", "--generation", "7", "a.toml"}),
+        (Invocation{Command::config_apply, false, nullptr, 0, "a.toml", {}, 7U, {}, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"config", "apply", "a.toml", "--generation=0"}).generation, 0U);
     EXPECT_EQ(
         parse_ok({"config", "apply", "--generation", "18446744073709551615", "a.toml"}).generation,
@@ -786,7 +862,7 @@ TEST(ParsePort, OneTo65535InDecimal) {
 TEST(ParseArgs, FlowsCommands) {
     EXPECT_EQ(parse_ok({"flows"}).command, Command::flows);
     EXPECT_EQ(parse_ok({"-j", "flows"}),
-              (Invocation{Command::flows, true, nullptr, 0, {}, {}, {}}));
+              (Invocation{Command::flows, true, nullptr, 0, {}, {}, {}, {}, {}, {}, {}}));
     EXPECT_EQ(parse_ok({"flows", "flush"}).command, Command::flows_flush);
     EXPECT_TRUE(parse_ok({"-j", "flows", "flush"}).json);
     for (const auto& args : std::vector<std::vector<std::string>>{
@@ -967,6 +1043,125 @@ TEST_F(Execute, OrigdstBadArgumentsNeverContactTheModule) {
     EXPECT_EQ(run({"origdst", "sctp", "10.0.0.2", "1", "127.0.0.1", "2"}).code, kExitUsage);
     EXPECT_EQ(connects_, 0);
     EXPECT_FALSE(fake_->asked.has_value());
+}
+
+// ----- backend and events ----------------------------------------------------------------------
+
+TEST(ParseBackendTarget, AcceptsTheThreeForms) {
+    const auto v4 = parse_backend_target("10.0.0.2:26656");
+    ASSERT_TRUE(v4);
+    EXPECT_EQ(mutex::config::to_string(*v4->address), "10.0.0.2");
+    EXPECT_EQ(v4->port, 26656);
+    const auto v6 = parse_backend_target("[2001:db8::2]:443");
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(mutex::config::to_string(*v6->address), "2001:db8::2");
+    EXPECT_EQ(v6->port, 443);
+    const auto local = parse_backend_target("1080");
+    ASSERT_TRUE(local);
+    EXPECT_FALSE(local->address);
+    EXPECT_EQ(local->port, 1080);
+}
+
+TEST(ParseBackendTarget, RefusesTheRest) {
+    for (const char* bad :
+         {"", "10.0.0.2", "10.0.0.2:", "10.0.0.2:0", "10.0.0.2:65536", "2001:db8::2:443",
+          "[2001:db8::2]", "[10.0.0.2]:80", "[::1]443", "host:80", "0", "-1"}) {
+        EXPECT_FALSE(parse_backend_target(bad)) << bad;
+    }
+}
+
+TEST_F(Execute, BackendStateReachesTheModule) {
+    const Outcome o = run({"backend", "sentries", "10.0.0.2:26656", "down"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    ASSERT_TRUE(fake_->changed);
+    EXPECT_EQ(fake_->changed->backend.pool, "sentries");
+    EXPECT_EQ(fake_->changed->backend.port, 26656);
+    EXPECT_EQ(fake_->changed->state, mutex::config::BackendState::down);
+    EXPECT_FALSE(fake_->changed->weight);
+    EXPECT_FALSE(fake_->changed->generation);
+    EXPECT_EQ(o.out, "sentries 10.0.0.2:26656: down (generation 5)\n");
+}
+
+TEST_F(Execute, BackendWeightAndGeneration) {
+    const Outcome o = run({"-j", "backend", "relays", "1080", "weight", "7", "--generation", "4"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    ASSERT_TRUE(fake_->changed);
+    EXPECT_FALSE(fake_->changed->backend.address);
+    EXPECT_EQ(fake_->changed->weight, 7);
+    EXPECT_FALSE(fake_->changed->state);
+    EXPECT_EQ(fake_->changed->generation, 4U);
+    EXPECT_EQ(o.out, "{\"generation\":5}\n");
+}
+
+TEST_F(Execute, BackendEndFlows) {
+    Outcome o = run({"backend", "relays", "[2001:db8::2]:8000", "end-flows", "udp"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    ASSERT_TRUE(fake_->ended);
+    EXPECT_EQ(fake_->ended->second, mutex::config::Protocol::udp);
+    EXPECT_EQ(o.out, "ended 3 connections\n");
+    o = run({"backend", "relays", "10.0.0.9:8000", "end-flows"});
+    EXPECT_EQ(fake_->ended->second, mutex::config::Protocol::any);
+}
+
+TEST_F(Execute, BackendUsageErrorsContactNothing) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"backend", "p", "10.0.0.2:1", "sideways"},
+             {"backend", "p", "10.0.0.2:1", "weight"},
+             {"backend", "p", "10.0.0.2:1", "weight", "0"},
+             {"backend", "p", "10.0.0.2:1", "weight", "65536"},
+             {"backend", "p", "10.0.0.2:1", "down", "now"},
+             {"backend", "p", "10.0.0.2:1", "end-flows", "icmp"},
+             {"backend", "p", "nowhere", "up"},
+             {"backend", "p", "10.0.0.2:1", "up", "--generation", "x"},
+             {"backend", "p", "10.0.0.2:1"},
+         }) {
+        const Outcome o = run(args);
+        EXPECT_EQ(o.code, kExitUsage) << args.back();
+    }
+    EXPECT_EQ(connects_, 0);
+}
+
+TEST_F(Execute, BackendKernelRefusalIsReported) {
+    fake_->fail =
+        std::make_exception_ptr(mutex::NetlinkError(ENOENT, "no such backend in the pool"));
+    const Outcome o = run({"backend", "sentries", "10.0.0.3:26656", "up"});
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_NE(o.err.find("mutexctl: backend sentries: "), std::string::npos) << o.err;
+    EXPECT_NE(o.err.find("no such backend in the pool"), std::string::npos) << o.err;
+}
+
+TEST_F(Execute, EventsPrintsEachEventAndStopsAfterCount) {
+    mutex::Event config_event;
+    config_event.type = mutex::EventType::config;
+    config_event.generation = 3;
+    mutex::Event backend_event;
+    backend_event.type = mutex::EventType::backend;
+    backend_event.generation = 3;
+    backend_event.pool = "sentries";
+    backend_event.backend = mutex::config::Backend{};
+    backend_event.backend->address = mutex::config::parse_address("10.0.0.2");
+    backend_event.backend->port = 26656;
+    backend_event.backend->state = mutex::config::BackendState::down;
+    fake_->event_messages = {{config_event}, {backend_event, config_event}};
+    Outcome o = run({"events", "--count", "2"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(o.out,
+              "config generation 3\n"
+              "backend sentries 10.0.0.2:26656 down weight 1 (generation 3)\n");
+    o = run({"-j", "events", "--timeout", "2"});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(fake_->followed_quiet, std::chrono::seconds(2));
+    EXPECT_EQ(o.out,
+              "{\"event\":\"config\",\"generation\":3}\n"
+              "{\"event\":\"backend\",\"generation\":3,\"pool\":\"sentries\",\"backend\":"
+              "{\"address\":\"10.0.0.2\",\"port\":26656,\"weight\":1,\"state\":\"down\"}}\n"
+              "{\"event\":\"config\",\"generation\":3}\n");
+}
+
+TEST_F(Execute, EventsUsageErrors) {
+    EXPECT_EQ(run({"events", "--count", "x"}).code, kExitUsage);
+    EXPECT_EQ(run({"events", "--timeout", "0"}).code, kExitUsage);
+    EXPECT_EQ(connects_, 0);
 }
 
 }  // namespace
