@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "hooks.h"
+#include "events.h"
 #include "net.h"
 #include "proc.h"
 #include "stats.h"
@@ -45,9 +46,13 @@ static int __net_init mutex_proxy_net_init(struct net *net)
 	if (!mpn->stats)
 		return -ENOMEM;
 
-	err = mutex_proxy_table_init(mpn);
+	err = mutex_proxy_events_init(mpn);
 	if (err)
 		goto err_stats;
+
+	err = mutex_proxy_table_init(mpn);
+	if (err)
+		goto err_events;
 
 	err = mutex_proxy_proc_init(net);
 	if (err)
@@ -56,6 +61,8 @@ static int __net_init mutex_proxy_net_init(struct net *net)
 
 err_table:
 	mutex_proxy_table_exit(mpn);
+err_events:
+	mutex_proxy_events_exit(mpn);
 err_stats:
 	mutex_proxy_stats_free(mpn->stats);
 	mpn->stats = NULL;
@@ -166,6 +173,7 @@ static void __net_exit mutex_proxy_net_exit(struct net *net)
 	 */
 	mutex_proxy_proc_exit(net);
 	mutex_proxy_table_exit(mpn);
+	mutex_proxy_events_exit(mpn);
 	mutex_proxy_config_free(rcu_dereference_protected(mpn->config, true));
 	RCU_INIT_POINTER(mpn->config, NULL);
 	mutex_proxy_stats_free(mpn->stats);

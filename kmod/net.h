@@ -15,6 +15,7 @@
 #include <net/netns/generic.h>
 
 struct mutex_proxy_config;
+struct mutex_proxy_event_batch;
 struct mutex_proxy_pcpu_stats;
 struct netlink_ext_ack;
 
@@ -45,6 +46,9 @@ struct netlink_ext_ack;
  *	configuration has a rule; under @config_lock
  * @labels: conntrack labels are enabled (nf_connlabels_get()) for this
  *	namespace
+ * @events: per-CPU batches of flow events (events.c)
+ * @events_flush: sends the batches MUTEX_EVENT_FLUSH_MS after their first
+ *	event
  */
 struct mutex_proxy_net {
 	struct net *net;
@@ -65,6 +69,8 @@ struct mutex_proxy_net {
 	atomic_t evict;
 	bool active;
 	bool labels;
+	struct mutex_proxy_event_batch __percpu *events;
+	struct delayed_work events_flush;
 };
 
 extern unsigned int mutex_proxy_net_id;

@@ -35,7 +35,8 @@
  * zone only, and answers for it if it carries the module's label, with its
  * flow from the table if there is one (a pending one becomes tracked), from
  * the entry alone if not. GET_FLOWS (tracked flows only) and GET_ORIGDST
- * fill a flow with the same helper, mutex_proxy_put_flow().
+ * fill a flow with the same helper, mutex_proxy_nl_put_flow() (flow events
+ * too).
  *
  * Permissions: GET_INFO, GET_STATS are open; GET_CONFIG and GET_FLOWS
  * (the node's sentries, relays and peers), SET_CONFIG, SET_BACKEND, END_FLOWS,
@@ -159,8 +160,9 @@ static int mutex_proxy_put_addr(struct sk_buff *skb, int attr, u8 family,
 }
 
 /**
- * mutex_proxy_put_flow() - put one flow as a MUTEX_A_FLOW nest
+ * mutex_proxy_nl_put_flow() - put one flow as a nest of MUTEX_FLOW_A_*
  * @skb: the message
+ * @attrtype: the nest's type (MUTEX_A_FLOW, MUTEX_EVENT_A_FLOW)
  * @ct: the flow's conntrack entry, kept alive by the caller
  * @flow: the tracked flow of @ct, or NULL for a steered entry the table
  *	does not track (then counters, age and idle are 0); the caller holds
@@ -175,8 +177,9 @@ static int mutex_proxy_put_addr(struct sk_buff *skb, int attr, u8 family,
  * Return: 0, -EMSGSIZE (the nest was cancelled) or -EAFNOSUPPORT (never for
  * a flow the module steered).
  */
-static int mutex_proxy_put_flow(struct sk_buff *skb, const struct nf_conn *ct,
-				const struct mutex_proxy_flow *flow)
+int mutex_proxy_nl_put_flow(struct sk_buff *skb, int attrtype,
+			    const struct nf_conn *ct,
+			    const struct mutex_proxy_flow *flow)
 {
 	static const struct mutex_proxy_flow none = {};
 	const struct nf_conntrack_tuple *orig =
@@ -213,7 +216,7 @@ static int mutex_proxy_put_flow(struct sk_buff *skb, const struct nf_conn *ct,
 	if (time_after(last, now))
 		last = now;
 
-	nest = nla_nest_start(skb, MUTEX_A_FLOW);
+	nest = nla_nest_start(skb, attrtype);
 	if (!nest)
 		return -EMSGSIZE;
 	if (nla_put_u8(skb, MUTEX_FLOW_A_FAMILY, family) ||
@@ -657,7 +660,7 @@ static int mutex_proxy_flows_dump_one(void *arg, struct mutex_proxy_flow *flow)
 		genl_dump_check_consistent(m->cb, m->hdr);
 	}
 	/* Full: the flow opens the next message. Any other error skips it. */
-	err = mutex_proxy_put_flow(m->skb, flow->ct, flow);
+	err = mutex_proxy_nl_put_flow(m->skb, MUTEX_A_FLOW, flow->ct, flow);
 	if (err == -EMSGSIZE)
 		return err;
 	return !err;
@@ -894,7 +897,7 @@ static int mutex_proxy_nl_get_origdst(struct sk_buff *skb,
 	/* Found in conntrack's hash: confirmed, and referenced here. */
 	if (flow)
 		mutex_proxy_table_track(flow, ct);
-	err = mutex_proxy_put_flow(msg, ct, flow);
+	err = mutex_proxy_nl_put_flow(msg, MUTEX_A_FLOW, ct, flow);
 	rcu_read_unlock();
 	nf_ct_put(ct);
 	return mutex_proxy_reply_send(msg, hdr, info, err);
@@ -1119,6 +1122,10 @@ static const struct genl_ops mutex_proxy_genl_ops[] = {
 static const struct genl_multicast_group mutex_proxy_genl_mcgrps[] = {
 	[MUTEX_PROXY_GRP_EVENTS] = {
 		.name	= MUTEX_PROXY_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
+	},
+	[MUTEX_PROXY_GRP_FLOWS] = {
+		.name	= MUTEX_PROXY_MCGRP_FLOWS,
 		.flags	= GENL_MCAST_CAP_NET_ADMIN,
 	},
 };

@@ -71,6 +71,7 @@
 #include "account.h"
 #include "backend.h"
 #include "config.h"
+#include "events.h"
 #include "net.h"
 #include "params.h"
 #include "stats.h"
@@ -305,6 +306,7 @@ void mutex_proxy_table_track(struct mutex_proxy_flow *flow, struct nf_conn *ct)
 	if (test_and_set_bit(MUTEX_PROXY_FLOW_TRACKED, &flow->flags))
 		return;
 	nf_conntrack_get(&ct->ct_general);
+	mutex_proxy_event_flow(flow->mpn, MUTEX_EVENT_FLOW_START, flow);
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_track);
 
@@ -432,9 +434,15 @@ void mutex_proxy_table_reap(struct mutex_proxy_net *mpn)
 	dead = llist_del_all(&mpn->dead);
 	mutex_proxy_account_release(dead, mpn->ndead);
 	mpn->ndead = 0;
-	/* @dead shares its memory with @rcu: read the next one first. */
-	llist_for_each_entry_safe(flow, next, dead, dead)
+	/* @dead shares its memory with @rcu: read the next one first. The
+	 * batches are folded (released above): the end event has the final
+	 * counts.
+	 */
+	llist_for_each_entry_safe(flow, next, dead, dead) {
+		if (mutex_proxy_flow_tracked(flow))
+			mutex_proxy_event_flow(mpn, MUTEX_EVENT_FLOW_END, flow);
 		call_rcu(&flow->rcu, mutex_proxy_flow_free_rcu);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_reap);
 

@@ -24,6 +24,7 @@
 #include <net/netfilter/nf_conntrack_zones.h>
 
 #include "account.h"
+#include "events.h"
 #include "net.h"
 #include "params.h"
 #include "stats.h"
@@ -45,6 +46,7 @@ static int kt_init(struct kunit *test)
 	mutex_init(&mpn->config_lock);
 	mpn->stats = mutex_proxy_stats_alloc();
 	KUNIT_ASSERT_TRUE(test, !!mpn->stats);
+	KUNIT_ASSERT_EQ(test, mutex_proxy_events_init(mpn), 0);
 	KUNIT_ASSERT_EQ(test, mutex_proxy_table_init(mpn), 0);
 	kt_mpn = mpn;
 	mutex_proxy_params_get(&kt_saved);
@@ -64,6 +66,7 @@ static void kt_exit(struct kunit *test)
 			0);
 	/* Flows left behind by a failed case go with the table. */
 	mutex_proxy_table_exit(kt_mpn);
+	mutex_proxy_events_exit(kt_mpn);
 	rcu_barrier();
 	mutex_proxy_stats_free(kt_mpn->stats);
 	kfree(kt_mpn);

@@ -264,6 +264,63 @@ def test_fo_events(env):
         proc.close()
 
 
+def test_fo_flow_events(env):
+    """`mutexctl events --flows` also sees each steered flow start (when conntrack confirmed
+    it) and end (when it leaves the table: here by `flows flush`), with its addresses and
+    counters; without a listener on "flows" nothing is sent."""
+    configure(env, protocol="tcp")
+    relays = [listener(NS, a, PORT) for a in RELAYS]
+    socks = []
+    try:
+        sent = env.stats(netns=NS)["events_sent"]
+        socks.append(dial(NS, DST, PORT))
+        i, s = accept_one(relays)
+        socks.append(s)
+        exchange(socks[0], s, b"quiet")
+        env.mutexctl("flows", "flush", netns=NS)
+        check_eq(env.stats(netns=NS)["events_sent"], sent, "flow events sent with no listener")
+        for x in socks:
+            x.close()
+        socks.clear()
+
+        proc = _Lines(["ip", "netns", "exec", NS, env.mutexctl_path, "-j", "events", "--flows",
+                       "--timeout", str(int(PATIENCE))])
+        try:
+            deadline = time.monotonic() + PATIENCE
+            weight, first = 2, None
+            while first is None and time.monotonic() < deadline:
+                backend(env, target(1), "weight", str(weight))
+                weight = 5 - weight
+                first = proc.line(0.5)
+            check(first is not None, "no event reached mutexctl events --flows")
+            while proc.line(0.5):
+                pass
+            c = dial(NS, DST, PORT)
+            socks.append(c)
+            i, s = accept_one(relays)
+            socks.append(s)
+            exchange(c, s, b"watched")
+            start = json.loads(proc.line(PATIENCE) or "null")
+            check(start is not None, "no flow-start event")
+            check_eq(start["event"], "flow-start", "event type")
+            flow = start["flow"]
+            check_eq((flow["protocol"], flow["src_port"], flow["orig_dst_addr"],
+                      flow["orig_dst_port"], flow["dst_addr"], flow["dst_port"]),
+                     ("tcp", c.getsockname()[1], DST, PORT, RELAYS[i], PORT), "the flow")
+            r = env.mutexctl("-j", "flows", "flush", netns=NS).json()
+            check_eq(r["removed"], 1, "flows flushed")
+            end = json.loads(proc.line(PATIENCE) or "null")
+            check(end is not None, "no flow-end event")
+            check_eq(end["event"], "flow-end", "event type")
+            check_eq(end["flow"]["src_port"], c.getsockname()[1], "the same flow")
+            check(end["flow"]["pkts_orig"] >= 3, f"final counters: {end['flow']}")
+        finally:
+            proc.close()
+    finally:
+        for x in socks + relays:
+            x.close()
+
+
 def test_fo_unload(env):
     run(["ip", "netns", "del", NS])
     env.unload()

@@ -182,15 +182,22 @@ std::uint64_t Client::end_flows(const BackendRef& backend, config::Protocol prot
         [](const nlmsghdr& msg) { return decode_end_flows(msg); });
 }
 
-EventListener::EventListener() : family_(resolve_family(channel_, MUTEX_PROXY_GENL_NAME)) {
-    for (const auto& group : family_.mcast_groups) {
-        if (group.name == kEventsGroup) {
-            channel_.join(group.id);
-            return;
+EventListener::EventListener(bool flows)
+    : family_(resolve_family(channel_, MUTEX_PROXY_GENL_NAME)) {
+    const auto join = [this](std::string_view name) {
+        for (const auto& group : family_.mcast_groups) {
+            if (group.name == name) {
+                channel_.join(group.id);
+                return;
+            }
         }
+        throw ProtocolError("the module has no \"" + std::string(name) +
+                            "\" multicast group (API version 4 or later needed)");
+    };
+    join(kEventsGroup);
+    if (flows) {
+        join(kFlowsGroup);
     }
-    throw ProtocolError("the module has no \"" + std::string(kEventsGroup) +
-                        "\" multicast group (API version 4 or later needed)");
 }
 
 std::vector<Event> EventListener::receive(std::chrono::milliseconds timeout) {

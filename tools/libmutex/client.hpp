@@ -98,14 +98,15 @@ private:
     std::string warning_;
 };
 
-/// A socket joined to the family's "events" multicast group (CAP_NET_ADMIN over the network
-/// namespace). receive() blocks for the next message; a BufferError(ENOBUFS) from it means
-/// events were lost (the socket stays usable: read the state again).
+/// A socket joined to the family's "events" multicast group, and with `flows` to "flows" too
+/// (CAP_NET_ADMIN over the network namespace). receive() blocks for the next message; a
+/// BufferError(ENOBUFS) from it means events were lost (the socket stays usable: read the state
+/// again).
 class EventListener {
 public:
-    /// Resolves the family and joins the group. Throws FamilyNotFound without the module,
+    /// Resolves the family and joins the groups. Throws FamilyNotFound without the module,
     /// ProtocolError when the module has no such group (API version < 4), NetlinkError(EPERM).
-    EventListener();
+    explicit EventListener(bool flows = false);
 
     [[nodiscard]] int fd() const noexcept { return channel_.fd(); }
     /// The events of the next message, after waiting up to `timeout` for it (NetlinkError

@@ -342,8 +342,8 @@ inline constexpr std::array<config::EnumName<EventType>, 4> kEventTypeNames{{
 
 /// One event of a MUTEX_CMD_EVENT message. What is set depends on the type (UAPI "enum
 /// mutex_event_type"): config has the generation; backend the generation, pool and backend
-/// (address, port, weight and state as they are now); the flow events the flow (and a flow
-/// start the pool, when it went to one).
+/// (address, port, weight and state as they are now); the flow events the flow (its counters
+/// so far at a start, its final ones at an end).
 struct Event {
     EventType type = EventType::config;
     std::optional<std::uint64_t> generation;
@@ -354,8 +354,10 @@ struct Event {
     bool operator==(const Event&) const = default;
 };
 
-/// The multicast groups' names (CTRL_ATTR_MCAST_GROUPS of the family).
+/// The multicast groups' names (CTRL_ATTR_MCAST_GROUPS of the family): configuration and
+/// backend changes; flow starts and ends (opt-in: joining it is what makes the module build them).
 inline constexpr std::string_view kEventsGroup = MUTEX_PROXY_MCGRP_EVENTS;
+inline constexpr std::string_view kFlowsGroup = MUTEX_PROXY_MCGRP_FLOWS;
 
 /// Decodes a MUTEX_CMD_EVENT message: every MUTEX_A_EVENT in it, in order (at least one). An
 /// unknown event type is skipped (a newer module may send more); a known one missing what its

@@ -318,7 +318,7 @@ Outcome run_events(const Invocation& inv, const Connect& connect, const Write& w
                 }
                 return true;
             },
-            quiet);
+            quiet, inv.flows);
     } catch (const mutex::NetlinkError& e) {
         if (e.error() != ETIMEDOUT || !inv.timeout_s) {
             throw;
@@ -584,6 +584,10 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         "changed), one line each as they come (-j: one JSON object a line); needs CAP_NET_ADMIN");
     std::string events_count;
     std::string events_timeout;
+    bool events_flows = false;
+    events->add_flag("--flows", events_flows,
+                     "flow starts and ends too (the module builds them only while someone "
+                     "follows them)");
     events->add_option("--count", events_count, "exit after N events");
     events->add_option("--timeout", events_timeout, "exit after SECONDS without an event");
 
@@ -661,6 +665,7 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
         }
     } else if (events->parsed()) {
         inv.command = Command::events;
+        inv.flows = events_flows;
         if (events->count("--count") > 0) {
             inv.count = parse_u64(events_count);
             if (!inv.count) {

@@ -7,7 +7,7 @@
 //                      | config validate FILE | config apply FILE | config show
 //                      | flows | flows flush | origdst PROTO SRC SPORT DST DPORT
 //                      | backend POOL TARGET (up | down | drain | weight N | end-flows [tcp|udp])
-//                      | events [--count N] [--timeout SECONDS]
+//                      | events [--flows] [--count N] [--timeout SECONDS]
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
 // error (also an invalid configuration file), 2 usage error. Errors go to stderr as
@@ -67,6 +67,7 @@ struct Invocation {
     mutex::config::Protocol end_protocol = mutex::config::Protocol::any;  // end-flows [PROTO]
     std::optional<std::uint64_t> count;      // events --count N: stop after N events
     std::optional<std::uint32_t> timeout_s;  // events --timeout S: stop after S quiet seconds
+    bool flows = false;                      // events --flows: flow starts and ends too
 
     bool operator==(const Invocation&) const = default;
 };
@@ -123,11 +124,12 @@ public:
     /// MUTEX_CMD_END_FLOWS; returns the number of connections ended.
     virtual std::uint64_t end_flows(const mutex::BackendRef& backend,
                                     mutex::config::Protocol protocol) = 0;
-    /// Joins the "events" group and calls `on_events` with each message's events until it
-    /// returns false; throws NetlinkError(ETIMEDOUT) after `quiet` without a message.
+    /// Joins the "events" group (and with `flows` "flows") and calls `on_events` with each
+    /// message's events until it returns false; throws NetlinkError(ETIMEDOUT) after `quiet`
+    /// without a message.
     virtual void follow_events(
         const std::function<bool(const std::vector<mutex::Event>&)>& on_events,
-        std::chrono::milliseconds quiet) = 0;
+        std::chrono::milliseconds quiet, bool flows) = 0;
     /// The index of the interface called `name` (if_nametoindex), nullopt if there is none.
     [[nodiscard]] virtual std::optional<std::uint32_t> interface_index(
         const std::string& name) const = 0;

@@ -56,8 +56,8 @@ public:
         return client_.end_flows(backend, protocol);
     }
     void follow_events(const std::function<bool(const std::vector<mutex::Event>&)>& on_events,
-                       std::chrono::milliseconds quiet) override {
-        mutex::EventListener listener;
+                       std::chrono::milliseconds quiet, bool flows) override {
+        mutex::EventListener listener(flows);
         while (on_events(listener.receive(quiet))) {
         }
     }

@@ -800,7 +800,7 @@ enum mutex_flow_attr {
  *	with its identity, state and weight after the change); group
  *	"events"
  * @MUTEX_EVENT_FLOW_START: a steered flow was tracked (MUTEX_EVENT_A_FLOW,
- *	MUTEX_EVENT_A_POOL if it went to a pool); group "flows"
+ *	its counters so far); group "flows"
  * @MUTEX_EVENT_FLOW_END: a tracked flow left the table (its connection
  *	ended, or FLUSH_FLOWS, or eviction); MUTEX_EVENT_A_FLOW with its final
  *	counters; group "flows"

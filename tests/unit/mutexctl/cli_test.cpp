@@ -286,8 +286,9 @@ public:
         return 3;
     }
     void follow_events(const std::function<bool(const std::vector<mutex::Event>&)>& on_events,
-                       std::chrono::milliseconds quiet) override {
+                       std::chrono::milliseconds quiet, bool flows) override {
         followed_quiet = quiet;
+        followed_flows = flows;
         maybe_fail();
         for (const auto& message : event_messages) {
             if (!on_events(message)) {
@@ -319,6 +320,7 @@ public:
     std::optional<std::pair<mutex::BackendRef, mutex::config::Protocol>> ended;
     std::vector<std::vector<mutex::Event>> event_messages;  // what follow_events delivers
     std::chrono::milliseconds followed_quiet{};
+    bool followed_flows = false;
 
 private:
     void maybe_fail() const {
@@ -385,8 +387,8 @@ protected:
             return fake_.end_flows(b, p);
         }
         void follow_events(const std::function<bool(const std::vector<mutex::Event>&)>& f,
-                           std::chrono::milliseconds quiet) override {
-            fake_.follow_events(f, quiet);
+                           std::chrono::milliseconds quiet, bool flows) override {
+            fake_.follow_events(f, quiet, flows);
         }
         [[nodiscard]] std::optional<std::uint32_t> interface_index(
             const std::string& name) const override {
@@ -1148,9 +1150,11 @@ TEST_F(Execute, EventsPrintsEachEventAndStopsAfterCount) {
     EXPECT_EQ(o.out,
               "config generation 3\n"
               "backend sentries 10.0.0.2:26656 down weight 1 (generation 3)\n");
-    o = run({"-j", "events", "--timeout", "2"});
+    EXPECT_FALSE(fake_->followed_flows);
+    o = run({"-j", "events", "--flows", "--timeout", "2"});
     EXPECT_EQ(o.code, kExitOk) << o.err;
     EXPECT_EQ(fake_->followed_quiet, std::chrono::seconds(2));
+    EXPECT_TRUE(fake_->followed_flows);
     EXPECT_EQ(o.out,
               "{\"event\":\"config\",\"generation\":3}\n"
               "{\"event\":\"backend\",\"generation\":3,\"pool\":\"sentries\",\"backend\":"
