@@ -466,7 +466,8 @@ struct FlowNest {
     Bytes replacement;
     std::uint8_t proto = 6;
     std::uint8_t action = MUTEX_ACTION_REDIRECT;
-    bool unknown_inside = false;  // an attribute of a newer module inside the nest
+    bool unknown_inside = false;             // an attribute of a newer module inside the nest
+    std::uint16_t nest_type = MUTEX_A_FLOW;  // MUTEX_EVENT_A_FLOW inside an event
 
     void add(MessageBuilder& b) const {
         const bool v6only = flow.source.address.family == config::Family::ipv6;
@@ -480,7 +481,7 @@ struct FlowNest {
             }
             emit();
         };
-        b.begin_nest(MUTEX_A_FLOW);
+        b.begin_nest(nest_type);
         b.u32(MUTEX_FLOW_A_PAD, 0);
         put(MUTEX_FLOW_A_FAMILY, [&] { u8(b, MUTEX_FLOW_A_FAMILY, v6only ? kAfInet6 : kAfInet); });
         put(MUTEX_FLOW_A_PROTO, [&] { u8(b, MUTEX_FLOW_A_PROTO, proto); });
@@ -786,6 +787,168 @@ TEST(FlowDumpRetry, NeverSettlingReturnsTheLastDumpFlagged) {
 TEST(FlowDumpRetry, ErrorsPropagate) {
     EXPECT_THROW(collect_flows(3, []() -> FlowDumpAttempt { throw NetlinkError(EPERM); }),
                  NetlinkError);
+}
+
+// ----- backends and events (API version 4) -----------------------------------------------------
+
+TEST(CodecBackend, EncodeSetBackendStateOfARemoteBackend) {
+    RequestBuffer buf;
+    BackendChange change;
+    change.backend = {"sentries", v4(10, 0, 0, 2), 26656};
+    change.state = config::BackendState::down;
+    const Message msg = encode_set_backend(buf.bytes, kFamily, kSeq, change);
+    expect_genl_header(msg, kFamily, MUTEX_CMD_SET_BACKEND, MUTEX_PROXY_GENL_VERSION);
+    // MUTEX_A_POOL { NAME "sentries\0" (4+9 -> 16), BACKEND { FAMILY 8, ADDR 8, PORT 8, STATE 8 } }
+    ASSERT_EQ(msg.size(), 20U + 4U + 16U + 4U + 4U * 8U);
+    EXPECT_EQ(read_u16(msg, 22), NLA_F_NESTED | MUTEX_A_POOL);
+    EXPECT_EQ(read_u16(msg, 26), MUTEX_POOL_A_NAME);
+    EXPECT_EQ(read_u16(msg, 42), NLA_F_NESTED | MUTEX_POOL_A_BACKEND);
+    const std::array<std::uint16_t, 4> types{MUTEX_BACKEND_A_FAMILY, MUTEX_BACKEND_A_ADDR,
+                                             MUTEX_BACKEND_A_PORT, MUTEX_BACKEND_A_STATE};
+    for (std::size_t i = 0; i < types.size(); ++i) {
+        EXPECT_EQ(read_u16(msg, 46 + i * 8), types.at(i)) << i;
+    }
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[48]), kAfInet);
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[56]), 10U);
+    EXPECT_EQ(read_u16(msg, 64), 26656U);
+    EXPECT_EQ(static_cast<std::uint8_t>(msg[72]), MUTEX_BACKEND_DOWN);
+}
+
+TEST(CodecBackend, EncodeSetBackendWeightOfALocalPortWithAGeneration) {
+    RequestBuffer buf;
+    BackendChange change;
+    change.backend = {"local", std::nullopt, 1080};
+    change.weight = 3;
+    change.generation = 9;
+    const Message msg = encode_set_backend(buf.bytes, kFamily, kSeq, change);
+    // GENERATION (12), POOL { NAME "local\0" (12), BACKEND { PORT 8, WEIGHT 8 } }
+    ASSERT_EQ(msg.size(), 20U + 12U + 4U + 12U + 4U + 2U * 8U);
+    EXPECT_EQ(read_u16(msg, 22), MUTEX_A_GENERATION);
+    EXPECT_EQ(read_u16(msg, 54), MUTEX_BACKEND_A_PORT);
+    EXPECT_EQ(read_u16(msg, 62), MUTEX_BACKEND_A_WEIGHT);
+    EXPECT_EQ(read_u32(msg, 64), 3U);
+}
+
+TEST(CodecBackend, EncodeSetBackendRefusesNothingToChange) {
+    RequestBuffer buf;
+    BackendChange change;
+    change.backend = {"p", v4(10, 0, 0, 2), 1};
+    EXPECT_THROW(encode_set_backend(buf.bytes, kFamily, kSeq, change), std::invalid_argument);
+    change.weight = 0;
+    EXPECT_THROW(encode_set_backend(buf.bytes, kFamily, kSeq, change), std::invalid_argument);
+    change.weight = 1;
+    change.backend.port = 0;
+    EXPECT_THROW(encode_set_backend(buf.bytes, kFamily, kSeq, change), std::invalid_argument);
+}
+
+TEST(CodecBackend, EncodeEndFlowsWithAndWithoutAProtocol) {
+    RequestBuffer buf;
+    const BackendRef ref{"relays", v6(2), 8000};
+    const Message all = encode_end_flows(buf.bytes, kFamily, kSeq, ref, config::Protocol::any);
+    expect_genl_header(all, kFamily, MUTEX_CMD_END_FLOWS, MUTEX_PROXY_GENL_VERSION);
+    // POOL { NAME "relays\0" (12), BACKEND { FAMILY 8, ADDR 20, PORT 8 } }
+    ASSERT_EQ(all.size(), 20U + 4U + 12U + 4U + 8U + 20U + 8U);
+    const std::size_t without = all.size();
+    const Message udp = encode_end_flows(buf.bytes, kFamily, kSeq, ref, config::Protocol::udp);
+    ASSERT_EQ(udp.size(), without + 4U + 8U);  // MUTEX_A_FLOW { PROTO }
+    EXPECT_EQ(read_u16(udp, without + 2), NLA_F_NESTED | MUTEX_A_FLOW);
+    EXPECT_EQ(read_u16(udp, without + 6), MUTEX_FLOW_A_PROTO);
+    EXPECT_EQ(static_cast<std::uint8_t>(udp[without + 8]), 17U);
+}
+
+TEST(CodecBackend, DecodeRepliesOfSetBackendAndEndFlows) {
+    MessageBuilder set(kFamily, 0, kSeq, kPort);
+    set.genl(MUTEX_CMD_SET_BACKEND).u64(MUTEX_A_GENERATION, 12);
+    EXPECT_EQ(decode_set_backend(as_msg(set.build())), 12U);
+    MessageBuilder end(kFamily, 0, kSeq, kPort);
+    end.genl(MUTEX_CMD_END_FLOWS).u64(MUTEX_A_FLOW_COUNT, 4);
+    EXPECT_EQ(decode_end_flows(as_msg(end.build())), 4U);
+    MessageBuilder empty(kFamily, 0, kSeq, kPort);
+    empty.genl(MUTEX_CMD_END_FLOWS);
+    EXPECT_THROW(decode_end_flows(as_msg(empty.build())), ProtocolError);
+}
+
+Bytes backend_event(std::uint8_t type = MUTEX_EVENT_BACKEND, bool with_pool = true) {
+    MessageBuilder b(kFamily, 0, 0, 0);
+    b.genl(MUTEX_CMD_EVENT).begin_nest(MUTEX_A_EVENT);
+    u8(b, MUTEX_EVENT_A_TYPE, type);
+    b.u64(MUTEX_EVENT_A_GENERATION, 3);
+    if (with_pool) {
+        b.str(MUTEX_EVENT_A_POOL, "sentries");
+    }
+    b.begin_nest(MUTEX_EVENT_A_BACKEND);
+    u8(b, MUTEX_BACKEND_A_FAMILY, kAfInet);
+    b.attr(MUTEX_BACKEND_A_ADDR, address_bytes(v4(10, 0, 0, 2)));
+    b.u16(MUTEX_BACKEND_A_PORT, 26656).u32(MUTEX_BACKEND_A_WEIGHT, 2);
+    u8(b, MUTEX_BACKEND_A_STATE, MUTEX_BACKEND_DRAIN);
+    b.end_nest().end_nest();
+    return b.build();
+}
+
+TEST(CodecEvents, DecodeABackendEvent) {
+    const auto events = decode_events(as_msg(backend_event()));
+    ASSERT_EQ(events.size(), 1U);
+    EXPECT_EQ(events[0].type, EventType::backend);
+    EXPECT_EQ(events[0].generation, 3U);
+    EXPECT_EQ(events[0].pool, "sentries");
+    ASSERT_TRUE(events[0].backend);
+    EXPECT_EQ(events[0].backend->address, v4(10, 0, 0, 2));
+    EXPECT_EQ(events[0].backend->port, 26656);
+    EXPECT_EQ(events[0].backend->weight, 2);
+    EXPECT_EQ(events[0].backend->state, config::BackendState::drain);
+    EXPECT_FALSE(events[0].flow);
+}
+
+TEST(CodecEvents, ABatchOfFlowEventsAndAnUnknownType) {
+    MessageBuilder b(kFamily, 0, 0, 0);
+    b.genl(MUTEX_CMD_EVENT);
+    constexpr std::array<std::uint8_t, 3> kTypes{MUTEX_EVENT_FLOW_START, MUTEX_EVENT_MAX + 1,
+                                                 MUTEX_EVENT_FLOW_END};
+    for (const std::uint8_t type : kTypes) {
+        b.begin_nest(MUTEX_A_EVENT);
+        u8(b, MUTEX_EVENT_A_TYPE, type);
+        FlowNest nest = nest_of(sample_tcp4_flow());
+        nest.nest_type = MUTEX_EVENT_A_FLOW;
+        nest.add(b);
+        b.end_nest();
+    }
+    const auto events = decode_events(as_msg(b.build()));
+    ASSERT_EQ(events.size(), 2U);  // the newer module's event is skipped
+    EXPECT_EQ(events[0].type, EventType::flow_start);
+    EXPECT_EQ(events[1].type, EventType::flow_end);
+    EXPECT_EQ(events[1].flow, sample_tcp4_flow());
+}
+
+TEST(CodecEvents, MalformedEventsAreRefused) {
+    // a backend event without its pool
+    EXPECT_THROW(decode_events(as_msg(backend_event(MUTEX_EVENT_BACKEND, false))), ProtocolError);
+    // a flow event without its flow
+    MessageBuilder noflow(kFamily, 0, 0, 0);
+    noflow.genl(MUTEX_CMD_EVENT).begin_nest(MUTEX_A_EVENT);
+    u8(noflow, MUTEX_EVENT_A_TYPE, MUTEX_EVENT_FLOW_END);
+    noflow.end_nest();
+    EXPECT_THROW(decode_events(as_msg(noflow.build())), ProtocolError);
+    // a config event without its generation; a message without any event
+    MessageBuilder nogen(kFamily, 0, 0, 0);
+    nogen.genl(MUTEX_CMD_EVENT).begin_nest(MUTEX_A_EVENT);
+    u8(nogen, MUTEX_EVENT_A_TYPE, MUTEX_EVENT_CONFIG);
+    nogen.end_nest();
+    EXPECT_THROW(decode_events(as_msg(nogen.build())), ProtocolError);
+    MessageBuilder none(kFamily, 0, 0, 0);
+    none.genl(MUTEX_CMD_EVENT);
+    EXPECT_THROW(decode_events(as_msg(none.build())), ProtocolError);
+}
+
+TEST(CodecEvents, ForEachMessageWalksADatagram) {
+    const Bytes one = backend_event();
+    const Bytes two = test::datagram({one, backend_event(MUTEX_EVENT_CONFIG)});
+    std::vector<std::uint32_t> lengths;
+    for_each_message(two, [&](const nlmsghdr& hdr) { lengths.push_back(hdr.nlmsg_len); });
+    EXPECT_EQ(lengths.size(), 2U);
+    EXPECT_EQ(lengths[0], one.size());
+    Bytes cut = one;
+    cut.resize(cut.size() - 4);
+    EXPECT_THROW(for_each_message(cut, [](const nlmsghdr&) {}), ProtocolError);
 }
 
 }  // namespace
