@@ -37,6 +37,8 @@ struct Rules {
     unsigned flap_limit = 4;
     std::chrono::milliseconds flap_window{std::chrono::minutes(1)};
     std::chrono::milliseconds hold_down{std::chrono::seconds(30)};
+
+    bool operator==(const Rules&) const = default;
 };
 
 /// A change of state and its reason, for the log and the events.

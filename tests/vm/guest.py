@@ -87,6 +87,8 @@ class Env:
     def __init__(self, args):
         self.moddir = os.path.abspath(args.module)
         self.mutexctl_path = os.path.abspath(args.mutexctl)
+        # the daemon of the same build, beside it
+        self.mutexd_path = os.path.join(os.path.dirname(self.mutexctl_path), "mutexd")
         self.kunit = args.kunit
 
     def mutexctl(self, *args, netns=None, user=None, check_rc=0):

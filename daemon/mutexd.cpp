@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "mutexd.hpp"
+
+#include <net/if.h>
+#include <spdlog/spdlog.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/takeover.hpp"
+#include "failover/failover.hpp"
+#include "health/monitor.hpp"
+#include "health/prober.hpp"
+#include "libmutex/client.hpp"
+#include "libmutex/error.hpp"
+#include "libmutex/format.hpp"
+#include "log/logging.hpp"
+#include "systemd/notifier.hpp"
+
+namespace mutexd {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace cfg = mutex::config;
+
+/// The file's text; throws ConfigError "PATH: cannot read: ..." as load_file() does.
+std::string read_text(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        throw cfg::ConfigError({cfg::Diagnostic{path, 0, 0, "cannot read: Is a directory"}});
+    }
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw cfg::ConfigError({cfg::Diagnostic{
+            path, 0, 0, "cannot read: " + std::generic_category().message(errno ? errno : EIO)}});
+    }
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+cfg::File read_file(const std::string& path) {
+    return cfg::parse_file(read_text(path), path);
+}
+
+void log_refusal(const cfg::ConfigError& e) {
+    for (const auto& d : e.diagnostics()) {
+        spdlog::error("{}", d.to_string());
+    }
+}
+
+std::string backend_name(const cfg::Backend& backend) {
+    if (!backend.address) {
+        return "port " + std::to_string(backend.port);
+    }
+    return mutex::format::endpoint({*backend.address, backend.port});
+}
+
+std::string_view health_name(health::Health h) {
+    return h == health::Health::up ? "up" : "down";
+}
+
+std::optional<std::string> interface_name(std::uint32_t index) {
+    std::array<char, IF_NAMESIZE> name{};
+    if (::if_indextoname(index, name.data()) == nullptr) {
+        return std::nullopt;
+    }
+    return std::string(name.data());
+}
+
+/// The ifindex of every interface the rules name; throws std::runtime_error for a missing one.
+mutex::InterfaceIndexes resolve_interfaces(const cfg::Config& config) {
+    mutex::InterfaceIndexes out;
+    for (const auto& rule : config.rules) {
+        for (const auto& name : {rule.out_interface, rule.in_interface}) {
+            if (!name || out.contains(*name)) {
+                continue;
+            }
+            const unsigned index = ::if_nametoindex(name->c_str());
+            if (index == 0) {
+                throw std::runtime_error("no interface named '" + *name + "'");
+            }
+            out.emplace(*name, index);
+        }
+    }
+    return out;
+}
+
+/// The health of the backends `next` shares with `prev` (same pool name, address and port), up
+/// for the new ones.
+config::HealthTable carry_health(const cfg::Config& prev, const config::HealthTable& health,
+                                 const cfg::Config& next) {
+    config::HealthTable out = config::all_up(next);
+    for (std::size_t p = 0; p < next.pools.size(); ++p) {
+        for (std::size_t q = 0; q < prev.pools.size(); ++q) {
+            if (prev.pools[q].name != next.pools[p].name || q >= health.size()) {
+                continue;
+            }
+            for (std::size_t b = 0; b < next.pools[p].backends.size(); ++b) {
+                const auto& nb = next.pools[p].backends[b];
+                for (std::size_t c = 0; c < prev.pools[q].backends.size(); ++c) {
+                    const auto& pb = prev.pools[q].backends[c];
+                    if (pb.address == nb.address && pb.port == nb.port && c < health[q].size()) {
+                        out[p][b] = health[q][c];
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+class Daemon {
+public:
+    Daemon(std::string path, cfg::File file)
+        : path_(std::move(path)),
+          file_(std::move(file)),
+          signals_(io_, SIGTERM, SIGINT, SIGHUP),
+          watchdog_(io_),
+          reload_timer_(io_),
+          inotify_(io_) {}
+
+    int run() {
+        take_over();
+        start_checks();
+        watch_signals();
+        watch_file();
+        start_watchdog();
+        notifier_.ready(status());
+        spdlog::info("ready: {}", status());
+        io_.run();
+        return 0;
+    }
+
+private:
+    /// At start: keep what the kernel holds if it is this file's configuration, else replace it.
+    void take_over() {
+        const mutex::ConfigSnapshot held = client_.get_config(interface_name);
+        if (held.generation != 0 && config::same_but_health(file_.config, held.config)) {
+            health_ = config::health_from(file_.config, held.config);
+            generation_ = held.generation;
+            spdlog::info(
+                "the kernel already holds this configuration (generation {}): taken over, "
+                "nothing replaced",
+                generation_);
+            return;
+        }
+        health_ = config::all_up(file_.config);
+        generation_ = held.generation;
+        push("started");
+    }
+
+    /// SET_CONFIG of the file's configuration with the backends' health, on the generation last
+    /// seen; a writer that replaced it meanwhile is overruled once (mutexd owns the
+    /// configuration), with a warning.
+    void push(std::string_view why) {
+        const cfg::Config wanted = config::desired(file_.config, health_);
+        const mutex::InterfaceIndexes interfaces = resolve_interfaces(wanted);
+        try {
+            generation_ = client_.apply(wanted, generation_, interfaces);
+        } catch (const mutex::NetlinkError& e) {
+            if (e.error() != ESTALE) {
+                throw;
+            }
+            const std::uint64_t now = client_.get_config(interface_name).generation;
+            spdlog::warn(
+                "the configuration was replaced behind mutexd (generation {}, mutexd had {}); "
+                "putting the file's back",
+                now, generation_);
+            generation_ = client_.apply(wanted, now, interfaces);
+        }
+        spdlog::info("{}: applied generation {} ({} pools, {} rules)", why, generation_,
+                     file_.config.pools.size(), file_.config.rules.size());
+    }
+
+    void start_checks() {
+        monitor_.reset();
+        monitor_ = std::make_unique<health::Monitor>(
+            io_, prober_, health::plan_checks(file_, health_),
+            [this](const health::Target& t, const health::Change& c) { on_health(t, c); });
+    }
+
+    void on_health(const health::Target& target, const health::Change& change) {
+        const cfg::Pool& pool = file_.config.pools.at(target.pool);
+        const cfg::Backend& backend = pool.backends.at(target.backend);
+        const cfg::PoolPolicy policy = target.pool < file_.daemon.pools.size()
+                                           ? file_.daemon.pools[target.pool]
+                                           : cfg::PoolPolicy{};
+        health_.at(target.pool).at(target.backend) = change.to;
+        spdlog::log(change.to == health::Health::down ? spdlog::level::warn : spdlog::level::info,
+                    "pool {} backend {}: {} -> {}: {}", pool.name, backend_name(backend),
+                    health_name(change.from), health_name(change.to), change.reason);
+        const auto action = failover::decide(pool.name, backend, policy, change.to);
+        if (!action) {
+            spdlog::info("pool {} backend {}: the file sets it {}, the kernel keeps that",
+                         pool.name, backend_name(backend), cfg::to_string(backend.state));
+            return;
+        }
+        try {
+            mutex::BackendChange change_now = action->change;
+            change_now.generation = generation_;
+            try {
+                static_cast<void>(client_.set_backend(change_now));
+            } catch (const mutex::NetlinkError& e) {
+                if (e.error() != ESTALE) {
+                    throw;
+                }
+                push("replaced behind mutexd");  // carries the new state already
+            }
+            if (action->end_flows) {
+                const std::uint64_t n =
+                    client_.end_flows(action->change.backend, *action->end_flows);
+                spdlog::info("pool {} backend {}: ended {} {} flows (on_backend_down = {})",
+                             pool.name, backend_name(backend), n,
+                             *action->end_flows == cfg::Protocol::any
+                                 ? std::string_view("TCP and UDP")
+                                 : std::string_view("UDP"),
+                             cfg::name_of(cfg::kOnBackendDownNames, policy.on_backend_down));
+            }
+        } catch (const std::exception& e) {
+            spdlog::error("pool {} backend {}: the kernel refused the change: {}", pool.name,
+                          backend_name(backend), e.what());
+        }
+        notifier_.status(status());
+    }
+
+    void reload(std::string_view why) {
+        notifier_.reloading();
+        spdlog::info("reloading {} ({})", path_, why);
+        try {
+            cfg::File next = read_file(path_);
+            if (next == file_) {
+                spdlog::info("{} is unchanged: generation {} stays", path_, generation_);
+            } else {
+                health_ = carry_health(file_.config, health_, next.config);
+                const bool config_changed = next.config != file_.config;
+                file_ = std::move(next);
+                log::set_level(file_.daemon.daemon.log_level);
+                if (config_changed) {
+                    push("reloaded");
+                }
+                start_checks();
+            }
+        } catch (const cfg::ConfigError& e) {
+            log_refusal(e);
+            spdlog::error("{} refused: the running configuration (generation {}) stays", path_,
+                          generation_);
+        } catch (const std::exception& e) {
+            spdlog::error("reload failed: {}; the running configuration (generation {}) stays",
+                          e.what(), generation_);
+        }
+        notifier_.ready(status());
+    }
+
+    void stop(int signal) {
+        spdlog::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        notifier_.stopping("stopping");
+        monitor_.reset();
+        if (file_.daemon.daemon.flush_on_exit) {
+            try {
+                generation_ = client_.apply(cfg::Config{}, generation_, {});
+                spdlog::info("flush_on_exit: the configuration is emptied (generation {})",
+                             generation_);
+            } catch (const std::exception& e) {
+                spdlog::error("flush_on_exit failed: {}", e.what());
+            }
+        } else {
+            spdlog::info("the kernel keeps steering with generation {}", generation_);
+        }
+        io_.stop();
+    }
+
+    void watch_signals() {
+        signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+            if (ec) {
+                return;
+            }
+            if (signal == SIGHUP) {
+                reload("SIGHUP");
+                watch_signals();
+                return;
+            }
+            stop(signal);
+        });
+    }
+
+    /// inotify on the file's directory: an editor that writes a new file and renames it over the
+    /// old one is seen as well as one that writes in place.
+    void watch_file() {
+        const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd < 0) {
+            spdlog::warn("inotify: {}; reload with SIGHUP", std::generic_category().message(errno));
+            return;
+        }
+        inotify_.assign(fd);
+        const std::filesystem::path file(path_);
+        const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
+        name_ = file.filename().string();
+        if (::inotify_add_watch(fd, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+            spdlog::warn("inotify on {}: {}; reload with SIGHUP", dir,
+                         std::generic_category().message(errno));
+            return;
+        }
+        read_inotify();
+    }
+
+    void read_inotify() {
+        inotify_.async_read_some(
+            asio::buffer(inotify_buf_), [this](const boost::system::error_code& ec, std::size_t n) {
+                if (ec) {
+                    return;
+                }
+                bool ours = false;
+                for (std::size_t off = 0; off + sizeof(inotify_event) <= n;) {
+                    inotify_event ev{};
+                    std::memcpy(&ev, inotify_buf_.data() + off, sizeof(ev));
+                    const char* name = inotify_buf_.data() + off + sizeof(ev);
+                    if (ev.len > 0 && name_ == std::string(name)) {
+                        ours = true;
+                    }
+                    off += sizeof(ev) + ev.len;
+                }
+                if (ours) {
+                    // Editors write in steps: reload once they are done.
+                    reload_timer_.expires_after(std::chrono::milliseconds(200));
+                    reload_timer_.async_wait([this](const boost::system::error_code& e) {
+                        if (!e) {
+                            reload("the file changed");
+                        }
+                    });
+                }
+                read_inotify();
+            });
+    }
+
+    void start_watchdog() {
+        const auto period = notifier_.watchdog_period();
+        if (!period) {
+            return;
+        }
+        watchdog_.expires_after(*period);
+        watchdog_.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) {
+                notifier_.watchdog();
+                start_watchdog();
+            }
+        });
+    }
+
+    [[nodiscard]] std::string status() const {
+        std::size_t down = 0;
+        std::size_t total = 0;
+        for (const auto& pool : health_) {
+            for (const auto h : pool) {
+                ++total;
+                down += h == health::Health::down ? 1 : 0;
+            }
+        }
+        return "generation " + std::to_string(generation_) + ", " +
+               std::to_string(file_.config.pools.size()) + " pools, " +
+               std::to_string(file_.config.rules.size()) + " rules, " + std::to_string(down) +
+               " of " + std::to_string(total) + " backends down";
+    }
+
+    std::string path_;
+    cfg::File file_;
+    asio::io_context io_;
+    asio::signal_set signals_;
+    asio::steady_timer watchdog_;
+    asio::steady_timer reload_timer_;
+    asio::posix::stream_descriptor inotify_;
+    std::array<char, 4096> inotify_buf_{};
+    std::string name_;
+    systemd::Notifier notifier_;
+    mutex::Client client_;
+    health::Prober prober_{io_};
+    std::unique_ptr<health::Monitor> monitor_;
+    config::HealthTable health_;
+    std::uint64_t generation_ = 0;
+};
+
+}  // namespace
+
+int run(const Options& options) {
+    cfg::File file;
+    try {
+        file = read_file(options.config);
+    } catch (const cfg::ConfigError& e) {
+        log::init(cfg::LogLevel::info);
+        log_refusal(e);
+        spdlog::error("{}: not started", options.config);
+        return 1;
+    }
+    log::init(file.daemon.daemon.log_level);
+    try {
+        Daemon daemon(options.config, std::move(file));
+        return daemon.run();
+    } catch (const mutex::FamilyNotFound& e) {
+        spdlog::error("{}: load it first (modprobe mutex_proxy)", e.what());
+    } catch (const std::exception& e) {
+        spdlog::error("cannot start: {}", e.what());
+    }
+    return 1;
+}
+
+}  // namespace mutexd

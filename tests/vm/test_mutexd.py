@@ -1,0 +1,381 @@
+# SPDX-License-Identifier: GPL-2.0
+"""VM tests of mutexd, the daemon, run as an operator runs it (`mutexd --config FILE` in the
+network namespace it steers), with real listeners: health checks take a dead relay out and
+bring it back, UDP flows leave a dead relay under on_backend_down = "reset-udp", a bad file is
+refused on reload (SIGHUP, or an editor's rename) and the running configuration stays, a
+restart (kill -9) takes the kernel's configuration over without disturbing a long-lived
+connection, and SIGTERM leaves the kernel steering.
+
+One namespace, lo only: the original destination 192.0.2.1 and relays 192.0.2.11 and
+192.0.2.12 are addresses of lo. Each relay has a data port (TCP 7600, UDP 7700) and a health
+port (TCP 7601, UDP 7701) that mutexd checks (check_port, as it checks a local proxy's
+upstream): "killing" a relay closes both. Failover times are measured from the kill to the
+daemon's log line and printed.
+"""
+import os
+import select
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from guest import PATIENCE, TIME_SCALE, check, check_eq, run
+from test_steering_mutexctl import accept_one, dial, exchange, netns, show
+
+NS = "md"
+DST = "192.0.2.1"
+RELAYS = ["192.0.2.11", "192.0.2.12"]
+TCP_PORT, TCP_HEALTH = 7600, 7601
+UDP_PORT, UDP_HEALTH = 7700, 7701
+WORK = "/tmp/mutexd-vm"
+CONFIG = f"{WORK}/mutexd.toml"
+LOG = f"{WORK}/mutexd.log"
+INTERVAL_MS, FALL, RISE = 200, 2, 2
+
+GOOD = f"""[daemon]
+log_level = "info"
+
+[tuning]
+enabled = false
+
+[[pool]]
+name = "tcp-relays"
+scheduler = "rr"
+failure_mode = "closed"
+check = "tcp"
+check_interval = "{INTERVAL_MS}ms"
+check_timeout = "{INTERVAL_MS // 2}ms"
+rise = {RISE}
+fall = {FALL}
+  [[pool.backend]]
+  address = "{RELAYS[0]}"
+  port = {TCP_PORT}
+  check_port = {TCP_HEALTH}
+  [[pool.backend]]
+  address = "{RELAYS[1]}"
+  port = {TCP_PORT}
+  check_port = {TCP_HEALTH}
+
+[[pool]]
+name = "udp-relays"
+scheduler = "rr"
+failure_mode = "closed"
+check = "udp"
+check_interval = "{INTERVAL_MS}ms"
+check_timeout = "{INTERVAL_MS // 2}ms"
+rise = {RISE}
+fall = {FALL}
+on_backend_down = "reset-udp"
+  [[pool.backend]]
+  address = "{RELAYS[0]}"
+  port = {UDP_PORT}
+  check_port = {UDP_HEALTH}
+  [[pool.backend]]
+  address = "{RELAYS[1]}"
+  port = {UDP_PORT}
+  check_port = {UDP_HEALTH}
+
+[[rule]]
+name = "p2p-tcp"
+protocol = "tcp"
+destination = "{DST}"
+destination_ports = "{TCP_PORT}"
+action = "dnat"
+pool = "tcp-relays"
+
+[[rule]]
+name = "p2p-udp"
+protocol = "udp"
+destination = "{DST}"
+destination_ports = "{UDP_PORT}"
+action = "dnat"
+pool = "udp-relays"
+"""
+
+
+class Relay:
+    """One relay's sockets: TCP data listener, TCP health listener (drained by a thread, so the
+    checks never fill its backlog), UDP data socket, UDP health socket."""
+
+    def __init__(self, addr):
+        self.addr = addr
+        self.up()
+
+    def up(self):
+        with netns(NS):
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.health = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.udp_health = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for s, port in ((self.tcp, TCP_PORT), (self.health, TCP_HEALTH)):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((self.addr, port))
+            s.listen(64)
+            s.setblocking(False)
+        self.udp.bind((self.addr, UDP_PORT))
+        self.udp_health.bind((self.addr, UDP_HEALTH))
+        self.stop = threading.Event()
+        self.drain = threading.Thread(target=self._drain, daemon=True)
+        self.drain.start()
+
+    def _drain(self):
+        while not self.stop.is_set():
+            ready, _, _ = select.select([self.health, self.udp_health], [], [], 0.05)
+            for s in ready:
+                try:
+                    if s is self.health:
+                        s.accept()[0].close()
+                    else:
+                        s.recv(512)
+                except OSError:
+                    pass
+
+    def down(self):
+        self.stop.set()
+        self.drain.join()
+        for s in (self.tcp, self.health, self.udp, self.udp_health):
+            s.close()
+
+
+class Daemon:
+    def __init__(self, env):
+        self.env = env
+        self.log = open(LOG, "ab")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", NS, env.mutexd_path, "--config", CONFIG],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=PATIENCE):
+        return self.proc.wait(timeout=timeout)
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def log_text():
+    with open(LOG, errors="replace") as f:
+        return f.read()
+
+
+def wait_log(text, after=0, timeout=PATIENCE):
+    """Seconds until `text` appears in the log past offset `after`; fails after timeout."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if text in log_text()[after:]:
+            return time.monotonic() - start
+        time.sleep(0.02)
+    raise AssertionError(f"not in mutexd's log within {timeout} s: {text!r}\n{log_text()[after:]}")
+
+
+def mark():
+    return len(log_text())
+
+
+def states(env):
+    return {(b["pool"], b["address"]): b["state"] for b in show(env, NS)["backends"]}
+
+
+def write_config(text, rename=False):
+    if rename:  # as an editor does: a new file renamed over the old one
+        tmp = CONFIG + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, CONFIG)
+    else:
+        with open(CONFIG, "w") as f:
+            f.write(text)
+
+
+_relays = []
+_daemon = []
+_measured = {}
+
+
+def where(n):
+    """The relay index each of n new TCP connections to the original destination reached."""
+    got, socks = [], []
+    listeners = [r.tcp for r in _relays]
+    try:
+        for _ in range(n):
+            socks.append(dial(NS, DST, TCP_PORT))
+            i, s = accept_one(listeners)
+            check(i is not None, "a connection reached no relay")
+            socks.append(s)
+            got.append(i)
+    finally:
+        for s in socks:
+            s.close()
+    return got
+
+
+def udp_client():
+    with netns(NS):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((DST, 0))
+    s.settimeout(PATIENCE)
+    return s
+
+
+def udp_arrived(timeout=PATIENCE):
+    """(relay index, payload) of the next datagram at a relay that is up, or (None, None)."""
+    socks = {r.udp: i for i, r in enumerate(_relays) if r.udp.fileno() >= 0}
+    ready, _, _ = select.select(list(socks), [], [], timeout)
+    if not ready:
+        return None, None
+    return socks[ready[0]], ready[0].recv(256)
+
+
+def test_md_start(env):
+    check(not env.loaded(), "module already loaded before the test")
+    env.load()
+    os.makedirs(WORK, exist_ok=True)
+    if os.path.exists(LOG):
+        os.unlink(LOG)
+    run(["ip", "netns", "add", NS], check_rc=0)
+    run(["ip", "-n", NS, "link", "set", "lo", "up"], check_rc=0)
+    for a in [DST] + RELAYS:
+        run(["ip", "-n", NS, "addr", "add", f"{a}/32", "dev", "lo"], check_rc=0)
+    _relays.extend(Relay(a) for a in RELAYS)
+    write_config(GOOD)
+    r = run([env.mutexd_path, "--check", "--config", CONFIG], check_rc=0)
+    check("ok (2 pools, 2 rules)" in r.out, f"mutexd --check: {r.out!r}")
+    _daemon.append(Daemon(env))
+    wait_log("ready: generation 1")
+    check_eq(show(env, NS)["generation"], 1, "generation after start")
+    check_eq(sorted(set(where(4))), [0, 1], "both relays take connections")
+
+
+def test_md_check_refuses_a_bad_file(env):
+    bad = f"{WORK}/bad.toml"
+    with open(bad, "w") as f:
+        f.write(GOOD.replace('scheduler = "rr"', 'scheduler = "fastest"', 1))
+    r = run([env.mutexd_path, "--check", "--config", bad], check_rc=1)
+    check(f"{bad}:" in r.err and "scheduler" in r.err, f"mutexd --check: {r.err!r}")
+
+
+def test_md_dead_relay_out_and_back(env):
+    """A relay whose health port stops answering is out within interval x fall (plus a check's
+    timeout), and new connections all go to the other; back, it is up after rise checks."""
+    at = mark()
+    _relays[0].down()
+    took = wait_log(f"pool tcp-relays backend {RELAYS[0]}:{TCP_PORT}: up -> down", at)
+    _measured["tcp down"] = took
+    check_eq(states(env)[("tcp-relays", RELAYS[0])], "down", "kernel state after the kill")
+    # interval x fall and a check's timeout, with a wide margin for a slow, emulated machine
+    bound = (INTERVAL_MS * FALL + INTERVAL_MS // 2) / 1000 * 10 * TIME_SCALE
+    check(took <= bound, f"down after {took:.2f} s, more than {bound:.2f} s")
+    listeners = [_relays[1].tcp]
+    for n in range(4):
+        c = dial(NS, DST, TCP_PORT)
+        i, s = accept_one(listeners)
+        check_eq(i, 0, f"connection {n} reaches the live relay")
+        c.close(), s.close()
+    at = mark()
+    _relays[0].up()
+    took = wait_log(f"pool tcp-relays backend {RELAYS[0]}:{TCP_PORT}: down -> up", at)
+    _measured["tcp up"] = took
+    check_eq(states(env)[("tcp-relays", RELAYS[0])], "up", "kernel state after the return")
+    check_eq(sorted(set(where(4))), [0, 1], "both relays again")
+    print(f"measured: relay down after {_measured['tcp down']:.2f} s, up after "
+          f"{_measured['tcp up']:.2f} s (interval {INTERVAL_MS} ms, fall {FALL}, rise {RISE})")
+
+
+def test_md_udp_flow_leaves_a_dead_relay(env):
+    """A UDP flow on a relay that dies moves to the live one at its next datagram (reset-udp):
+    the daemon ended its conntrack entry when it took the relay out."""
+    cli = udp_client()
+    try:
+        cli.sendto(b"one", (DST, UDP_PORT))
+        first, data = udp_arrived()
+        check_eq(data, b"one", "the first datagram reaches a relay")
+        at = mark()
+        _relays[first].down()
+        took = wait_log(f"pool udp-relays backend {RELAYS[first]}:{UDP_PORT}: up -> down", at)
+        wait_log("ended 1 UDP flows", at)
+        _measured["udp down"] = took
+        cli.sendto(b"two", (DST, UDP_PORT))
+        i, data = udp_arrived()
+        check_eq((i, data), (1 - first, b"two"), "the next datagram goes to the live relay")
+        at = mark()
+        _relays[first].up()
+        wait_log(f"pool udp-relays backend {RELAYS[first]}:{UDP_PORT}: down -> up", at)
+        print(f"measured: UDP relay down after {took:.2f} s")
+    finally:
+        cli.close()
+
+
+def test_md_reload(env):
+    """SIGHUP with a bad file: FILE:LINE:COLUMN in the log, the generation stays. An editor's
+    rename of a good, different file: reloaded without a signal, one generation more."""
+    generation = show(env, NS)["generation"]
+    at = mark()
+    write_config(GOOD.replace("fall = 2", 'fall = "two"', 1))
+    _daemon[0].signal(signal.SIGHUP)
+    wait_log("refused: the running configuration", at)
+    check(f"{CONFIG}:" in log_text()[at:], f"no FILE:LINE:COLUMN in the log: {log_text()[at:]}")
+    check_eq(show(env, NS)["generation"], generation, "generation after a refused reload")
+    at = mark()
+    write_config(GOOD.replace(f'port = {TCP_PORT}\n  check_port', f'port = {TCP_PORT}\n  weight = 2\n  check_port', 1),
+                 rename=True)
+    wait_log(f"reloaded: applied generation {generation + 1}", at)
+    check_eq(show(env, NS)["generation"], generation + 1, "generation after a good reload")
+    at = mark()
+    write_config(GOOD, rename=True)
+    wait_log(f"reloaded: applied generation {generation + 2}", at)
+
+
+def test_md_restart_takes_over(env):
+    """kill -9, then a new mutexd with the same file: the kernel kept steering meanwhile, the new
+    one takes its configuration over (no SET_CONFIG: the generation stays) and a long-lived TCP
+    connection and a UDP flow carry on."""
+    generation = show(env, NS)["generation"]
+    c = dial(NS, DST, TCP_PORT)
+    i, s = accept_one([r.tcp for r in _relays])
+    check(i is not None, "long-lived connection reached no relay")
+    u = udp_client()
+    try:
+        exchange(c, s, b"before")
+        u.sendto(b"u1", (DST, UDP_PORT))
+        j, data = udp_arrived()
+        check_eq(data, b"u1", "UDP before")
+        _daemon[0].kill9()
+        exchange(c, s, b"no daemon")
+        at = mark()
+        _daemon[0] = Daemon(env)
+        wait_log("taken over, nothing replaced", at)
+        wait_log("ready:", at)
+        check_eq(show(env, NS)["generation"], generation, "generation after the takeover")
+        exchange(c, s, b"after")
+        u.sendto(b"u2", (DST, UDP_PORT))
+        check_eq(udp_arrived(), (j, b"u2"), "the UDP flow stays on its relay")
+    finally:
+        c.close(), s.close(), u.close()
+
+
+def test_md_stop_keeps_steering(env):
+    """SIGTERM: mutexd exits 0 and the kernel keeps the configuration and steers."""
+    generation = show(env, NS)["generation"]
+    at = mark()
+    _daemon[0].signal(signal.SIGTERM)
+    check_eq(_daemon[0].wait(), 0, "mutexd's exit status")
+    check(f"the kernel keeps steering with generation {generation}" in log_text()[at:],
+          f"stop message: {log_text()[at:]}")
+    check_eq(show(env, NS)["generation"], generation, "generation after the stop")
+    check(where(1)[0] in (0, 1), "steered after the daemon stopped")
+
+
+def test_md_unload(env):
+    for d in _daemon:
+        if d.proc.poll() is None:
+            d.kill9()
+    for r in _relays:
+        r.down()
+    _relays.clear()
+    run(["ip", "netns", "del", NS])
+    env.unload()
+    check(not env.loaded(), "module still loaded after rmmod")
