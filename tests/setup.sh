@@ -21,6 +21,8 @@ packages=(
 	# VM harness and in-VM test tools
 	qemu-system-x86 busybox-static iproute2 util-linux procps python3 socat conntrack
 	nftables iptables
+	# the systemd unit is checked with systemd-analyze
+	systemd
 	# benchmarks (tests/bench/): throughput between namespaces
 	iperf3
 )
