@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # The demonstration: installs what is missing, builds mutexctl and the module, boots the stock
 # Debian kernel in a throwaway VM and walks through mutex_proxy at work there with real traffic
-# between network namespaces (tests/vm/demo-guest.sh): a configuration file applied, a
-# validator's peer connection steered to a sentry, a local proxy client learning the original
-# destination, flows and counters, failover to the standby sentry without breaking open
-# connections, failure mode closed, run-time tuning, per-namespace state, unload.
+# between network namespaces (tests/vm/demo-guest.sh): mutexd started on a configuration file,
+# a validator's peer connection steered to a sentry, a local proxy client learning the original
+# destination, flows and counters, failover to the standby sentry because the preferred one
+# died (mutexd's health checks) and back when it returns, failure mode closed, a bad file
+# refused on reload, run-time tuning, per-namespace state, unload.
 # Nothing touches the host kernel. Exit status 0 only if every step did what it showed.
 # Usage: tests/demo.sh [LANE]   (LANE: 6.1 (default) | 6.12 | debug)
 set -euo pipefail
@@ -15,9 +16,9 @@ lane=${1:-6.1}
 build=$top/build-demo
 
 tests/setup.sh
-echo "demo: building mutexctl and mutex_proxy.ko for the $lane lane" >&2
+echo "demo: building mutexctl, mutexd and mutex_proxy.ko for the $lane lane" >&2
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target mutexctl >/dev/null
+cmake --build "$build" -j"$(nproc)" --target mutexctl mutexd >/dev/null
 # shellcheck source=vm/lanes.sh
 . tests/vm/lanes.sh
 kdir=$(lane_builddir "$lane")
@@ -36,4 +37,4 @@ fi
 [ -t 1 ] && export MUTEX_DEMO_COLOR=1 # bold headings on a terminal (vm-run passes MUTEX_*)
 echo "demo: booting the VM (TCG: about 20 s)" >&2
 exec tests/vm/vm-run.sh --lane "$lane" --timeout 300 -- \
-	tests/vm/demo-guest.sh "$moddir" "$build/mutexctl"
+	tests/vm/demo-guest.sh "$moddir" "$build/mutexctl" "$build/mutexd"

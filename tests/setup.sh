@@ -19,7 +19,7 @@ packages=(
 	linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-source-6.1
 	# VM harness and in-VM test tools
-	qemu-system-x86 busybox-static iproute2 util-linux procps python3 socat conntrack
+	qemu-system-x86 busybox-static iproute2 util-linux procps python3 socat conntrack jq
 	nftables iptables
 	# the systemd unit is checked with systemd-analyze
 	systemd

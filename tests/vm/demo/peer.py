@@ -19,9 +19,12 @@ name = greeting.split()[0].rstrip(":")
 
 def serve(conn, client):
     with conn:
-        conn.sendall(greeting.replace("{client}", client[0]).encode() + b"\n")
-        for line in conn.makefile("rb"):
-            conn.sendall(f"{name}: ".encode() + line)
+        try:
+            conn.sendall(greeting.replace("{client}", client[0]).encode() + b"\n")
+            for line in conn.makefile("rb"):
+                conn.sendall(f"{name}: ".encode() + line)
+        except OSError:
+            pass  # a health check that connects and closes at once
 
 
 def listen(srv):
