@@ -4,7 +4,8 @@ network namespace it steers), with real listeners: health checks take a dead rel
 bring it back, UDP flows leave a dead relay under on_backend_down = "reset-udp", a bad file is
 refused on reload (SIGHUP, or an editor's rename) and the running configuration stays, a
 restart (kill -9) takes the kernel's configuration over without disturbing a long-lived
-connection, and SIGTERM leaves the kernel steering.
+connection, a rule for a unit that starts after mutexd (boot order) steers the unit once it
+runs and after its restarts, and SIGTERM leaves the kernel steering.
 
 One namespace, lo only: the original destination 192.0.2.1 and relays 192.0.2.11 and
 192.0.2.12 are addresses of lo. Each relay has a data port (TCP 7600, UDP 7700) and a health
@@ -12,6 +13,7 @@ port (TCP 7601, UDP 7701) that mutexd checks (check_port, as it checks a local p
 upstream): "killing" a relay closes both. Failover times are measured from the kill to the
 daemon's log line and printed.
 """
+import json
 import os
 import select
 import signal
@@ -21,7 +23,9 @@ import threading
 import time
 
 from guest import PATIENCE, TIME_SCALE, check, check_eq, run
-from test_steering_mutexctl import accept_one, dial, exchange, netns, show
+from test_failover import _Lines
+from test_steering_mutexctl import (accept_one, dial, dial_from_cgroup, exchange, listener, netns,
+                                    remove_cgroup, show, silent)
 
 NS = "md"
 DST = "192.0.2.1"
@@ -32,6 +36,9 @@ WORK = "/tmp/mutexd-vm"
 CONFIG = f"{WORK}/mutexd.toml"
 LOG = f"{WORK}/mutexd.log"
 INTERVAL_MS, FALL, RISE = 200, 2, 2
+UNIT_PORT, UNIT_PROXY = 7800, 7801
+UNIT_CGROUP = "/system.slice/md-validator.service"
+CGROUP_ROOT = "/sys/fs/cgroup"
 
 GOOD = f"""[daemon]
 log_level = "info"
@@ -83,6 +90,17 @@ destination = "{DST}"
 destination_ports = "{TCP_PORT}"
 action = "dnat"
 pool = "tcp-relays"
+
+# the validator's unit, which starts after mutexd (boot order): its dials to 7800 go to a
+# local proxy on 7801
+[[rule]]
+name = "unit-proxy"
+protocol = "tcp"
+destination = "{DST}"
+destination_ports = "{UNIT_PORT}"
+cgroup = "{UNIT_CGROUP}"
+action = "redirect"
+to_port = {UNIT_PROXY}
 
 [[rule]]
 name = "p2p-udp"
@@ -243,7 +261,9 @@ def test_md_start(env):
     _relays.extend(Relay(a) for a in RELAYS)
     write_config(GOOD)
     r = run([env.mutexd_path, "--check", "--config", CONFIG], check_rc=0)
-    check("ok (2 pools, 2 rules)" in r.out, f"mutexd --check: {r.out!r}")
+    check("ok (2 pools, 3 rules)" in r.out, f"mutexd --check: {r.out!r}")
+    os.makedirs(CGROUP_ROOT + "/system.slice", exist_ok=True)
+    remove_cgroup(CGROUP_ROOT + UNIT_CGROUP)  # the unit has not started: mutexd comes first
     _daemon.append(Daemon(env))
     wait_log("ready: generation 1")
     check_eq(show(env, NS)["generation"], 1, "generation after start")
@@ -307,6 +327,93 @@ def test_md_udp_flow_leaves_a_dead_relay(env):
         print(f"measured: UDP relay down after {took:.2f} s")
     finally:
         cli.close()
+
+
+def test_md_all_dead_fails_closed(env):
+    """Both TCP relays die: mutexd takes both out (`mutexctl events` shows each change as the
+    daemon makes it), new connections fail, and nothing reaches the original destination."""
+    events = _Lines(["ip", "netns", "exec", NS, env.mutexctl_path, "-j", "events",
+                     "--timeout", str(int(PATIENCE))])
+    orig = listener(NS, DST, TCP_PORT)
+    revived = False
+    try:
+        # mutexctl events has joined once a change reaches it: toggle a weight until one does,
+        # then put it back (the file's weight: a restart must still find the file's config)
+        deadline = time.monotonic() + PATIENCE
+        first = None
+        while first is None and time.monotonic() < deadline:
+            env.mutexctl("backend", "udp-relays", f"{RELAYS[1]}:{UDP_PORT}", "weight", "2",
+                         netns=NS)
+            env.mutexctl("backend", "udp-relays", f"{RELAYS[1]}:{UDP_PORT}", "weight", "1",
+                         netns=NS)
+            first = events.line(0.5)
+        check(first is not None, "no event reached mutexctl events")
+        while events.line(0.5):
+            pass
+        at = mark()
+        for r in _relays:
+            r.down()
+        for a in RELAYS:
+            wait_log(f"pool tcp-relays backend {a}:{TCP_PORT}: up -> down", at)
+        seen = set()
+        deadline = time.monotonic() + PATIENCE
+        while len(seen) < 2 and time.monotonic() < deadline:
+            line = events.line(deadline - time.monotonic())
+            if not line:
+                break
+            ev = json.loads(line)
+            if ev["event"] == "backend" and ev["pool"] == "tcp-relays" and \
+                    ev["backend"]["state"] == "down":
+                seen.add(ev["backend"]["address"])
+        check_eq(seen, set(RELAYS), "backend events for both relays going down")
+        dropped = env.stats(netns=NS)["flows_dropped"]
+        try:
+            dial(NS, DST, TCP_PORT, timeout=1.0).close()
+            check(False, "a connection got through with every relay down")
+        except OSError:
+            pass
+        check(silent(orig), "the original destination saw a connection")
+        check(env.stats(netns=NS)["flows_dropped"] > dropped, "the SYN was dropped by the module")
+        at = mark()
+        revived = True
+        for r in _relays:
+            r.up()
+        for a in RELAYS:
+            wait_log(f"pool tcp-relays backend {a}:{TCP_PORT}: down -> up", at)
+    finally:
+        if not revived:
+            for r in _relays:
+                r.up()
+        orig.close()
+        events.close()
+
+
+def test_md_unit_started_after_the_daemon(env):
+    """Boot order: mutexd applied a rule for a unit whose cgroup did not exist yet; once the unit
+    starts its dials are steered, and again after each restart (its cgroup removed and made
+    anew), while the same dial from outside the unit is left alone."""
+    unit = CGROUP_ROOT + UNIT_CGROUP
+    orig = listener(NS, DST, UNIT_PORT)
+    proxy = listener(NS, "127.0.0.1", UNIT_PROXY)
+    where = ["proxy", "orig"]
+    try:
+        def dial_from(cg):
+            i = dial_from_cgroup(cg, NS, DST, UNIT_PORT, [proxy, orig])
+            check(i is not None, f"from {cg}: no connection arrived")
+            return where[i]
+
+        check(not os.path.exists(unit), "the unit's cgroup exists before the unit started")
+        check_eq(dial_from(None), "orig", "outside the unit")
+        os.makedirs(unit)
+        check_eq(dial_from(unit), "proxy", "the unit, started after mutexd")
+        for n in range(2):
+            remove_cgroup(unit)
+            os.makedirs(unit)
+            check_eq(dial_from(unit), "proxy", f"the unit after restart {n + 1}")
+        check_eq(dial_from(None), "orig", "outside the unit, still")
+    finally:
+        orig.close(), proxy.close()
+        remove_cgroup(unit)
 
 
 def test_md_reload(env):
