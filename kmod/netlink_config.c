@@ -66,25 +66,20 @@ static int mutex_proxy_nl_family(u8 *family, const struct nlattr *attr,
 	return 0;
 }
 
-static int mutex_proxy_nl_backend(struct mutex_proxy_backend *be,
-				  const struct nlattr *nest,
-				  struct netlink_ext_ack *extack)
+/*
+ * A backend's identity from its parsed nest @tb: port (required), family and
+ * address (both or neither: neither is a local port).
+ */
+static int mutex_proxy_nl_backend_id(struct mutex_proxy_backend *be,
+				     struct nlattr **tb,
+				     const struct nlattr *nest,
+				     struct netlink_ext_ack *extack)
 {
-	struct nlattr *tb[MUTEX_BACKEND_A_MAX + 1];
 	int err;
 
-	err = nla_parse_nested(tb, MUTEX_BACKEND_A_MAX, nest,
-			       mutex_proxy_backend_policy, extack);
-	if (err)
-		return err;
 	if (!tb[MUTEX_BACKEND_A_PORT])
 		return BAD(extack, nest, "backend without MUTEX_BACKEND_A_PORT");
 	be->port = nla_get_u16(tb[MUTEX_BACKEND_A_PORT]);
-	if (tb[MUTEX_BACKEND_A_WEIGHT])
-		be->weight = nla_get_u32(tb[MUTEX_BACKEND_A_WEIGHT]);
-	be->priority = mutex_proxy_get_u8(tb[MUTEX_BACKEND_A_PRIORITY], 0);
-	be->state = mutex_proxy_get_u8(tb[MUTEX_BACKEND_A_STATE],
-				       MUTEX_BACKEND_UP);
 	if (!!tb[MUTEX_BACKEND_A_FAMILY] != !!tb[MUTEX_BACKEND_A_ADDR])
 		return BAD(extack, nest,
 			   "backend needs both or neither of family and address");
@@ -99,6 +94,25 @@ static int mutex_proxy_nl_backend(struct mutex_proxy_backend *be,
 				   tb[MUTEX_BACKEND_A_ADDR],
 				   "backend address length does not match its family",
 				   extack);
+}
+
+static int mutex_proxy_nl_backend(struct mutex_proxy_backend *be,
+				  const struct nlattr *nest,
+				  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[MUTEX_BACKEND_A_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, MUTEX_BACKEND_A_MAX, nest,
+			       mutex_proxy_backend_policy, extack);
+	if (err)
+		return err;
+	if (tb[MUTEX_BACKEND_A_WEIGHT])
+		be->weight = nla_get_u32(tb[MUTEX_BACKEND_A_WEIGHT]);
+	be->priority = mutex_proxy_get_u8(tb[MUTEX_BACKEND_A_PRIORITY], 0);
+	be->state = mutex_proxy_get_u8(tb[MUTEX_BACKEND_A_STATE],
+				       MUTEX_BACKEND_UP);
+	return mutex_proxy_nl_backend_id(be, tb, nest, extack);
 }
 
 static int mutex_proxy_nl_pool(struct mutex_proxy_config *cfg, u32 i,
@@ -186,9 +200,6 @@ int mutex_proxy_nl_backend_change(struct mutex_proxy_backend_change *chg,
 			       mutex_proxy_backend_policy, extack);
 	if (err)
 		return err;
-	if (!bt[MUTEX_BACKEND_A_PORT])
-		return BAD(extack, be, "backend without MUTEX_BACKEND_A_PORT");
-	chg->id.port = nla_get_u16(bt[MUTEX_BACKEND_A_PORT]);
 	if (bt[MUTEX_BACKEND_A_PRIORITY])
 		return BAD(extack, bt[MUTEX_BACKEND_A_PRIORITY],
 			   "a backend's priority changes with SET_CONFIG");
@@ -203,20 +214,7 @@ int mutex_proxy_nl_backend_change(struct mutex_proxy_backend_change *chg,
 		chg->set_weight = true;
 		chg->weight = nla_get_u32(bt[MUTEX_BACKEND_A_WEIGHT]);
 	}
-	if (!!bt[MUTEX_BACKEND_A_FAMILY] != !!bt[MUTEX_BACKEND_A_ADDR])
-		return BAD(extack, be,
-			   "backend needs both or neither of family and address");
-	if (!bt[MUTEX_BACKEND_A_FAMILY])
-		return 0;
-	err = mutex_proxy_nl_family(&chg->id.family, bt[MUTEX_BACKEND_A_FAMILY],
-				    "backend family must be AF_INET or AF_INET6",
-				    extack);
-	if (err)
-		return err;
-	return mutex_proxy_nl_addr(&chg->id.addr, chg->id.family,
-				   bt[MUTEX_BACKEND_A_ADDR],
-				   "backend address length does not match its family",
-				   extack);
+	return mutex_proxy_nl_backend_id(&chg->id, bt, be, extack);
 }
 
 /* A prefix: address and length, both or neither. */

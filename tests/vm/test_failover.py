@@ -226,25 +226,40 @@ class _Lines:
         self.proc.wait()
 
 
+def follow_events(env, ns, poke, *flags):
+    """`mutexctl -j events [flags]` in namespace ns, once it has joined: `poke()` makes a
+    change (and undoes it) until an event reaches it; the events of the pokes are read away."""
+    events = _Lines(["ip", "netns", "exec", ns, env.mutexctl_path, "-j", "events", *flags,
+                     "--timeout", str(int(PATIENCE))])
+    deadline = time.monotonic() + PATIENCE
+    first = None
+    while first is None and time.monotonic() < deadline:
+        poke()
+        first = events.line(0.5)
+    if first is None:
+        events.close()
+        check(False, "no event reached mutexctl events")
+    while events.line(0.5):
+        pass
+    return events
+
+
+def toggle_weight(env, ns, pool, backend_target):
+    """A change that leaves the configuration as it was: weight 2, then back to 1."""
+    def poke():
+        for w in ("2", "1"):
+            env.mutexctl("backend", pool, backend_target, "weight", w, netns=ns)
+    return poke
+
+
 def test_fo_events(env):
     """`mutexctl -j events` sees every change as one JSON line: a replaced configuration with
     its generation, a backend's new state and weight; events_sent counts them. Joining the group
     needs CAP_NET_ADMIN."""
     r = env.mutexctl("events", "--timeout", "1", netns=NS, user=65534, check_rc=1)
     check("CAP_NET_ADMIN" in r.err, f"unprivileged events: {r.err!r}")
-    proc = _Lines(["ip", "netns", "exec", NS, env.mutexctl_path, "-j", "events",
-                   "--timeout", str(int(PATIENCE))])
+    proc = follow_events(env, NS, toggle_weight(env, NS, POOL, target(1)))
     try:
-        # The listener has joined when a change reaches it: toggle a weight until one does.
-        deadline = time.monotonic() + PATIENCE
-        weight, first = 2, None
-        while first is None and time.monotonic() < deadline:
-            backend(env, target(1), "weight", str(weight))
-            weight = 5 - weight
-            first = proc.line(0.5)
-        check(first is not None, "no event reached mutexctl events")
-        while proc.line(0.5):  # the toggles that raced the first line
-            pass
         sent = env.stats(netns=NS)["events_sent"]
         generation = configure(env, protocol="tcp", on="fo-events")
         backend(env, target(0), "down")
@@ -283,18 +298,8 @@ def test_fo_flow_events(env):
             x.close()
         socks.clear()
 
-        proc = _Lines(["ip", "netns", "exec", NS, env.mutexctl_path, "-j", "events", "--flows",
-                       "--timeout", str(int(PATIENCE))])
+        proc = follow_events(env, NS, toggle_weight(env, NS, POOL, target(1)), "--flows")
         try:
-            deadline = time.monotonic() + PATIENCE
-            weight, first = 2, None
-            while first is None and time.monotonic() < deadline:
-                backend(env, target(1), "weight", str(weight))
-                weight = 5 - weight
-                first = proc.line(0.5)
-            check(first is not None, "no event reached mutexctl events --flows")
-            while proc.line(0.5):
-                pass
             c = dial(NS, DST, PORT)
             socks.append(c)
             i, s = accept_one(relays)

@@ -23,7 +23,7 @@ import threading
 import time
 
 from guest import PATIENCE, TIME_SCALE, check, check_eq, run
-from test_failover import _Lines
+from test_failover import follow_events, toggle_weight
 from test_steering_mutexctl import (accept_one, dial, dial_from_cgroup, exchange, listener, netns,
                                     remove_cgroup, show, silent)
 
@@ -332,24 +332,12 @@ def test_md_udp_flow_leaves_a_dead_relay(env):
 def test_md_all_dead_fails_closed(env):
     """Both TCP relays die: mutexd takes both out (`mutexctl events` shows each change as the
     daemon makes it), new connections fail, and nothing reaches the original destination."""
-    events = _Lines(["ip", "netns", "exec", NS, env.mutexctl_path, "-j", "events",
-                     "--timeout", str(int(PATIENCE))])
+    # the weight goes back to the file's: a restart must still find the file's configuration
+    events = follow_events(env, NS,
+                           toggle_weight(env, NS, "udp-relays", f"{RELAYS[1]}:{UDP_PORT}"))
     orig = listener(NS, DST, TCP_PORT)
     revived = False
     try:
-        # mutexctl events has joined once a change reaches it: toggle a weight until one does,
-        # then put it back (the file's weight: a restart must still find the file's config)
-        deadline = time.monotonic() + PATIENCE
-        first = None
-        while first is None and time.monotonic() < deadline:
-            env.mutexctl("backend", "udp-relays", f"{RELAYS[1]}:{UDP_PORT}", "weight", "2",
-                         netns=NS)
-            env.mutexctl("backend", "udp-relays", f"{RELAYS[1]}:{UDP_PORT}", "weight", "1",
-                         netns=NS)
-            first = events.line(0.5)
-        check(first is not None, "no event reached mutexctl events")
-        while events.line(0.5):
-            pass
         at = mark()
         for r in _relays:
             r.down()

@@ -229,6 +229,16 @@ std::span<const std::uint8_t> address_bytes(const std::array<std::uint8_t, 16>& 
     return std::span<const std::uint8_t>(bytes).first(address_length(family));
 }
 
+/// A backend's identity inside its open nest: family and address (not for a local port), port.
+void encode_backend_id(AttrWriter& enc, const std::optional<cfg::Address>& address,
+                       std::uint16_t port) {
+    if (address) {
+        enc.u8(MUTEX_BACKEND_A_FAMILY, af_of(address->family));
+        enc.bytes(MUTEX_BACKEND_A_ADDR, address_bytes(address->bytes, address->family));
+    }
+    enc.u16(MUTEX_BACKEND_A_PORT, port);
+}
+
 void encode_pool(AttrWriter& enc, const cfg::Pool& pool) {
     nlattr* nest = enc.nest(MUTEX_A_POOL);
     enc.strz(MUTEX_POOL_A_NAME, pool.name);
@@ -236,12 +246,7 @@ void encode_pool(AttrWriter& enc, const cfg::Pool& pool) {
     enc.u8(MUTEX_POOL_A_FAILURE_MODE, static_cast<std::uint8_t>(pool.failure_mode));
     for (const auto& backend : pool.backends) {
         nlattr* be = enc.nest(MUTEX_POOL_A_BACKEND);
-        if (backend.address) {
-            enc.u8(MUTEX_BACKEND_A_FAMILY, af_of(backend.address->family));
-            enc.bytes(MUTEX_BACKEND_A_ADDR,
-                      address_bytes(backend.address->bytes, backend.address->family));
-        }
-        enc.u16(MUTEX_BACKEND_A_PORT, backend.port);
+        encode_backend_id(enc, backend.address, backend.port);
         enc.u32(MUTEX_BACKEND_A_WEIGHT, backend.weight);
         enc.u8(MUTEX_BACKEND_A_PRIORITY, backend.priority);
         enc.u8(MUTEX_BACKEND_A_STATE, static_cast<std::uint8_t>(backend.state));
@@ -814,12 +819,7 @@ void encode_backend_ref(AttrWriter& enc, const BackendRef& backend,
     nlattr* nest = enc.nest(MUTEX_A_POOL);
     enc.strz(MUTEX_POOL_A_NAME, backend.pool);
     nlattr* be = enc.nest(MUTEX_POOL_A_BACKEND);
-    if (backend.address) {
-        enc.u8(MUTEX_BACKEND_A_FAMILY, af_of(backend.address->family));
-        enc.bytes(MUTEX_BACKEND_A_ADDR,
-                  address_bytes(backend.address->bytes, backend.address->family));
-    }
-    enc.u16(MUTEX_BACKEND_A_PORT, backend.port);
+    encode_backend_id(enc, backend.address, backend.port);
     if (weight) {
         enc.u32(MUTEX_BACKEND_A_WEIGHT, *weight);
     }
