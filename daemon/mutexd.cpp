@@ -12,10 +12,7 @@
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -42,25 +39,6 @@ namespace {
 
 namespace asio = boost::asio;
 namespace cfg = mutex::config;
-
-/// The file's text; throws ConfigError "PATH: cannot read: ..." as load_file() does.
-std::string read_text(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        throw cfg::ConfigError({cfg::Diagnostic{path, 0, 0, "cannot read: Is a directory"}});
-    }
-    errno = 0;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw cfg::ConfigError({cfg::Diagnostic{
-            path, 0, 0, "cannot read: " + std::generic_category().message(errno ? errno : EIO)}});
-    }
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-cfg::File read_file(const std::string& path) {
-    return cfg::parse_file(read_text(path), path);
-}
 
 void log_refusal(const cfg::ConfigError& e) {
     for (const auto& d : e.diagnostics()) {
@@ -247,7 +225,7 @@ private:
         notifier_.reloading();
         spdlog::info("reloading {} ({})", path_, why);
         try {
-            cfg::File next = read_file(path_);
+            cfg::File next = cfg::read_file(path_);
             if (next == file_) {
                 spdlog::info("{} is unchanged: generation {} stays", path_, generation_);
             } else {
@@ -403,7 +381,7 @@ private:
 int run(const Options& options) {
     cfg::File file;
     try {
-        file = read_file(options.config);
+        file = cfg::read_file(options.config);
     } catch (const cfg::ConfigError& e) {
         log::init(cfg::LogLevel::info);
         log_refusal(e);

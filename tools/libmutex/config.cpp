@@ -273,7 +273,7 @@ nlohmann::ordered_json to_json(const Config& config) {
     return out;
 }
 
-Config load_file(const std::string& path) {
+File read_file(const std::string& path) {
     const auto unreadable = [&path](int err) {
         return ConfigError(
             {Diagnostic{path, 0, 0, std::string("cannot read: ") + std::strerror(err)}});
@@ -295,7 +295,11 @@ Config load_file(const std::string& path) {
     if (in.bad()) {
         throw unreadable(EIO);
     }
-    return parse(text, path);
+    return parse_file(text, path);
+}
+
+Config load_file(const std::string& path) {
+    return read_file(path).config;
 }
 
 }  // namespace mutex::config

@@ -323,8 +323,10 @@ File parse_file(std::string_view text, std::string_view filename);
 /// parse_file()'s configuration alone: what goes to the kernel.
 Config parse(std::string_view text, std::string_view filename);
 
-/// Reads the file at `path` and parse()s it.
+/// Reads the file at `path` and parse_file()s it: the kernel's part and mutexd's.
 /// @throws ConfigError (also when the file cannot be read: "PATH: cannot read: strerror").
+File read_file(const std::string& path);
+/// read_file()'s configuration alone: what goes to the kernel.
 Config load_file(const std::string& path);
 
 /// Canonical TOML: pools then rules, keys in model order, defaults written out, optional rule
