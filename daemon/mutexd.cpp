@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "mutexd.hpp"
 
-#include <net/if.h>
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -27,6 +26,8 @@
 #include "failover/failover.hpp"
 #include "health/monitor.hpp"
 #include "health/prober.hpp"
+#include "interfaces/link_watcher.hpp"
+#include "interfaces/resolve.hpp"
 #include "libmutex/client.hpp"
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
@@ -57,30 +58,10 @@ std::string_view health_name(health::Health h) {
     return h == health::Health::up ? "up" : "down";
 }
 
-std::optional<std::string> interface_name(std::uint32_t index) {
-    std::array<char, IF_NAMESIZE> name{};
-    if (::if_indextoname(index, name.data()) == nullptr) {
-        return std::nullopt;
-    }
-    return std::string(name.data());
-}
-
-/// The ifindex of every interface the rules name; throws std::runtime_error for a missing one.
-mutex::InterfaceIndexes resolve_interfaces(const cfg::Config& config) {
-    mutex::InterfaceIndexes out;
-    for (const auto& rule : config.rules) {
-        for (const auto& name : {rule.out_interface, rule.in_interface}) {
-            if (!name || out.contains(*name)) {
-                continue;
-            }
-            const unsigned index = ::if_nametoindex(name->c_str());
-            if (index == 0) {
-                throw std::runtime_error("no interface named '" + *name + "'");
-            }
-            out.emplace(*name, index);
-        }
-    }
-    return out;
+/// No names for the kernel's interface indexes: a configuration read back this way names each
+/// interface by its index, as interfaces::by_index() names the file's.
+std::optional<std::string> no_name(std::uint32_t /*index*/) {
+    return std::nullopt;
 }
 
 /// The health of the backends `next` shares with `prev` (same pool name, address and port), up
@@ -118,6 +99,7 @@ public:
           inotify_(io_) {}
 
     int run() {
+        links_ = std::make_unique<interfaces::LinkWatcher>(io_, [this] { on_links(); });
         take_over();
         start_checks();
         watch_signals();
@@ -132,10 +114,13 @@ public:
 private:
     /// At start: keep what the kernel holds if it is this file's configuration, else replace it.
     void take_over() {
-        const mutex::ConfigSnapshot held = client_.get_config(interface_name);
-        if (held.generation != 0 && config::same_but_health(file_.config, held.config)) {
+        const mutex::ConfigSnapshot held = client_.get_config(no_name);
+        const mutex::InterfaceIndexes indexes = resolve(file_.config);
+        if (held.generation != 0 &&
+            config::same_but_health(interfaces::by_index(file_.config, indexes), held.config)) {
             health_ = config::health_from(file_.config, held.config);
             generation_ = held.generation;
+            interfaces_ = indexes;
             spdlog::info(
                 "the kernel already holds this configuration (generation {}): taken over, "
                 "nothing replaced",
@@ -152,22 +137,50 @@ private:
     /// configuration), with a warning.
     void push(std::string_view why) {
         const cfg::Config wanted = config::desired(file_.config, health_);
-        const mutex::InterfaceIndexes interfaces = resolve_interfaces(wanted);
+        const mutex::InterfaceIndexes interfaces = resolve(wanted);
         try {
             generation_ = client_.apply(wanted, generation_, interfaces);
         } catch (const mutex::NetlinkError& e) {
             if (e.error() != ESTALE) {
                 throw;
             }
-            const std::uint64_t now = client_.get_config(interface_name).generation;
+            const std::uint64_t now = client_.get_config(no_name).generation;
             spdlog::warn(
                 "the configuration was replaced behind mutexd (generation {}, mutexd had {}); "
                 "putting the file's back",
                 now, generation_);
             generation_ = client_.apply(wanted, now, interfaces);
         }
+        interfaces_ = interfaces;
         spdlog::info("{}: applied generation {} ({} pools, {} rules)", why, generation_,
                      file_.config.pools.size(), file_.config.rules.size());
+        for (const auto& name : interfaces::missing(interfaces_)) {
+            spdlog::warn("no interface is called {}: its rules match nothing until one is", name);
+        }
+    }
+
+    /// The index of each interface the rules name, as the links are now.
+    [[nodiscard]] mutex::InterfaceIndexes resolve(const cfg::Config& config) const {
+        return interfaces::resolve(config,
+                                   [this](std::string_view name) { return links_->index(name); });
+    }
+
+    /// After link changes: a rule's interface renamed, removed or created again under its name
+    /// gets the configuration pushed with the new index.
+    void on_links() {
+        const auto diff = interfaces::changes(interfaces_, resolve(file_.config));
+        if (diff.empty()) {
+            return;
+        }
+        for (const auto& line : diff) {
+            spdlog::info("interface {}", line);
+        }
+        try {
+            push("interfaces changed");
+        } catch (const std::exception& e) {
+            spdlog::error("the kernel refused the new interface indexes: {}", e.what());
+        }
+        notifier_.status(status());
     }
 
     void start_checks() {
@@ -204,6 +217,11 @@ private:
                 }
                 push("replaced behind mutexd");  // carries the new state already
             }
+            if (change.to == health::Health::down && !action->end_flows) {
+                spdlog::info("pool {} backend {}: its flows stay on it (on_backend_down = {})",
+                             pool.name, backend_name(backend),
+                             cfg::name_of(cfg::kOnBackendDownNames, policy.on_backend_down));
+            }
             if (action->end_flows) {
                 const std::uint64_t n =
                     client_.end_flows(action->change.backend, *action->end_flows);
@@ -235,6 +253,11 @@ private:
                 log::set_level(file_.daemon.daemon.log_level);
                 if (config_changed) {
                     push("reloaded");
+                } else {
+                    spdlog::info(
+                        "reloaded: the kernel's configuration is unchanged (generation {} "
+                        "stays), the daemon's settings are applied",
+                        generation_);
                 }
                 start_checks();
             }
@@ -372,6 +395,8 @@ private:
     mutex::Client client_;
     health::Prober prober_{io_};
     std::unique_ptr<health::Monitor> monitor_;
+    std::unique_ptr<interfaces::LinkWatcher> links_;
+    mutex::InterfaceIndexes interfaces_;  // what the kernel's rules carry
     config::HealthTable health_;
     std::uint64_t generation_ = 0;
 };

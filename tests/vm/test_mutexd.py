@@ -5,7 +5,8 @@ bring it back, UDP flows leave a dead relay under on_backend_down = "reset-udp",
 refused on reload (SIGHUP, or an editor's rename) and the running configuration stays, a
 restart (kill -9) takes the kernel's configuration over without disturbing a long-lived
 connection, a rule for a unit that starts after mutexd (boot order) steers the unit once it
-runs and after its restarts, and SIGTERM leaves the kernel steering.
+runs and after its restarts, a rule's interface name follows a rename and a re-creation, and
+SIGTERM leaves the kernel steering.
 
 One namespace, lo only: the original destination 192.0.2.1 and relays 192.0.2.11 and
 192.0.2.12 are addresses of lo. Each relay has a data port (TCP 7600, UDP 7700) and a health
@@ -39,6 +40,9 @@ INTERVAL_MS, FALL, RISE = 200, 2, 2
 UNIT_PORT, UNIT_PROXY = 7800, 7801
 UNIT_CGROUP = "/system.slice/md-validator.service"
 CGROUP_ROOT = "/sys/fs/cgroup"
+UPLINK, FAR = "md-up0", "md-far"  # a veth from NS to the namespace FAR
+UPLINK_NET, UPLINK_DST = "198.51.100.1/24", "198.51.100.9"
+UPLINK_PORT, UPLINK_PROXY = 7900, 7901
 
 GOOD = f"""[daemon]
 log_level = "info"
@@ -102,6 +106,17 @@ cgroup = "{UNIT_CGROUP}"
 action = "redirect"
 to_port = {UNIT_PROXY}
 
+# traffic out of the uplink md-up0 goes to a local proxy; md-up0 does not exist when mutexd
+# starts, and is renamed, removed and created again later
+[[rule]]
+name = "uplink-proxy"
+protocol = "tcp"
+destination = "{UPLINK_DST}"
+destination_ports = "{UPLINK_PORT}"
+out_interface = "{UPLINK}"
+action = "redirect"
+to_port = {UPLINK_PROXY}
+
 [[rule]]
 name = "p2p-udp"
 protocol = "udp"
@@ -123,15 +138,22 @@ class Relay:
     def up(self):
         with netns(NS):
             self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.health = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.udp_health = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        for s, port in ((self.tcp, TCP_PORT), (self.health, TCP_HEALTH)):
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((self.addr, port))
-            s.listen(64)
-            s.setblocking(False)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind((self.addr, TCP_PORT))
+        self.tcp.listen(64)
+        self.tcp.setblocking(False)
         self.udp.bind((self.addr, UDP_PORT))
+        self.health_up()
+
+    def health_up(self):
+        with netns(NS):
+            self.health = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.udp_health = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.health.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.health.bind((self.addr, TCP_HEALTH))
+        self.health.listen(64)
+        self.health.setblocking(False)
         self.udp_health.bind((self.addr, UDP_HEALTH))
         self.stop = threading.Event()
         self.drain = threading.Thread(target=self._drain, daemon=True)
@@ -149,11 +171,15 @@ class Relay:
                 except OSError:
                     pass
 
-    def down(self):
+    def health_down(self):
+        """The health ports stop answering; the data ports stay (a relay whose upstream died)."""
         self.stop.set()
         self.drain.join()
-        for s in (self.tcp, self.health, self.udp, self.udp_health):
-            s.close()
+        self.health.close(), self.udp_health.close()
+
+    def down(self):
+        self.health_down()
+        self.tcp.close(), self.udp.close()
 
 
 class Daemon:
@@ -261,11 +287,12 @@ def test_md_start(env):
     _relays.extend(Relay(a) for a in RELAYS)
     write_config(GOOD)
     r = run([env.mutexd_path, "--check", "--config", CONFIG], check_rc=0)
-    check("ok (2 pools, 3 rules)" in r.out, f"mutexd --check: {r.out!r}")
+    check("ok (2 pools, 4 rules)" in r.out, f"mutexd --check: {r.out!r}")
     os.makedirs(CGROUP_ROOT + "/system.slice", exist_ok=True)
     remove_cgroup(CGROUP_ROOT + UNIT_CGROUP)  # the unit has not started: mutexd comes first
     _daemon.append(Daemon(env))
     wait_log("ready: generation 1")
+    check(f"no interface is called {UPLINK}" in log_text(), "no word of the missing uplink")
     check_eq(show(env, NS)["generation"], 1, "generation after start")
     check_eq(sorted(set(where(4))), [0, 1], "both relays take connections")
 
@@ -327,6 +354,44 @@ def test_md_udp_flow_leaves_a_dead_relay(env):
         print(f"measured: UDP relay down after {took:.2f} s")
     finally:
         cli.close()
+
+
+def test_md_udp_flow_stays_under_keep(env):
+    """on_backend_down = "keep": a UDP flow stays on a relay its checks take out (here the relay
+    still forwards: only its health port died) while new flows go to the live one."""
+    at = mark()
+    write_config(GOOD.replace('on_backend_down = "reset-udp"', 'on_backend_down = "keep"'),
+                 rename=True)
+    wait_log("reloaded: the kernel's configuration is unchanged", at)
+    cli = udp_client()
+    fresh = first = None
+    try:
+        cli.sendto(b"one", (DST, UDP_PORT))
+        first, data = udp_arrived()
+        check_eq(data, b"one", "the first datagram reaches a relay")
+        at = mark()
+        _relays[first].health_down()
+        wait_log(f"pool udp-relays backend {RELAYS[first]}:{UDP_PORT}: its flows stay on it "
+                 "(on_backend_down = keep)", at)
+        check(f"pool udp-relays backend {RELAYS[first]}:{UDP_PORT}: ended" not in
+              log_text()[at:], f"UDP flows ended under keep: {log_text()[at:]}")
+        cli.sendto(b"two", (DST, UDP_PORT))
+        check_eq(udp_arrived(), (first, b"two"), "the flow stays on the relay marked down")
+        fresh = udp_client()
+        fresh.sendto(b"new", (DST, UDP_PORT))
+        check_eq(udp_arrived(), (1 - first, b"new"), "a new flow goes to the live relay")
+    finally:
+        cli.close()
+        if fresh:
+            fresh.close()
+        if first is not None and _relays[first].stop.is_set():
+            at = mark()
+            _relays[first].health_up()
+            for pool, port in (("udp-relays", UDP_PORT), ("tcp-relays", TCP_PORT)):
+                wait_log(f"pool {pool} backend {RELAYS[first]}:{port}: down -> up", at)
+    at = mark()
+    write_config(GOOD, rename=True)
+    wait_log("reloaded: the kernel's configuration is unchanged", at)
 
 
 def test_md_all_dead_fails_closed(env):
@@ -404,6 +469,72 @@ def test_md_unit_started_after_the_daemon(env):
         remove_cgroup(unit)
 
 
+def _uplink_rule(env):
+    return next(r for r in show(env, NS)["config"]["rule"] if r["name"] == "uplink-proxy")
+
+
+def _make_uplink():
+    """A veth from NS (UPLINK) to FAR; its index in NS."""
+    run(["ip", "-n", NS, "link", "add", UPLINK, "type", "veth", "peer", "name", "far0",
+         "netns", FAR], check_rc=0)
+    run(["ip", "-n", NS, "addr", "add", UPLINK_NET, "dev", UPLINK], check_rc=0)
+    run(["ip", "-n", FAR, "addr", "add", f"{UPLINK_DST}/24", "dev", "far0"], check_rc=0)
+    run(["ip", "-n", NS, "link", "set", UPLINK, "up"], check_rc=0)
+    run(["ip", "-n", FAR, "link", "set", "far0", "up"], check_rc=0)
+    link = json.loads(run(["ip", "-j", "-n", NS, "link", "show", UPLINK], check_rc=0).out)
+    return link[0]["ifindex"]
+
+
+def test_md_interface_follows_its_name(env):
+    """A rule's out_interface names md-up0, which did not exist when mutexd started (the rule
+    matched nothing). Created, renamed away, removed and created again: each time the kernel's
+    rule gets the index the name has now, and a dial out of the uplink reaches the local proxy
+    exactly while an interface of that name carries it."""
+    check_eq(_uplink_rule(env)["out_interface"], "4294967295", "the rule of a missing interface")
+    run(["ip", "netns", "add", FAR], check_rc=0)
+    orig = listener(FAR, UPLINK_DST, UPLINK_PORT)
+    proxy = listener(NS, "127.0.0.1", UPLINK_PROXY)
+    where = ["proxy", "orig"]
+
+    def dial_out():
+        c = dial(NS, UPLINK_DST, UPLINK_PORT)
+        i, s = accept_one([proxy, orig])
+        check(i is not None, "the dial reached neither the proxy nor the far end")
+        exchange(c, s, b"uplink")
+        c.close(), s.close()
+        return where[i]
+
+    try:
+        generation = show(env, NS)["generation"]
+        at = mark()
+        first = _make_uplink()
+        wait_log(f"interface {UPLINK}: none -> {first}", at)
+        wait_log(f"interfaces changed: applied generation {generation + 1}", at)
+        check_eq(_uplink_rule(env)["out_interface"], UPLINK, "the rule names the new interface")
+        check_eq(dial_out(), "proxy", "out of the new md-up0")
+
+        at = mark()
+        run(["ip", "-n", NS, "link", "set", UPLINK, "down"], check_rc=0)
+        run(["ip", "-n", NS, "link", "set", UPLINK, "name", "md-old"], check_rc=0)
+        run(["ip", "-n", NS, "link", "set", "md-old", "up"], check_rc=0)
+        wait_log(f"interface {UPLINK}: {first} -> none", at)
+        wait_log(f"interfaces changed: applied generation {generation + 2}", at)
+        check_eq(_uplink_rule(env)["out_interface"], "4294967295", "the rule after the rename")
+        check_eq(dial_out(), "orig", "out of the renamed interface: not steered")
+
+        run(["ip", "-n", NS, "link", "del", "md-old"], check_rc=0)
+        at = mark()
+        second = _make_uplink()
+        check(second != first, f"the new md-up0 has the old index {first}")
+        wait_log(f"interface {UPLINK}: none -> {second}", at)
+        wait_log(f"interfaces changed: applied generation {generation + 3}", at)
+        check_eq(show(env, NS)["generation"], generation + 3,
+                 "one push per change of index (the removal of md-old changed none)")
+        check_eq(dial_out(), "proxy", "out of md-up0 created again")
+    finally:
+        orig.close(), proxy.close()
+
+
 def test_md_reload(env):
     """SIGHUP with a bad file: FILE:LINE:COLUMN in the log, the generation stays. An editor's
     rename of a good, different file: reloaded without a signal, one generation more."""
@@ -472,5 +603,6 @@ def test_md_unload(env):
         r.down()
     _relays.clear()
     run(["ip", "netns", "del", NS])
+    run(["ip", "netns", "del", FAR])
     env.unload()
     check(not env.loaded(), "module still loaded after rmmod")

@@ -421,6 +421,16 @@ enum mutex_attr {
 #define MUTEX_MAX_CONNS_MAX		16777216
 #define MUTEX_MAX_CONNS_DEFAULT		262144
 
+/*
+ * An interface index no device ever has (the kernel gives devices indexes
+ * 1..INT_MAX): a rule with it as MUTEX_RULE_A_OIF or MUTEX_RULE_A_IIF
+ * matches nothing, exactly as if it were absent, yet keeps its place and
+ * name. Userspace that names interfaces (mutexd) sends it for a name no
+ * interface has now and sends the real index once one appears: the kernel
+ * sees indexes only, so following renames and re-creations is userspace's.
+ */
+#define MUTEX_IFINDEX_NONE		0xffffffffU
+
 /* Conntrack label bits of steered connections (see "Conntrack labels"). */
 #define MUTEX_CT_LABEL_STEERED		127
 #define MUTEX_CT_LABEL_REDIRECT		126
@@ -698,8 +708,10 @@ enum mutex_action {
  *	matches if (mark & mask) == value; value must have no bit outside mask
  * @MUTEX_RULE_A_MARK_MASK: u32, non-zero
  * @MUTEX_RULE_A_OIF: u32, output interface index (LOCAL_OUT only: a
- *	forwarded packet has no output interface yet at PRE_ROUTING)
- * @MUTEX_RULE_A_IIF: u32, input interface index (PRE_ROUTING only)
+ *	forwarded packet has no output interface yet at PRE_ROUTING), or
+ *	MUTEX_IFINDEX_NONE
+ * @MUTEX_RULE_A_IIF: u32, input interface index (PRE_ROUTING only), or
+ *	MUTEX_IFINDEX_NONE
  * @MUTEX_RULE_A_ACTION: u8, enum mutex_action, required
  * @MUTEX_RULE_A_TO_PORT: u16, host byte order, 1..65535: redirect target
  * @MUTEX_RULE_A_POOL: u32, index of a MUTEX_A_POOL of the request
