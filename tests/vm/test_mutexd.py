@@ -5,8 +5,8 @@ bring it back, UDP flows leave a dead relay under on_backend_down = "reset-udp",
 refused on reload (SIGHUP, or an editor's rename) and the running configuration stays, a
 restart (kill -9) takes the kernel's configuration over without disturbing a long-lived
 connection, a rule for a unit that starts after mutexd (boot order) steers the unit once it
-runs and after its restarts, a rule's interface name follows a rename and a re-creation, and
-SIGTERM leaves the kernel steering.
+runs and after its restarts, a rule's interface name follows a rename and a re-creation,
+SIGTERM leaves the kernel steering, and with flush_on_exit empties it.
 
 One namespace, lo only: the original destination 192.0.2.1 and relays 192.0.2.11 and
 192.0.2.12 are addresses of lo. Each relay has a data port (TCP 7600, UDP 7700) and a health
@@ -147,21 +147,37 @@ class Relay:
         self.health_up()
 
     def health_up(self):
+        """Health listeners for whichever of the two ports has none, drained by one thread."""
+        self._stop_drain()
         with netns(NS):
-            self.health = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.udp_health = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.health.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.health.bind((self.addr, TCP_HEALTH))
-        self.health.listen(64)
-        self.health.setblocking(False)
-        self.udp_health.bind((self.addr, UDP_HEALTH))
+            if self.health is None:
+                self.health = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                self.health.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                self.health.bind((self.addr, TCP_HEALTH))
+                self.health.listen(64)
+                self.health.setblocking(False)
+            if self.udp_health is None:
+                self.udp_health = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                self.udp_health.bind((self.addr, UDP_HEALTH))
+        self._start_drain()
+
+    health = udp_health = drain = None
+
+    def _start_drain(self):
         self.stop = threading.Event()
-        self.drain = threading.Thread(target=self._drain, daemon=True)
+        socks = [s for s in (self.health, self.udp_health) if s is not None]
+        self.drain = threading.Thread(target=self._drain, args=(socks,), daemon=True)
         self.drain.start()
 
-    def _drain(self):
-        while not self.stop.is_set():
-            ready, _, _ = select.select([self.health, self.udp_health], [], [], 0.05)
+    def _stop_drain(self):
+        if self.drain is not None:
+            self.stop.set()
+            self.drain.join()
+            self.drain = None
+
+    def _drain(self, socks):
+        while socks and not self.stop.is_set():
+            ready, _, _ = select.select(socks, [], [], 0.05)
             for s in ready:
                 try:
                     if s is self.health:
@@ -171,14 +187,23 @@ class Relay:
                 except OSError:
                     pass
 
-    def health_down(self):
-        """The health ports stop answering; the data ports stay (a relay whose upstream died)."""
-        self.stop.set()
-        self.drain.join()
-        self.health.close(), self.udp_health.close()
+    def health_down(self, tcp=True):
+        """The health ports stop answering (only the UDP one unless tcp); the data ports stay:
+        a relay whose upstream died."""
+        self._stop_drain()
+        self.udp_health.close()
+        self.udp_health = None
+        if tcp:
+            self.health.close()
+            self.health = None
+        self._start_drain()
+
+    def health_is_down(self):
+        return self.udp_health is None
 
     def down(self):
         self.health_down()
+        self._stop_drain()
         self.tcp.close(), self.udp.close()
 
 
@@ -358,7 +383,7 @@ def test_md_udp_flow_leaves_a_dead_relay(env):
 
 def test_md_udp_flow_stays_under_keep(env):
     """on_backend_down = "keep": a UDP flow stays on a relay its checks take out (here the relay
-    still forwards: only its health port died) while new flows go to the live one."""
+    still forwards: only its UDP health port died) while new flows go to the live one."""
     at = mark()
     write_config(GOOD.replace('on_backend_down = "reset-udp"', 'on_backend_down = "keep"'),
                  rename=True)
@@ -370,7 +395,7 @@ def test_md_udp_flow_stays_under_keep(env):
         first, data = udp_arrived()
         check_eq(data, b"one", "the first datagram reaches a relay")
         at = mark()
-        _relays[first].health_down()
+        _relays[first].health_down(tcp=False)
         wait_log(f"pool udp-relays backend {RELAYS[first]}:{UDP_PORT}: its flows stay on it "
                  "(on_backend_down = keep)", at)
         check(f"pool udp-relays backend {RELAYS[first]}:{UDP_PORT}: ended" not in
@@ -384,11 +409,10 @@ def test_md_udp_flow_stays_under_keep(env):
         cli.close()
         if fresh:
             fresh.close()
-        if first is not None and _relays[first].stop.is_set():
+        if first is not None and _relays[first].health_is_down():
             at = mark()
             _relays[first].health_up()
-            for pool, port in (("udp-relays", UDP_PORT), ("tcp-relays", TCP_PORT)):
-                wait_log(f"pool {pool} backend {RELAYS[first]}:{port}: down -> up", at)
+            wait_log(f"pool udp-relays backend {RELAYS[first]}:{UDP_PORT}: down -> up", at)
     at = mark()
     write_config(GOOD, rename=True)
     wait_log("reloaded: the kernel's configuration is unchanged", at)
@@ -593,6 +617,34 @@ def test_md_stop_keeps_steering(env):
           f"stop message: {log_text()[at:]}")
     check_eq(show(env, NS)["generation"], generation, "generation after the stop")
     check(where(1)[0] in (0, 1), "steered after the daemon stopped")
+
+
+def test_md_flush_on_exit(env):
+    """[daemon] flush_on_exit = true: a clean stop empties the kernel's configuration, and the
+    original destination is dialled directly again."""
+    write_config(GOOD.replace('log_level = "info"', 'log_level = "info"\nflush_on_exit = true', 1))
+    generation = show(env, NS)["generation"]
+    at = mark()
+    _daemon[0] = Daemon(env)
+    wait_log("taken over, nothing replaced", at)  # daemon settings are not the kernel's
+    wait_log("ready:", at)
+    _daemon[0].signal(signal.SIGTERM)
+    check_eq(_daemon[0].wait(), 0, "mutexd's exit status")
+    check(f"flush_on_exit: the configuration is emptied (generation {generation + 1})" in
+          log_text()[at:], f"stop message: {log_text()[at:]}")
+    snapshot = show(env, NS)
+    check_eq((snapshot["generation"], snapshot["config"].get("rule", []),
+              snapshot["config"].get("pool", [])), (generation + 1, [], []),
+             "the kernel's configuration after the stop")
+    orig = listener(NS, DST, TCP_PORT)
+    try:
+        c = dial(NS, DST, TCP_PORT)
+        i, s = accept_one([orig] + [r.tcp for r in _relays])
+        check_eq(i, 0, "the connection reaches the original destination")
+        c.close(), s.close()
+    finally:
+        orig.close()
+    write_config(GOOD)
 
 
 def test_md_unload(env):
