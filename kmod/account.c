@@ -54,7 +54,7 @@
 #include <net/netfilter/nf_conntrack.h>
 
 #include "account.h"
-#include "backend.h"
+#include "counters.h"
 #include "net.h"
 #include "params.h"
 #include "stats.h"

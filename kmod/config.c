@@ -32,11 +32,12 @@
  * of thousands of rules. Readers load them with READ_ONCE(); the weight is
  * stored under the pool's lock, which the weighted round robin holds.
  *
- * Backend counters (backend.c) are not configuration: a new snapshot shares
- * the counters of every backend the old one has with the same pool name,
- * family, address and port (reference counted), so a replacement loses no
- * count. The build runs under config_lock (the caller holds it), so the old
- * snapshot it takes counters from stays alive.
+ * Counters (counters.c) are not configuration: a new snapshot shares the
+ * counters of every backend the old one has with the same pool name,
+ * family, address and port, and of every rule the old one has with the
+ * same name (reference counted), so a replacement loses no count. The
+ * build runs under config_lock (the caller holds it), so the old snapshot
+ * it takes counters from stays alive.
  */
 #include <linux/ctype.h>
 #include <linux/err.h>
@@ -45,9 +46,10 @@
 #include <linux/lockdep.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
-#include "backend.h"
+#include "counters.h"
 #include "cgroup.h"
 #include "classify.h"
 #include "config.h"
@@ -195,6 +197,7 @@ void mutex_proxy_config_free(struct mutex_proxy_config *cfg)
 	for (i = 0; i < cfg->n_rules; i++) {
 		mutex_proxy_cgroup_match_free(cfg->rules[i].cgm);
 		kfree(cfg->rules[i].cgroup_path);
+		mutex_proxy_rule_ctr_put(cfg->rules[i].ctr);
 	}
 	kvfree(cfg->rules);
 	kfree(cfg);
@@ -480,6 +483,87 @@ static int mutex_proxy_finish_rule(struct mutex_proxy_config *cfg, u32 i,
 	return mutex_proxy_finish_target(cfg, r, i, err);
 }
 
+/* Named rules by name, then by place: the n-th of a name sorts n-th. */
+static int mutex_proxy_rule_cmp(const void *a, const void *b)
+{
+	const struct mutex_proxy_rule *x = *(const struct mutex_proxy_rule **)a;
+	const struct mutex_proxy_rule *y = *(const struct mutex_proxy_rule **)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+/* Pointers to the named rules of @cfg, sorted; *@n receives how many. */
+static const struct mutex_proxy_rule **
+mutex_proxy_named_rules(const struct mutex_proxy_config *cfg, u32 *n)
+{
+	const struct mutex_proxy_rule **v;
+	u32 i;
+
+	*n = 0;
+	v = kvmalloc_array(max(cfg->n_rules, 1U), sizeof(*v),
+			   MUTEX_PROXY_GFP_CONFIG);
+	if (!v)
+		return NULL;
+	for (i = 0; i < cfg->n_rules; i++)
+		if (cfg->rules[i].match & MUTEX_M_NAME)
+			v[(*n)++] = &cfg->rules[i];
+	sort(v, *n, sizeof(*v), mutex_proxy_rule_cmp, NULL);
+	return v;
+}
+
+/*
+ * Every rule's counters: the n-th rule of a name shares those of the n-th
+ * rule of that name in @old, the others get new ones. Sorting both sides
+ * by name keeps this O(n log n) for the largest configurations.
+ */
+static int mutex_proxy_rule_counters(struct mutex_proxy_config *cfg,
+				     const struct mutex_proxy_config *old)
+{
+	const struct mutex_proxy_rule **ov = NULL, **nv;
+	u32 on = 0, nn, i = 0, j = 0;
+	int c;
+
+	if (old && old->n_rules) {
+		ov = mutex_proxy_named_rules(old, &on);
+		if (!ov)
+			return -ENOMEM;
+	}
+	nv = mutex_proxy_named_rules(cfg, &nn);
+	if (!nv) {
+		kvfree(ov);
+		return -ENOMEM;
+	}
+	while (i < on && j < nn) {
+		c = strcmp(ov[i]->name, nv[j]->name);
+		if (c < 0) {
+			i++;
+		} else if (c > 0) {
+			j++;
+		} else {
+			struct mutex_proxy_rule *r =
+				&cfg->rules[nv[j] - cfg->rules];
+
+			refcount_inc(&ov[i]->ctr->ref);
+			r->ctr = ov[i]->ctr;
+			i++;
+			j++;
+		}
+	}
+	kvfree(nv);
+	kvfree(ov);
+	for (i = 0; i < cfg->n_rules; i++) {
+		if (cfg->rules[i].ctr)
+			continue;
+		cfg->rules[i].ctr = mutex_proxy_rule_ctr_new();
+		if (!cfg->rules[i].ctr)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /**
  * mutex_proxy_config_finish() - validate a filled-in snapshot and derive
  *	the rest of it
@@ -516,6 +600,9 @@ int mutex_proxy_config_finish(struct mutex_proxy_config *cfg,
 		if (cfg->rules[i].match & MUTEX_M_OWNER)
 			cfg->owner_rules = true;
 	}
+	ret = mutex_proxy_rule_counters(cfg, old);
+	if (ret)
+		return ret;
 	return mutex_proxy_cls_build(cfg);
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_config_finish);

@@ -110,6 +110,8 @@ struct mutex_proxy_pool {
  * @cgm: cgroup path to match (cgroup.c), or NULL (derived)
  * @cgroup_path: the path as given (for GET_CONFIG), or NULL; the snapshot
  *	owns it (kfree() with the snapshot)
+ * @ctr: run-time counters (derived; shared with the snapshot before when
+ *	the rule keeps its name)
  * @name: label
  */
 struct mutex_proxy_rule {
@@ -139,6 +141,7 @@ struct mutex_proxy_rule {
 	u32 pool;
 	struct mutex_proxy_cgroup_match *cgm;
 	char *cgroup_path;
+	struct mutex_proxy_rule_ctr *ctr;
 	char name[MUTEX_NAME_MAX];
 };
 

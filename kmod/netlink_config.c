@@ -21,7 +21,7 @@
 #include <linux/string.h>
 #include <net/netlink.h>
 
-#include "backend.h"
+#include "counters.h"
 #include "config.h"
 #include "mutex_proxy.h"
 #include "netlink_config.h"
@@ -648,7 +648,10 @@ static int mutex_proxy_put_rule(struct sk_buff *skb,
 	    nla_put_u8(skb, MUTEX_RULE_A_ACTION, r->action) ||
 	    ((m & MUTEX_M_TO_PORT) &&
 	     nla_put_u16(skb, MUTEX_RULE_A_TO_PORT, r->to_port)) ||
-	    ((m & MUTEX_M_POOL) && nla_put_u32(skb, MUTEX_RULE_A_POOL, r->pool))) {
+	    ((m & MUTEX_M_POOL) && nla_put_u32(skb, MUTEX_RULE_A_POOL, r->pool)) ||
+	    nla_put_u64_64bit(skb, MUTEX_RULE_A_MATCHES,
+			      mutex_proxy_rule_ctr_matches(r->ctr),
+			      MUTEX_RULE_A_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

@@ -150,6 +150,10 @@ const struct nla_policy mutex_proxy_rule_policy[MUTEX_RULE_A_MAX + 1] = {
 	[MUTEX_RULE_A_ACTION]		= NLA_POLICY_MAX(NLA_U8, MUTEX_ACTION_MAX),
 	[MUTEX_RULE_A_TO_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[MUTEX_RULE_A_POOL]		= { .type = NLA_U32 },
+	[MUTEX_RULE_A_MATCHES]		= {
+		.type = NLA_REJECT,
+		.reject_message = "counters cannot be set",
+	},
 };
 
 /*

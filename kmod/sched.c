@@ -12,7 +12,7 @@
 #include <linux/random.h>
 #include <linux/socket.h>
 
-#include "backend.h"
+#include "counters.h"
 #include "classify.h"
 #include "config.h"
 #include "sched.h"

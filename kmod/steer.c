@@ -38,7 +38,7 @@
 #include <net/netfilter/ipv6/nf_reject.h>
 #include <net/sock.h>
 
-#include "backend.h"
+#include "counters.h"
 #include "classify.h"
 #include "config.h"
 #include "net.h"
@@ -214,6 +214,7 @@ static unsigned int mutex_proxy_nat_hook(void *priv, struct sk_buff *skb,
 	rule = mutex_proxy_classify(cfg, &key);
 	if (!rule)
 		return NF_ACCEPT;
+	mutex_proxy_rule_ctr_match(rule->ctr);
 
 	switch (rule->action) {
 	case MUTEX_ACTION_BYPASS:

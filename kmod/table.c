@@ -69,7 +69,7 @@
 #include <net/netfilter/nf_conntrack_zones.h>
 
 #include "account.h"
-#include "backend.h"
+#include "counters.h"
 #include "config.h"
 #include "events.h"
 #include "net.h"

@@ -16,7 +16,7 @@
 #include <linux/slab.h>
 #include <linux/socket.h>
 
-#include "backend.h"
+#include "counters.h"
 #include "classify.h"
 #include "config.h"
 #include "net.h"
@@ -1124,6 +1124,97 @@ static void mutex_proxy_kunit_counters_carried(struct kunit *test)
 	mutex_proxy_config_free(b);
 }
 
+/* A snapshot of bypass rules named as @names says ("" for unnamed). */
+static struct mutex_proxy_config *
+kt_named_rules(struct kunit *test, const char *const *names, unsigned int n,
+	       const struct mutex_proxy_config *old)
+{
+	struct kt_cfg c;
+	unsigned int i;
+
+	kt_begin(test, &c);
+	for (i = 0; i < n; i++) {
+		kt_rule(test, &c, &KT_RULE(.dpmin = 1000 + i, .dpmax = 1000 + i));
+		if (*names[i]) {
+			c.rules[i].match |= MUTEX_M_NAME;
+			strscpy(c.rules[i].name, names[i],
+				sizeof(c.rules[i].name));
+		}
+	}
+	return kt_build(test, &c, old);
+}
+
+static void kt_match(struct mutex_proxy_rule_ctr *ctr, unsigned int n)
+{
+	while (n--)
+		mutex_proxy_rule_ctr_match(ctr);
+}
+
+/*
+ * Rule counters follow names: the n-th rule of a name takes the count of
+ * the n-th rule of that name before, wherever it moved; unnamed and new
+ * rules start from 0, and a name's extra rule too.
+ */
+static void mutex_proxy_kunit_rule_counters_carried(struct kunit *test)
+{
+	static const char *const before[] = { "a", "b", "a", "", "gone" };
+	static const char *const after[] = { "", "b", "a", "c", "a", "a" };
+	struct mutex_proxy_config *x, *y;
+	unsigned int i;
+
+	x = kt_named_rules(test, before, ARRAY_SIZE(before), NULL);
+	for (i = 0; i < x->n_rules; i++)
+		kt_match(x->rules[i].ctr, 10 * (i + 1));
+	y = kt_named_rules(test, after, ARRAY_SIZE(after), x);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_rule_ctr_matches(y->rules[0].ctr), 0ULL);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_rule_ctr_matches(y->rules[1].ctr), 20ULL);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_rule_ctr_matches(y->rules[2].ctr), 10ULL);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_rule_ctr_matches(y->rules[3].ctr), 0ULL);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_rule_ctr_matches(y->rules[4].ctr), 30ULL);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_rule_ctr_matches(y->rules[5].ctr), 0ULL);
+	KUNIT_EXPECT_PTR_EQ(test, y->rules[1].ctr, x->rules[1].ctr);
+	/* A match through either snapshot counts for both until the old goes. */
+	kt_match(x->rules[1].ctr, 1);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_rule_ctr_matches(y->rules[1].ctr), 21ULL);
+	mutex_proxy_config_free(x);
+	kt_match(y->rules[4].ctr, 2);
+	KUNIT_EXPECT_EQ(test, mutex_proxy_rule_ctr_matches(y->rules[4].ctr), 32ULL);
+	mutex_proxy_config_free(y);
+}
+
+/* Every rule of a large configuration gets counters in one build. */
+static void mutex_proxy_kunit_rule_counters_large(struct kunit *test)
+{
+	struct mutex_proxy_config *x, *y;
+	struct kt_cfg c;
+	unsigned int i, n = 4096;
+
+	kt_begin(test, &c);
+	for (i = 0; i < n; i++) {
+		kt_rule(test, &c, &KT_RULE(.dpmin = 1 + i, .dpmax = 1 + i));
+		c.rules[i].match |= MUTEX_M_NAME;
+		snprintf(c.rules[i].name, sizeof(c.rules[i].name), "r%u", i);
+	}
+	x = kt_build(test, &c, NULL);
+	for (i = 0; i < n; i++)
+		kt_match(x->rules[i].ctr, i % 7);
+	/* The same names in the opposite order. */
+	kt_begin(test, &c);
+	for (i = 0; i < n; i++) {
+		kt_rule(test, &c, &KT_RULE(.dpmin = 1 + i, .dpmax = 1 + i));
+		c.rules[i].match |= MUTEX_M_NAME;
+		snprintf(c.rules[i].name, sizeof(c.rules[i].name), "r%u",
+			 n - 1 - i);
+	}
+	y = kt_build(test, &c, x);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test,
+				mutex_proxy_rule_ctr_matches(y->rules[i].ctr),
+				(u64)((n - 1 - i) % 7));
+	mutex_proxy_config_free(x);
+	mutex_proxy_config_free(y);
+}
+
 struct kt_reader {
 	struct mutex_proxy_net *mpn;
 	unsigned long reads;
@@ -1236,6 +1327,8 @@ static struct kunit_case mutex_proxy_kunit_config_cases[] = {
 	KUNIT_CASE(mutex_proxy_kunit_sched_least_conn),
 	KUNIT_CASE(mutex_proxy_kunit_sched_failover),
 	KUNIT_CASE(mutex_proxy_kunit_counters_carried),
+	KUNIT_CASE(mutex_proxy_kunit_rule_counters_carried),
+	KUNIT_CASE(mutex_proxy_kunit_rule_counters_large),
 	KUNIT_CASE(mutex_proxy_kunit_replace_concurrent),
 	{}
 };

@@ -630,6 +630,36 @@ def test_mutexctl_round_robin(env):
         check_eq([t for _, _, t in counters(env, RTR, "rr")], [3, 3, 3], "total_flows (rr)")
 
 
+def test_mutexctl_rule_matches(env):
+    """Each rule counts the new flows it decides (MUTEX_RULE_A_MATCHES): not later packets, not
+    flows another rule decided; a SET_CONFIG that keeps the rule's name keeps the count, one
+    that renames it starts from 0. (The names are new to the namespace: the earlier cases'
+    "p2p" keeps its own count.)"""
+    def matches():
+        return {r["name"]: r["matches"] for r in show(env, RTR)["rules"]}
+
+    p = relay_pool("counted", "rr")
+    rule = dict(p2p_rule("counted"), name="counted-p2p")
+    other = dict(rule, name="counted-elsewhere", destination_ports="9")
+    with relays() as r:
+        apply(env, RTR, "matches", pools=[p], rules=[other, rule])
+        check_eq(matches(), {"counted-elsewhere": 0, "counted-p2p": 0}, "before any flow")
+        for _ in range(3):
+            r.connect()  # data both ways: packets after the first are not matches
+        check_eq(matches(), {"counted-elsewhere": 0, "counted-p2p": 3},
+                 "after three connections")
+        # replaced, the rule moved and its pool reweighted: the name keeps the count
+        p2 = relay_pool("counted", "wrr", weight=[1, 2, 3])
+        apply(env, RTR, "matches", pools=[p2], rules=[rule, other])
+        check_eq(matches(), {"counted-p2p": 3, "counted-elsewhere": 0},
+                 "after a replacement keeping names")
+        r.connect()
+        check_eq(matches()["counted-p2p"], 4, "counting on after the replacement")
+        apply(env, RTR, "matches", pools=[p2], rules=[dict(rule, name="counted-renamed"), other])
+        check_eq(matches(), {"counted-renamed": 0, "counted-elsewhere": 0},
+                 "a renamed rule starts at 0")
+
+
 def test_mutexctl_weighted_round_robin(env):
     with relays() as r:
         steer_through(env, "wrr", relay_pool("wrr", "wrr", weight=[1, 2, 3]))

@@ -122,6 +122,8 @@ constexpr std::array kRuleAttrs{
     AttrSpec{MUTEX_RULE_A_ACTION, K::u8, "MUTEX_RULE_A_ACTION"},
     AttrSpec{MUTEX_RULE_A_TO_PORT, K::u16, "MUTEX_RULE_A_TO_PORT"},
     AttrSpec{MUTEX_RULE_A_POOL, K::u32, "MUTEX_RULE_A_POOL"},
+    AttrSpec{MUTEX_RULE_A_PAD, K::binary, "MUTEX_RULE_A_PAD"},
+    AttrSpec{MUTEX_RULE_A_MATCHES, K::u64, "MUTEX_RULE_A_MATCHES"},
 };
 
 constexpr std::array kFlowAttrs{
@@ -476,7 +478,8 @@ std::optional<cfg::Prefix> rule_prefix(const AttrView& view, std::uint16_t addr,
     return prefix;
 }
 
-cfg::Rule decode_rule(const nlattr& nest, const cfg::Config& config, const InterfaceNames& names) {
+cfg::Rule decode_rule(const nlattr& nest, const cfg::Config& config, const InterfaceNames& names,
+                      std::uint64_t& matches) {
     const AttrView view = AttrView::of_nest(nest, kRuleAttrs, "MUTEX_A_RULE");
     cfg::Rule rule;
     rule.name = view.string(MUTEX_RULE_A_NAME);
@@ -532,6 +535,7 @@ cfg::Rule decode_rule(const nlattr& nest, const cfg::Config& config, const Inter
         }
         rule.pool = config.pools[*pool].name;
     }
+    matches = view.u64(MUTEX_RULE_A_MATCHES).value_or(0);
     return rule;
 }
 
@@ -748,7 +752,9 @@ ConfigSnapshot decode_config(std::span<const nlmsghdr* const> parts, const Inter
     }
     snapshot.generation = *generation;
     for (const nlattr* rule : rules) {
-        snapshot.config.rules.push_back(decode_rule(*rule, snapshot.config, names));
+        std::uint64_t matches = 0;
+        snapshot.config.rules.push_back(decode_rule(*rule, snapshot.config, names, matches));
+        snapshot.rule_matches.push_back(matches);
     }
     return snapshot;
 }

@@ -194,12 +194,15 @@ struct BackendCounters {
     bool operator==(const BackendCounters&) const = default;
 };
 
-/// What GET_CONFIG answers: the generation, the configuration (backend states included) and
-/// counters[pool][backend], parallel to config.pools[pool].backends[backend].
+/// What GET_CONFIG answers: the generation, the configuration (backend states included),
+/// counters[pool][backend], parallel to config.pools[pool].backends[backend], and
+/// rule_matches[rule] (MUTEX_RULE_A_MATCHES, API version 5: new flows each rule decided),
+/// parallel to config.rules.
 struct ConfigSnapshot {
     std::uint64_t generation{};
     config::Config config;
     std::vector<std::vector<BackendCounters>> counters;
+    std::vector<std::uint64_t> rule_matches;
 
     bool operator==(const ConfigSnapshot&) const = default;
 };

@@ -776,6 +776,16 @@ std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
         }
     }
     doc["backends"] = std::move(backends);
+    format::Json rules = format::Json::array();
+    for (std::size_t r = 0; r < snapshot.config.rules.size(); ++r) {
+        format::Json entry;
+        entry["index"] = r;
+        const auto& name = snapshot.config.rules[r].name;
+        entry["name"] = name ? format::Json(*name) : format::Json(nullptr);
+        entry["matches"] = r < snapshot.rule_matches.size() ? snapshot.rule_matches[r] : 0;
+        rules.push_back(std::move(entry));
+    }
+    doc["rules"] = std::move(rules);
     return json_line_lenient(doc);
 }
 

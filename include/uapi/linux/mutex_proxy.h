@@ -115,7 +115,8 @@
  *                except defaults that are: scheduler, failure mode,
  *                weight, priority, state), with each backend's run-time
  *                counters MUTEX_BACKEND_A_ACTIVE_FLOWS and
- *                MUTEX_BACKEND_A_TOTAL_FLOWS. The reply is one message
+ *                MUTEX_BACKEND_A_TOTAL_FLOWS (and, since API version 5,
+ *                each rule's MUTEX_RULE_A_MATCHES). The reply is one message
  *                (up to about 400 bytes per rule): for large
  *                configurations the socket's receive buffer must hold it
  *                and the ack (SO_RCVBUF/SO_RCVBUFFORCE), else the read
@@ -307,7 +308,7 @@
 #define MUTEX_PROXY_GENL_VERSION	1
 
 /* Bumped when a command or attribute is added; never reused. */
-#define MUTEX_PROXY_API_VERSION		4
+#define MUTEX_PROXY_API_VERSION		5
 
 enum mutex_cmd {
 	MUTEX_CMD_UNSPEC,
@@ -396,6 +397,8 @@ enum mutex_attr {
  * MUTEX_FEATURE_BACKEND: SET_BACKEND and END_FLOWS (API version 4)
  * MUTEX_FEATURE_EVENTS: the "events" and "flows" multicast groups (API
  *	version 4)
+ * MUTEX_FEATURE_RULE_COUNTERS: GET_CONFIG reports MUTEX_RULE_A_MATCHES
+ *	(API version 5)
  */
 #define MUTEX_FEATURE_NETNS		(1ULL << 0)
 #define MUTEX_FEATURE_STATS		(1ULL << 1)
@@ -407,6 +410,7 @@ enum mutex_attr {
 #define MUTEX_FEATURE_FLOWS		(1ULL << 7)
 #define MUTEX_FEATURE_BACKEND		(1ULL << 8)
 #define MUTEX_FEATURE_EVENTS		(1ULL << 9)
+#define MUTEX_FEATURE_RULE_COUNTERS	(1ULL << 10)
 
 /*
  * Module parameters: module-wide, the same values as
@@ -715,6 +719,16 @@ enum mutex_action {
  * @MUTEX_RULE_A_ACTION: u8, enum mutex_action, required
  * @MUTEX_RULE_A_TO_PORT: u16, host byte order, 1..65535: redirect target
  * @MUTEX_RULE_A_POOL: u32, index of a MUTEX_A_POOL of the request
+ * @MUTEX_RULE_A_PAD: padding for 64-bit attributes (API version 5)
+ * @MUTEX_RULE_A_MATCHES: u64, GET_CONFIG only (SET_CONFIG refuses it): new
+ *	flows the rule decided, whatever its action did with them (one per
+ *	conntrack entry; a TCP segment that opens an entry mid-stream is not
+ *	counted, and no packet after the first is). Per CPU, summed when read.
+ *	Kept across a SET_CONFIG for rules that keep their name: the n-th rule
+ *	of a name takes over the count of the n-th rule of that name before;
+ *	an unnamed rule counts from 0 after every SET_CONFIG. The sum over
+ *	all rules is at most MUTEX_STATS_A_FLOWS_NEW's growth since they were
+ *	created (API version 5)
  */
 enum mutex_rule_attr {
 	MUTEX_RULE_A_UNSPEC,
@@ -741,6 +755,8 @@ enum mutex_rule_attr {
 	MUTEX_RULE_A_ACTION,
 	MUTEX_RULE_A_TO_PORT,
 	MUTEX_RULE_A_POOL,
+	MUTEX_RULE_A_PAD,
+	MUTEX_RULE_A_MATCHES,
 
 	__MUTEX_RULE_A_MAX,
 };

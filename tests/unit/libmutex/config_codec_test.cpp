@@ -346,6 +346,8 @@ TEST(ConfigRoundTrip, EncodeThenDecode) {
     EXPECT_EQ(snapshot.counters[0].size(), 2U);
     EXPECT_EQ(snapshot.counters[1].size(), 1U);
     EXPECT_EQ(snapshot.counters[0][0], BackendCounters{});
+    // the request carries no counters: every rule decodes with 0 matches
+    EXPECT_EQ(snapshot.rule_matches, std::vector<std::uint64_t>(config.rules.size(), 0));
 }
 
 TEST(ConfigRoundTrip, UnnamedInterfaceIsItsIndex) {
@@ -423,6 +425,8 @@ struct ConfigReply {
         }
         u8(b, MUTEX_RULE_A_ACTION, action);
         b.u32(MUTEX_RULE_A_POOL, rule_pool);
+        b.u32(MUTEX_RULE_A_PAD, 0);
+        b.u64(MUTEX_RULE_A_MATCHES, (1ULL << 32U) + 3);
         b.end_nest();
         return b.build();
     }
@@ -450,6 +454,7 @@ TEST(GetConfig, DecodesReplyWithCounters) {
     EXPECT_EQ(s.config.rules[0].destination_ports, (config::PortRange{80, 81}));
     EXPECT_EQ(s.config.rules[0].action, config::Action::dnat);
     EXPECT_EQ(s.config.rules[0].pool, "remote");
+    EXPECT_EQ(s.rule_matches, std::vector<std::uint64_t>{(1ULL << 32U) + 3});
 }
 
 /// A GET_CONFIG dump as the kernel may send it: `msg` (a message of kFirstAttr header bytes and

@@ -810,6 +810,7 @@ TEST_F(Execute, ConfigShowHumanAndJson) {
     fake_->snapshot.config = mutex::config::parse(kGoodConfig, "good.toml");
     fake_->snapshot.config.pools[0].backends[0].state = mutex::config::BackendState::drain;
     fake_->snapshot.counters = {{{3, 10, 250, 1ULL << 35U}}};
+    fake_->snapshot.rule_matches = {42};
     const Outcome o = run({"config", "show"});
     EXPECT_EQ(o.code, kExitOk) << o.err;
     EXPECT_EQ(o.out, "# generation 5\n" + mutex::config::to_toml(fake_->snapshot.config));
@@ -828,6 +829,12 @@ TEST_F(Execute, ConfigShowHumanAndJson) {
     EXPECT_EQ(doc["backends"][0]["total_flows"], 10);
     EXPECT_EQ(doc["backends"][0]["pkts"], 250);
     EXPECT_EQ(doc["backends"][0]["bytes"], 1ULL << 35U);
+    const auto& rules = fake_->snapshot.config.rules;
+    ASSERT_EQ(doc["rules"].size(), rules.size());
+    for (std::size_t r = 0; r < rules.size(); ++r) {
+        EXPECT_EQ(doc["rules"][r]["index"], r);
+        EXPECT_EQ(doc["rules"][r]["matches"], r < 1 ? 42U : 0U);  // missing counts are 0
+    }
 }
 
 TEST_F(Execute, ConfigShowModuleError) {
