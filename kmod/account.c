@@ -122,8 +122,10 @@ static void mutex_proxy_batch_fold(struct mutex_proxy_batch *b)
 		struct mutex_proxy_backend_pcpu *c = this_cpu_ptr(flow->ctr->pcpu);
 
 		u64_stats_update_begin(&c->syncp);
-		u64_stats_add(&c->pkts, pkts);
-		u64_stats_add(&c->bytes, bytes);
+		for (dir = IP_CT_DIR_ORIGINAL; dir <= IP_CT_DIR_REPLY; dir++) {
+			u64_stats_add(&c->pkts[dir], b->pkts[dir]);
+			u64_stats_add(&c->bytes[dir], b->bytes[dir]);
+		}
 		u64_stats_update_end(&c->syncp);
 	}
 

@@ -65,32 +65,38 @@ EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_backend_ctr_put);
 /**
  * mutex_proxy_backend_ctr_sum() - a backend's packets and bytes, all CPUs
  * @ctr: the counters
- * @pkts: receives the packets
- * @bytes: receives the bytes
+ * @pkts: receives the packets per direction (enum ip_conntrack_dir)
+ * @bytes: receives the bytes per direction
  *
  * Lockless; batches not folded yet are not included (callers fold them
  * first with mutex_proxy_account_flush_all()).
  */
 void mutex_proxy_backend_ctr_sum(const struct mutex_proxy_backend_ctr *ctr,
-				 u64 *pkts, u64 *bytes)
+				 u64 pkts[2], u64 bytes[2])
 {
 	unsigned int start;
-	u64 p, b;
-	int cpu;
+	u64 p[2], b[2];
+	int cpu, dir;
 
-	*pkts = 0;
-	*bytes = 0;
+	for (dir = 0; dir < 2; dir++) {
+		pkts[dir] = 0;
+		bytes[dir] = 0;
+	}
 	for_each_possible_cpu(cpu) {
 		const struct mutex_proxy_backend_pcpu *c =
 			per_cpu_ptr(ctr->pcpu, cpu);
 
 		do {
 			start = u64_stats_fetch_begin(&c->syncp);
-			p = u64_stats_read(&c->pkts);
-			b = u64_stats_read(&c->bytes);
+			for (dir = 0; dir < 2; dir++) {
+				p[dir] = u64_stats_read(&c->pkts[dir]);
+				b[dir] = u64_stats_read(&c->bytes[dir]);
+			}
 		} while (u64_stats_fetch_retry(&c->syncp, start));
-		*pkts += p;
-		*bytes += b;
+		for (dir = 0; dir < 2; dir++) {
+			pkts[dir] += p[dir];
+			bytes[dir] += b[dir];
+		}
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_backend_ctr_sum);

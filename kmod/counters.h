@@ -16,13 +16,14 @@
 
 /**
  * struct mutex_proxy_backend_pcpu - one CPU's traffic counters of a backend
- * @pkts: packets of flows steered to the backend, both directions
- * @bytes: their bytes
+ * @pkts: packets of flows steered to the backend, per conntrack direction
+ *	(IP_CT_DIR_ORIGINAL: client to backend, IP_CT_DIR_REPLY: back)
+ * @bytes: their bytes, per direction
  * @syncp: makes 64-bit reads consistent on 32-bit kernels
  */
 struct mutex_proxy_backend_pcpu {
-	u64_stats_t pkts;
-	u64_stats_t bytes;
+	u64_stats_t pkts[2];
+	u64_stats_t bytes[2];
 	struct u64_stats_sync syncp;
 };
 
@@ -48,7 +49,7 @@ struct mutex_proxy_backend_ctr {
 struct mutex_proxy_backend_ctr *mutex_proxy_backend_ctr_new(void);
 void mutex_proxy_backend_ctr_put(struct mutex_proxy_backend_ctr *ctr);
 void mutex_proxy_backend_ctr_sum(const struct mutex_proxy_backend_ctr *ctr,
-				 u64 *pkts, u64 *bytes);
+				 u64 pkts[2], u64 bytes[2]);
 
 /**
  * struct mutex_proxy_rule_pcpu - one CPU's counters of a rule

@@ -16,6 +16,7 @@
  * -ERANGE, and every invalid configuration is answered with -EINVAL.
  */
 #include <linux/err.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
@@ -559,7 +560,7 @@ static int mutex_proxy_put_backend(struct sk_buff *skb,
 				   const struct mutex_proxy_backend *be)
 {
 	struct nlattr *nest = nla_nest_start(skb, MUTEX_POOL_A_BACKEND);
-	u64 pkts, bytes;
+	u64 pkts[2], bytes[2];
 
 	if (!nest)
 		return -EMSGSIZE;
@@ -572,11 +573,17 @@ static int mutex_proxy_put_backend(struct sk_buff *skb,
 			      atomic64_read(&be->ctr->total),
 			      MUTEX_BACKEND_A_PAD))
 		goto cancel;
-	mutex_proxy_backend_ctr_sum(be->ctr, &pkts, &bytes);
-	if (nla_put_u64_64bit(skb, MUTEX_BACKEND_A_PKTS, pkts,
+	mutex_proxy_backend_ctr_sum(be->ctr, pkts, bytes);
+	if (nla_put_u64_64bit(skb, MUTEX_BACKEND_A_PKTS,
+			      pkts[IP_CT_DIR_ORIGINAL] + pkts[IP_CT_DIR_REPLY],
 			      MUTEX_BACKEND_A_PAD) ||
-	    nla_put_u64_64bit(skb, MUTEX_BACKEND_A_BYTES, bytes,
-			      MUTEX_BACKEND_A_PAD)) {
+	    nla_put_u64_64bit(skb, MUTEX_BACKEND_A_BYTES,
+			      bytes[IP_CT_DIR_ORIGINAL] + bytes[IP_CT_DIR_REPLY],
+			      MUTEX_BACKEND_A_PAD) ||
+	    nla_put_u64_64bit(skb, MUTEX_BACKEND_A_PKTS_REPLY,
+			      pkts[IP_CT_DIR_REPLY], MUTEX_BACKEND_A_PAD) ||
+	    nla_put_u64_64bit(skb, MUTEX_BACKEND_A_BYTES_REPLY,
+			      bytes[IP_CT_DIR_REPLY], MUTEX_BACKEND_A_PAD)) {
 cancel:
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;

@@ -112,6 +112,14 @@ const struct nla_policy mutex_proxy_backend_policy[MUTEX_BACKEND_A_MAX + 1] = {
 		.type = NLA_REJECT,
 		.reject_message = "counters cannot be set",
 	},
+	[MUTEX_BACKEND_A_PKTS_REPLY]	= {
+		.type = NLA_REJECT,
+		.reject_message = "counters cannot be set",
+	},
+	[MUTEX_BACKEND_A_BYTES_REPLY]	= {
+		.type = NLA_REJECT,
+		.reject_message = "counters cannot be set",
+	},
 };
 
 const struct nla_policy mutex_proxy_pool_policy[MUTEX_POOL_A_MAX + 1] = {

@@ -660,6 +660,39 @@ def test_mutexctl_rule_matches(env):
                  "a renamed rule starts at 0")
 
 
+def test_mutexctl_backend_traffic_by_direction(env):
+    """A backend's packets and bytes come per direction: what a connection sent towards the
+    relay, and what came back (MUTEX_BACKEND_A_*_REPLY), each its payload plus headers."""
+    def traffic():
+        b = next(b for b in show(env, RTR)["backends"] if b["pool"] == "directions")
+        return (b["pkts"] - b["pkts_reply"], b["pkts_reply"],
+                b["bytes"] - b["bytes_reply"], b["bytes_reply"])
+
+    p = relay_pool("directions", "rr")
+    p["backend"] = p["backend"][:1]
+    with relays() as r:
+        apply(env, RTR, "directions", pools=[p], rules=[p2p_rule("directions")])
+        before = traffic()
+        c = dial(CLI, ORIG, ORIG_PORT)
+        i, s = accept_one(r.relays)
+        check_eq(i, 0, "the connection reached the pool's relay")
+        c.sendall(b"u" * 1000)
+        got = b""
+        while len(got) < 1000:
+            got += s.recv(4096)
+        s.sendall(b"d" * 3000)
+        got = b""
+        while len(got) < 3000:
+            got += c.recv(4096)
+        c.close(), s.close()
+        after = traffic()
+    up_pkts, down_pkts, up_bytes, down_bytes = (a - b for a, b in zip(after, before))
+    check(up_pkts >= 2 and down_pkts >= 2, f"packets each way: {up_pkts}, {down_pkts}")
+    # payload plus at most 100 bytes of headers per packet
+    check(1000 <= up_bytes <= 1000 + 100 * up_pkts, f"bytes towards the relay: {up_bytes}")
+    check(3000 <= down_bytes <= 3000 + 100 * down_pkts, f"bytes back: {down_bytes}")
+
+
 def test_mutexctl_weighted_round_robin(env):
     with relays() as r:
         steer_through(env, "wrr", relay_pool("wrr", "wrr", weight=[1, 2, 3]))

@@ -96,6 +96,8 @@ constexpr std::array kBackendAttrs{
     AttrSpec{MUTEX_BACKEND_A_TOTAL_FLOWS, K::u64, "MUTEX_BACKEND_A_TOTAL_FLOWS"},
     AttrSpec{MUTEX_BACKEND_A_PKTS, K::u64, "MUTEX_BACKEND_A_PKTS"},
     AttrSpec{MUTEX_BACKEND_A_BYTES, K::u64, "MUTEX_BACKEND_A_BYTES"},
+    AttrSpec{MUTEX_BACKEND_A_PKTS_REPLY, K::u64, "MUTEX_BACKEND_A_PKTS_REPLY"},
+    AttrSpec{MUTEX_BACKEND_A_BYTES_REPLY, K::u64, "MUTEX_BACKEND_A_BYTES_REPLY"},
 };
 
 constexpr std::array kRuleAttrs{
@@ -408,6 +410,11 @@ void decode_backend(const nlattr& nest, cfg::Backend& backend, BackendCounters& 
     counters.total_flows = view.u64(MUTEX_BACKEND_A_TOTAL_FLOWS).value_or(0);
     counters.pkts = view.u64(MUTEX_BACKEND_A_PKTS).value_or(0);
     counters.bytes = view.u64(MUTEX_BACKEND_A_BYTES).value_or(0);
+    counters.pkts_reply = view.u64(MUTEX_BACKEND_A_PKTS_REPLY).value_or(0);
+    counters.bytes_reply = view.u64(MUTEX_BACKEND_A_BYTES_REPLY).value_or(0);
+    if (counters.pkts_reply > counters.pkts || counters.bytes_reply > counters.bytes) {
+        throw ProtocolError("MUTEX_POOL_A_BACKEND: more reply traffic than traffic");
+    }
 
     const auto af = view.u8(MUTEX_BACKEND_A_FAMILY);
     if (af.has_value() != (view.get(MUTEX_BACKEND_A_ADDR) != nullptr)) {

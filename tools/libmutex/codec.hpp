@@ -190,6 +190,9 @@ struct BackendCounters {
     std::uint64_t total_flows{};   // MUTEX_BACKEND_A_TOTAL_FLOWS
     std::uint64_t pkts{};          // MUTEX_BACKEND_A_PKTS (API version 3), both directions
     std::uint64_t bytes{};         // MUTEX_BACKEND_A_BYTES (API version 3)
+    std::uint64_t pkts_reply{};    // MUTEX_BACKEND_A_PKTS_REPLY (API version 5): of pkts, those
+                                   // from the backend towards the client
+    std::uint64_t bytes_reply{};   // MUTEX_BACKEND_A_BYTES_REPLY (API version 5)
 
     bool operator==(const BackendCounters&) const = default;
 };

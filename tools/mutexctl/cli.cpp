@@ -772,6 +772,8 @@ std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
             entry["total_flows"] = counters.total_flows;
             entry["pkts"] = counters.pkts;
             entry["bytes"] = counters.bytes;
+            entry["pkts_reply"] = counters.pkts_reply;
+            entry["bytes_reply"] = counters.bytes_reply;
             backends.push_back(std::move(entry));
         }
     }

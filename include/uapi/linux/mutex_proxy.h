@@ -397,8 +397,8 @@ enum mutex_attr {
  * MUTEX_FEATURE_BACKEND: SET_BACKEND and END_FLOWS (API version 4)
  * MUTEX_FEATURE_EVENTS: the "events" and "flows" multicast groups (API
  *	version 4)
- * MUTEX_FEATURE_RULE_COUNTERS: GET_CONFIG reports MUTEX_RULE_A_MATCHES
- *	(API version 5)
+ * MUTEX_FEATURE_RULE_COUNTERS: GET_CONFIG reports MUTEX_RULE_A_MATCHES and
+ *	each backend's reply-direction traffic (API version 5)
  */
 #define MUTEX_FEATURE_NETNS		(1ULL << 0)
 #define MUTEX_FEATURE_STATS		(1ULL << 1)
@@ -631,6 +631,12 @@ enum mutex_backend_state {
  *	to the backend, both directions (API version 3)
  * @MUTEX_BACKEND_A_BYTES: u64, GET_CONFIG only: their bytes (API
  *	version 3)
+ * @MUTEX_BACKEND_A_PKTS_REPLY: u64, GET_CONFIG only: of MUTEX_BACKEND_A_PKTS,
+ *	those of the reply direction (from the backend towards the client);
+ *	the rest went towards the backend. Read together with it, so the
+ *	difference is never negative (API version 5)
+ * @MUTEX_BACKEND_A_BYTES_REPLY: u64, GET_CONFIG only: their bytes, of
+ *	MUTEX_BACKEND_A_BYTES (API version 5)
  *
  * The run-time counters belong to the backend (pool name, family, address,
  * port), not to one configuration: a SET_CONFIG that keeps a backend keeps
@@ -649,6 +655,8 @@ enum mutex_backend_attr {
 	MUTEX_BACKEND_A_TOTAL_FLOWS,
 	MUTEX_BACKEND_A_PKTS,
 	MUTEX_BACKEND_A_BYTES,
+	MUTEX_BACKEND_A_PKTS_REPLY,
+	MUTEX_BACKEND_A_BYTES_REPLY,
 
 	__MUTEX_BACKEND_A_MAX,
 };

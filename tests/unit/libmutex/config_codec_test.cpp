@@ -383,6 +383,7 @@ struct ConfigReply {
     std::uint8_t action = MUTEX_ACTION_DNAT;
     bool port_max = true;
     bool traffic_as_u32 = false;  // MUTEX_BACKEND_A_PKTS of the wrong size
+    std::uint64_t reply_bytes = 1ULL << 32U;
 
     [[nodiscard]] Bytes build() const {
         MessageBuilder b(kFamily, 0, kSeq, kPort);
@@ -416,6 +417,8 @@ struct ConfigReply {
             b.u64(MUTEX_BACKEND_A_PKTS, 1000);
         }
         b.u64(MUTEX_BACKEND_A_BYTES, 1ULL << 33U);
+        b.u64(MUTEX_BACKEND_A_PKTS_REPLY, 400);
+        b.u64(MUTEX_BACKEND_A_BYTES_REPLY, reply_bytes);
         b.end_nest();
         b.end_nest();
         b.begin_nest(MUTEX_A_RULE);
@@ -448,8 +451,8 @@ TEST(GetConfig, DecodesReplyWithCounters) {
     EXPECT_EQ(be.weight, 2U);
     EXPECT_EQ(be.priority, 4U);
     EXPECT_EQ(be.state, config::BackendState::up);
-    EXPECT_EQ(s.counters,
-              (std::vector<std::vector<BackendCounters>>{{{5, 77, 1000, 1ULL << 33U}}}));
+    EXPECT_EQ(s.counters, (std::vector<std::vector<BackendCounters>>{
+                              {{5, 77, 1000, 1ULL << 33U, 400, 1ULL << 32U}}}));
     ASSERT_EQ(s.config.rules.size(), 1U);
     EXPECT_EQ(s.config.rules[0].destination_ports, (config::PortRange{80, 81}));
     EXPECT_EQ(s.config.rules[0].action, config::Action::dnat);
@@ -554,6 +557,9 @@ TEST(GetConfig, MalformedRepliesAreRefused) {
     refused(r);
     r = {};
     r.traffic_as_u32 = true;
+    refused(r);
+    r = {};
+    r.reply_bytes = (1ULL << 33U) + 1;  // more reply bytes than bytes
     refused(r);
 }
 
