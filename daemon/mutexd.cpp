@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -32,6 +33,9 @@
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
 #include "log/logging.hpp"
+#include "metrics/exposition.hpp"
+#include "metrics/http_server.hpp"
+#include "metrics/kernel_reader.hpp"
 #include "systemd/notifier.hpp"
 
 namespace mutexd {
@@ -96,12 +100,15 @@ public:
           signals_(io_, SIGTERM, SIGINT, SIGHUP),
           watchdog_(io_),
           reload_timer_(io_),
-          inotify_(io_) {}
+          inotify_(io_) {
+        metrics_.version = MUTEXD_VERSION;
+    }
 
     int run() {
         links_ = std::make_unique<interfaces::LinkWatcher>(io_, [this] { on_links(); });
         take_over();
         start_checks();
+        start_metrics();
         watch_signals();
         watch_file();
         start_watchdog();
@@ -185,9 +192,77 @@ private:
 
     void start_checks() {
         monitor_.reset();
+        const auto plan = health::plan_checks(file_, health_);
+        // The metrics keep the checks of backends that are still checked, and the durations of
+        // pools that are still there.
+        std::map<metrics::BackendKey, metrics::CheckRecord> kept;
+        for (const auto& t : plan) {
+            const auto key = backend_key(t);
+            const auto it = metrics_.checks.find(key);
+            kept[key] = it != metrics_.checks.end() ? it->second : metrics::CheckRecord{};
+            kept[key].healthy = health_.at(t.pool).at(t.backend) == health::Health::up;
+        }
+        metrics_.checks = std::move(kept);
+        std::erase_if(metrics_.check_seconds, [this](const auto& entry) {
+            return file_.config.find_pool(entry.first) == nullptr;
+        });
         monitor_ = std::make_unique<health::Monitor>(
-            io_, prober_, health::plan_checks(file_, health_),
-            [this](const health::Target& t, const health::Change& c) { on_health(t, c); });
+            io_, prober_, plan,
+            [this](const health::Target& t, const health::Change& c) { on_health(t, c); },
+            [this](const health::Target& t, const health::CheckResult& r,
+                   std::chrono::nanoseconds took,
+                   health::Health now) { on_check(t, r, took, now); });
+    }
+
+    [[nodiscard]] metrics::BackendKey backend_key(const health::Target& t) const {
+        const cfg::Pool& pool = file_.config.pools.at(t.pool);
+        return {pool.name, metrics::backend_label(pool.backends.at(t.backend))};
+    }
+
+    void on_check(const health::Target& target, const health::CheckResult& result,
+                  std::chrono::nanoseconds took, health::Health now) {
+        const double seconds = std::chrono::duration<double>(took).count();
+        auto& record = metrics_.checks[backend_key(target)];
+        ++(result.ok ? record.ok : record.failed);
+        record.last_seconds = seconds;
+        record.healthy = now == health::Health::up;
+        const std::string& pool = file_.config.pools.at(target.pool).name;
+        metrics_.check_seconds.try_emplace(pool, metrics::Histogram::check_durations())
+            .first->second.observe(seconds);
+    }
+
+    /// The Prometheus endpoint, when [metrics] enables it. An address that cannot be bound is
+    /// an error in the log, not a reason to stop steering: the daemon runs on without metrics.
+    void start_metrics() {
+        server_.reset();
+        serving_ = file_.daemon.metrics;
+        if (!serving_.enabled) {
+            return;
+        }
+        if (!reader_) {
+            reader_ = std::make_unique<metrics::KernelReader>(io_);
+        }
+        const std::string where = mutex::format::endpoint({serving_.address, serving_.port});
+        try {
+            server_ = std::make_unique<metrics::HttpServer>(
+                io_, serving_.address, serving_.port,
+                [this](metrics::HttpServer::Reply reply) { scrape(std::move(reply)); });
+            spdlog::info("metrics: http://{}/metrics", where);
+        } catch (const std::exception& e) {
+            spdlog::error("metrics: cannot listen on {}: {}; running without metrics", where,
+                          e.what());
+        }
+    }
+
+    void scrape(metrics::HttpServer::Reply reply) {
+        reader_->read([this, reply = std::move(reply)](const std::optional<metrics::KernelState>& k,
+                                                       const std::string& error) {
+            if (!k) {
+                spdlog::warn("metrics: cannot read the kernel: {}", error);
+            }
+            metrics_.generation = generation_;
+            reply({200, std::string(metrics::kContentType), metrics::render(k, metrics_)});
+        });
     }
 
     void on_health(const health::Target& target, const health::Change& change) {
@@ -197,6 +272,7 @@ private:
                                            ? file_.daemon.pools[target.pool]
                                            : cfg::PoolPolicy{};
         health_.at(target.pool).at(target.backend) = change.to;
+        metrics_.checks[backend_key(target)].healthy = change.to == health::Health::up;
         spdlog::log(change.to == health::Health::down ? spdlog::level::warn : spdlog::level::info,
                     "pool {} backend {}: {} -> {}: {}", pool.name, backend_name(backend),
                     health_name(change.from), health_name(change.to), change.reason);
@@ -246,6 +322,7 @@ private:
             cfg::File next = cfg::read_file(path_);
             if (next == file_) {
                 spdlog::info("{} is unchanged: generation {} stays", path_, generation_);
+                ++metrics_.reloads_ok;
             } else {
                 health_ = carry_health(file_.config, health_, next.config);
                 const bool config_changed = next.config != file_.config;
@@ -260,12 +337,18 @@ private:
                         generation_);
                 }
                 start_checks();
+                if (file_.daemon.metrics != serving_) {
+                    start_metrics();
+                }
+                ++metrics_.reloads_ok;
             }
         } catch (const cfg::ConfigError& e) {
+            ++metrics_.reloads_failed;
             log_refusal(e);
             spdlog::error("{} refused: the running configuration (generation {}) stays", path_,
                           generation_);
         } catch (const std::exception& e) {
+            ++metrics_.reloads_failed;
             spdlog::error("reload failed: {}; the running configuration (generation {}) stays",
                           e.what(), generation_);
         }
@@ -276,6 +359,7 @@ private:
         spdlog::info("stopping ({})", signal == SIGINT ? "SIGINT" : "SIGTERM");
         notifier_.stopping("stopping");
         monitor_.reset();
+        server_.reset();
         if (file_.daemon.daemon.flush_on_exit) {
             try {
                 generation_ = client_.apply(cfg::Config{}, generation_, {});
@@ -399,6 +483,10 @@ private:
     mutex::InterfaceIndexes interfaces_;  // what the kernel's rules carry
     config::HealthTable health_;
     std::uint64_t generation_ = 0;
+    metrics::DaemonState metrics_;
+    cfg::MetricsSettings serving_;  // what server_ was started with
+    std::unique_ptr<metrics::KernelReader> reader_;
+    std::unique_ptr<metrics::HttpServer> server_;
 };
 
 }  // namespace

@@ -25,6 +25,10 @@ packages=(
 	systemd
 	# benchmarks (tests/bench/): throughput between namespaces
 	iperf3
+	# metrics: promtool checks a scrape, a real Prometheus server scrapes mutexd in the VM
+	prometheus
+	# mutexctl top is used under tmux as a person would
+	tmux
 )
 
 missing=()
@@ -36,6 +40,11 @@ if ((${#missing[@]})); then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# The tests start their own Prometheus inside the VM; the package's host service, enabled
+	# by its installation, is not wanted on a build machine.
+	if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+		systemctl disable --now prometheus >/dev/null 2>&1 || true
+	fi
 fi
 
 [ "${1:-}" = --packages ] || "$here/vm/debug-kernel.sh"

@@ -16,8 +16,8 @@ struct Monitor::Watch {
 };
 
 Monitor::Monitor(boost::asio::io_context& io, Prober& prober, const std::vector<Target>& targets,
-                 OnChange on_change)
-    : io_(io), prober_(prober), on_change_(std::move(on_change)) {
+                 OnChange on_change, OnResult on_result)
+    : io_(io), prober_(prober), on_change_(std::move(on_change)), on_result_(std::move(on_result)) {
     for (const auto& target : targets) {
         auto watch = std::make_shared<Watch>(io_, target);
         watches_.push_back(watch);
@@ -49,7 +49,11 @@ void Monitor::check(const std::shared_ptr<Watch>& watch) {
             return;
         }
         const Clock::time_point now = Clock::now();
-        if (auto change = watch->health.record(result, now)) {
+        const auto change = watch->health.record(result, now);
+        if (on_result_) {
+            on_result_(watch->target, result, now - started, watch->health.state());
+        }
+        if (change) {
             on_change_(watch->target, *change);
         }
         // The next check starts one interval after this one started.

@@ -40,7 +40,10 @@ FUZZ_SECONDS = 20 * (2 if os.environ.get("VM_LANE") == "debug" else 1)
 FUZZ_MAX = 20000
 CMD_GET_STATS, CMD_GET_FLOWS, CMD_FLUSH_FLOWS = 2, 6, 8
 FLOW_A_SRC_ADDR, FLOW_A_SRC_PORT, FLOW_A_DST_ADDR, FLOW_A_DST_PORT = 4, 5, 6, 7
-BE_COUNTERS = (8, 9, 10, 11)  # ACTIVE_FLOWS, TOTAL_FLOWS, PKTS, BYTES: they move with traffic
+# counters that move with traffic: a backend's ACTIVE_FLOWS, TOTAL_FLOWS, PKTS, BYTES,
+# PKTS_REPLY, BYTES_REPLY and a rule's PAD and MATCHES
+BE_COUNTERS = (8, 9, 10, 11, 12, 13)
+RULE_COUNTERS = (24, 25)
 NLM_F_DUMP = 0x300
 MSG_MAX = 4 << 20  # perturbations compound; larger requests are not sent
 TRAFFIC_PORT, PROXY_PORT = 9999, 19999
@@ -264,6 +267,8 @@ def config_view(nl):
             v = tuple((a, b if a != POOL_A_BACKEND else
                        tuple((c, d) for c, d in attrs(b) if c not in BE_COUNTERS))
                       for a, b in attrs(v))
+        elif t == A_RULE:
+            v = tuple((a, b) for a, b in attrs(v) if a not in RULE_COUNTERS)
         view.append((t, v))
     return gen, view
 

@@ -14,8 +14,10 @@ port (TCP 7601, UDP 7701) that mutexd checks (check_port, as it checks a local p
 upstream): "killing" a relay closes both. Failover times are measured from the kill to the
 daemon's log line and printed.
 """
+import http.client
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -605,6 +607,184 @@ def test_md_restart_takes_over(env):
         check_eq(udp_arrived(), (j, b"u2"), "the UDP flow stays on its relay")
     finally:
         c.close(), s.close(), u.close()
+
+
+METRICS = ("127.0.0.1", 9477)  # [metrics] of GOOD: the default listen address
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def scrape_text():
+    """GET /metrics from mutexd, in its namespace: (status, content type, body)."""
+    with netns(NS):
+        conn = http.client.HTTPConnection(*METRICS, timeout=PATIENCE)
+        conn.connect()  # the socket is made here, in the namespace
+    try:
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        return r.status, r.getheader("Content-Type"), r.read().decode()
+    finally:
+        conn.close()
+
+
+def parse_metrics(text):
+    """{(name, frozenset of (label, value)): float} of every sample."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        check(m is not None, f"not a sample line: {line!r}")
+        labels = frozenset(_LABEL.findall(m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def metric(samples, name, **labels):
+    key = (name, frozenset(labels.items()))
+    check(key in samples, f"no sample {name}{labels}")
+    return samples[key]
+
+
+def promtool_check(text):
+    """`promtool check metrics` on a scrape: its format and Prometheus' naming conventions."""
+    path = f"{WORK}/scrape.txt"
+    with open(path, "w") as f:
+        f.write(text)
+    with open(path) as f:
+        r = subprocess.run(["promtool", "check", "metrics"], stdin=f, capture_output=True,
+                           text=True, timeout=PATIENCE)
+    check_eq(r.returncode, 0, f"promtool check metrics: {r.stdout}{r.stderr}")
+
+
+def test_md_metrics_match_the_kernel(env):
+    """/metrics under traffic passes `promtool check metrics`; read between two `mutexctl`
+    reads with the traffic stopped, every kernel counter lies between them (equal where they
+    agree: steered traffic, backends, rules), and the daemon's own families count what it
+    did (a refused reload, the health checks and their histogram)."""
+    at = mark()
+    write_config(GOOD.replace("fall = 2", 'fall = "two"', 1))
+    _daemon[0].signal(signal.SIGHUP)
+    wait_log("refused: the running configuration", at)
+    write_config(GOOD)
+    stop, done = threading.Event(), []
+
+    def traffic():
+        u = udp_client()
+        try:
+            while not stop.is_set():
+                socks = [dial(NS, DST, TCP_PORT)]
+                i, s = accept_one([r.tcp for r in _relays])
+                if s is not None:
+                    socks.append(s)
+                    exchange(socks[0], s, b"metrics")
+                u.sendto(b"m" * 100, (DST, UDP_PORT))
+                for x in socks:
+                    x.close()
+                done.append(1)
+        finally:
+            u.close()
+
+    th = threading.Thread(target=traffic, daemon=True)
+    th.start()
+    try:
+        t0 = time.monotonic()
+        while len(done) < 20 and time.monotonic() - t0 < PATIENCE:
+            time.sleep(0.02)
+        status, ctype, text = scrape_text()
+        check_eq(status, 200, "scrape status")
+        check(ctype.startswith("text/plain; version=0.0.4"), f"content type {ctype!r}")
+        promtool_check(text)
+    finally:
+        stop.set()
+        th.join(PATIENCE)
+    while udp_arrived(0.2)[0] is not None:
+        pass
+    before_stats = env.mutexctl("-j", "stats", netns=NS).json()
+    before = show(env, NS)
+    t = time.monotonic()
+    _, _, text = scrape_text()
+    took = time.monotonic() - t
+    after_stats = env.mutexctl("-j", "stats", netns=NS).json()
+    after = show(env, NS)
+    print(f"scrape of {len(text)} bytes in {took * 1000:.1f} ms")
+    m = parse_metrics(text)
+    check_eq(metric(m, "mutex_proxy_kernel_up"), 1.0, "kernel_up")
+
+    def between(name, b, a, **labels):
+        v = metric(m, name, **labels)
+        check(b <= v <= a, f"{name}{labels} = {v}, mutexctl read {b} before and {a} after")
+
+    names = {"pkts_seen": "packets_seen", "pkts_steered": "packets_steered",
+             "bytes_steered": "steered_bytes", "flows_new": "flows_new",
+             "cache_hits": "cache_hits", "cache_misses": "cache_misses",
+             "table_inserts": "table_inserts", "table_evictions": "table_evictions",
+             "table_full": "table_full", "alloc_fails": "alloc_failures",
+             "batch_flushes": "batch_flushes", "events_sent": "events_sent",
+             "events_lost": "events_lost"}
+    bs, as_ = before_stats, after_stats
+    for key, name in names.items():
+        between(f"mutex_proxy_{name}_total", bs[key], as_[key])
+    between("mutex_proxy_table_flows", min(bs["flow_count"], as_["flow_count"]),
+            max(bs["flow_count"], as_["flow_count"]))
+    for outcome in ("steered", "bypassed", "dropped"):
+        between("mutex_proxy_flows_total", bs[f"flows_{outcome}"], as_[f"flows_{outcome}"],
+                outcome=outcome)
+    check(bs["pkts_steered"] > 0 and bs["pkts_steered"] == as_["pkts_steered"],
+          f"steered packets moved without traffic: {bs['pkts_steered']} -> {as_['pkts_steered']}")
+    check_eq(metric(m, "mutex_proxy_config_generation"), before["generation"], "generation")
+    check_eq(after["generation"], before["generation"], "generation during the scrape")
+    moved = 0
+    for b, a in zip(before["backends"], after["backends"]):
+        labels = {"pool": b["pool"], "backend": f"{b['address']}:{b['port']}"}
+        between("mutex_proxy_backend_active_flows", b["active_flows"], a["active_flows"],
+                **labels)
+        check_eq(metric(m, "mutex_proxy_backend_flows_total", **labels), b["total_flows"],
+                 f"flows of {labels}")
+        for direction, pkts, byts in (
+                ("to_backend", b["pkts"] - b["pkts_reply"], b["bytes"] - b["bytes_reply"]),
+                ("from_backend", b["pkts_reply"], b["bytes_reply"])):
+            check_eq(metric(m, "mutex_proxy_backend_packets_total", direction=direction,
+                            **labels), pkts, f"packets {direction} of {labels}")
+            check_eq(metric(m, "mutex_proxy_backend_bytes_total", direction=direction,
+                            **labels), byts, f"bytes {direction} of {labels}")
+        moved += b["total_flows"]
+        check_eq(metric(m, "mutex_proxy_backend_state", state=b["state"], **labels), 1.0,
+                 f"state of {labels}")
+        check_eq(metric(m, "mutex_proxy_backend_healthy", **labels),
+                 1.0 if b["state"] == "up" else 0.0, f"health of {labels}")
+        checks = sum(metric(m, "mutex_proxy_backend_checks_total", result=r, **labels)
+                     for r in ("ok", "failed"))
+        check(checks > 0, f"no health checks counted for {labels}")
+        latency = metric(m, "mutex_proxy_backend_check_latency_seconds", **labels)
+        check(0 <= latency < 1, f"check latency of {labels}: {latency}")
+    check(moved > 0, "no flow steered to any backend")
+    for r in before["rules"]:
+        check_eq(metric(m, "mutex_proxy_rule_matches_total", rule=r["name"]), r["matches"],
+                 f"matches of rule {r['name']}")
+    check(metric(m, "mutex_proxy_rule_matches_total", rule="p2p-tcp") >= 20,
+          "p2p-tcp counted the traffic's connections")
+    for pool in ("tcp-relays", "udp-relays"):
+        count = metric(m, "mutex_proxy_health_check_duration_seconds_count", pool=pool)
+        inf = metric(m, "mutex_proxy_health_check_duration_seconds_bucket", pool=pool, le="+Inf")
+        checks = sum(v for (n, ls), v in m.items() if n == "mutex_proxy_backend_checks_total"
+                     and ("pool", pool) in ls)
+        check(count > 0 and count == inf, f"{pool}: histogram count {count}, +Inf {inf}")
+        # the histogram and the counters are read in one scrape: equal
+        check_eq(count, checks, f"{pool}: checks in the histogram and in the counters")
+    check_eq(metric(m, "mutex_proxy_config_reloads_total", result="failed"), 1.0,
+             "refused reloads since the restart")
+    check_eq(metric(m, "mutex_proxy_param_perf_cache_size"),
+             float(env.mutexctl("-j", "params", netns=NS).json()["perf_cache_size"]),
+             "perf_cache_size")
+    with netns(NS):
+        conn = http.client.HTTPConnection(*METRICS, timeout=PATIENCE)
+        conn.connect()
+    try:
+        conn.request("GET", "/nope")
+        check_eq(conn.getresponse().status, 404, "status of an unknown path")
+    finally:
+        conn.close()
 
 
 def test_md_stop_keeps_steering(env):
