@@ -24,8 +24,9 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 
-from guest import PATIENCE, TIME_SCALE, check, check_eq, run
+from guest import PATIENCE, TIME_SCALE, Failure, check, check_eq, run
 from test_failover import follow_events, toggle_weight
 from test_steering_mutexctl import (accept_one, dial, dial_from_cgroup, exchange, listener, netns,
                                     remove_cgroup, show, silent)
@@ -657,6 +658,46 @@ def promtool_check(text):
     check_eq(r.returncode, 0, f"promtool check metrics: {r.stdout}{r.stderr}")
 
 
+class Traffic:
+    """TCP connections through tcp-relays (a message each way) and UDP datagrams through
+    udp-relays, in a loop on a thread until the with block ends; the relays' UDP queues are
+    drained afterwards."""
+
+    def __enter__(self):
+        self.stop, self.rounds = threading.Event(), 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        u = udp_client()
+        try:
+            while not self.stop.is_set():
+                socks = [dial(NS, DST, TCP_PORT)]
+                i, s = accept_one([r.tcp for r in _relays])
+                if s is not None:
+                    socks.append(s)
+                    exchange(socks[0], s, b"metrics")
+                u.sendto(b"m" * 100, (DST, UDP_PORT))
+                for x in socks:
+                    x.close()
+                self.rounds += 1
+        finally:
+            u.close()
+
+    def wait_rounds(self, n):
+        t0 = time.monotonic()
+        while self.rounds < n and time.monotonic() - t0 < PATIENCE:
+            time.sleep(0.02)
+        check(self.rounds >= n, f"traffic made {self.rounds} rounds, not {n}")
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(PATIENCE)
+        while udp_arrived(0.2)[0] is not None:
+            pass
+
+
 def test_md_metrics_match_the_kernel(env):
     """/metrics under traffic passes `promtool check metrics`; read between two `mutexctl`
     reads with the traffic stopped, every kernel counter lies between them (equal where they
@@ -667,39 +708,12 @@ def test_md_metrics_match_the_kernel(env):
     _daemon[0].signal(signal.SIGHUP)
     wait_log("refused: the running configuration", at)
     write_config(GOOD)
-    stop, done = threading.Event(), []
-
-    def traffic():
-        u = udp_client()
-        try:
-            while not stop.is_set():
-                socks = [dial(NS, DST, TCP_PORT)]
-                i, s = accept_one([r.tcp for r in _relays])
-                if s is not None:
-                    socks.append(s)
-                    exchange(socks[0], s, b"metrics")
-                u.sendto(b"m" * 100, (DST, UDP_PORT))
-                for x in socks:
-                    x.close()
-                done.append(1)
-        finally:
-            u.close()
-
-    th = threading.Thread(target=traffic, daemon=True)
-    th.start()
-    try:
-        t0 = time.monotonic()
-        while len(done) < 20 and time.monotonic() - t0 < PATIENCE:
-            time.sleep(0.02)
+    with Traffic() as traffic:
+        traffic.wait_rounds(20)
         status, ctype, text = scrape_text()
         check_eq(status, 200, "scrape status")
         check(ctype.startswith("text/plain; version=0.0.4"), f"content type {ctype!r}")
         promtool_check(text)
-    finally:
-        stop.set()
-        th.join(PATIENCE)
-    while udp_arrived(0.2)[0] is not None:
-        pass
     before_stats = env.mutexctl("-j", "stats", netns=NS).json()
     before = show(env, NS)
     t = time.monotonic()
@@ -785,6 +799,77 @@ def test_md_metrics_match_the_kernel(env):
         check_eq(conn.getresponse().status, 404, "status of an unknown path")
     finally:
         conn.close()
+
+
+DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "daemon",
+                         "metrics", "grafana-dashboard.json")
+PROMETHEUS = ("127.0.0.1", 9090)
+
+
+def prometheus_query(expr):
+    """The result list of an instant query through Prometheus' HTTP API (in NS)."""
+    with netns(NS):
+        conn = http.client.HTTPConnection(*PROMETHEUS, timeout=PATIENCE)
+        conn.connect()
+    try:
+        conn.request("GET", "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+        r = conn.getresponse()
+        body = r.read()
+    finally:
+        conn.close()
+    # 503 while the server starts: not JSON
+    check_eq(r.status, 200, f"query {expr!r}: {body[:200]!r}")
+    doc = json.loads(body)
+    check_eq(doc.get("status"), "success", f"query {expr!r}: {doc}")
+    return doc["data"]["result"]
+
+
+def test_md_dashboard_queries_answered(env):
+    """A real Prometheus server scrapes mutexd every second under traffic, and every query of
+    every panel of the shipped Grafana dashboard returns data through its HTTP API."""
+    with open(DASHBOARD) as f:
+        dashboard = json.load(f)
+    queries = [(p["title"], t["expr"]) for p in dashboard["panels"] for t in p["targets"]]
+    check(len(queries) >= 10, f"the dashboard has {len(queries)} queries")
+    cfg = f"{WORK}/prometheus.yml"
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                "scrape_configs:\n  - job_name: mutexd\n    static_configs:\n"
+                f"      - targets: ['{METRICS[0]}:{METRICS[1]}']\n")
+    plog = open(f"{WORK}/prometheus.log", "wb")
+    prom = subprocess.Popen(
+        ["ip", "netns", "exec", NS, "prometheus", f"--config.file={cfg}",
+         f"--storage.tsdb.path={WORK}/prometheus-data",
+         f"--web.listen-address={PROMETHEUS[0]}:{PROMETHEUS[1]}"],
+        stdout=plog, stderr=subprocess.STDOUT)
+    try:
+        with Traffic() as traffic:
+            traffic.wait_rounds(5)
+            t0 = time.monotonic()
+            samples = []
+            while time.monotonic() - t0 < 4 * PATIENCE:
+                try:
+                    samples = prometheus_query('count_over_time(mutex_proxy_kernel_up[1m])')
+                except (OSError, Failure):
+                    samples = []
+                if samples and float(samples[0]["value"][1]) >= 5:
+                    break
+                time.sleep(0.5)
+            check(samples and float(samples[0]["value"][1]) >= 5,
+                  f"Prometheus took no 5 scrapes of mutexd in {4 * PATIENCE} s: {samples}")
+            check_eq(prometheus_query('up{job="mutexd"}')[0]["value"][1], "1", "target up")
+            print(f"Prometheus scraping after {time.monotonic() - t0:.1f} s")
+            empty = []
+            for title, expr in queries:
+                q = expr.replace("$__rate_interval", "30s")
+                result = prometheus_query(q)
+                if not result:
+                    empty.append(f"{title}: {q}")
+            check(not empty, "panels without data:\n" + "\n".join(empty))
+    finally:
+        prom.terminate()
+        prom.wait(PATIENCE)
+        plog.close()
 
 
 def test_md_stop_keeps_steering(env):
