@@ -37,6 +37,7 @@
 #include "metrics/http_server.hpp"
 #include "metrics/kernel_reader.hpp"
 #include "systemd/notifier.hpp"
+#include "tuning/policy.hpp"
 
 namespace mutexd {
 
@@ -100,7 +101,8 @@ public:
           signals_(io_, SIGTERM, SIGINT, SIGHUP),
           watchdog_(io_),
           reload_timer_(io_),
-          inotify_(io_) {
+          inotify_(io_),
+          tuning_timer_(io_) {
         metrics_.version = MUTEXD_VERSION;
     }
 
@@ -109,6 +111,7 @@ public:
         take_over();
         start_checks();
         start_metrics();
+        start_tuning();
         watch_signals();
         watch_file();
         start_watchdog();
@@ -254,6 +257,88 @@ private:
         }
     }
 
+    /// The tuning policy, every [tuning] interval, when it is enabled; a new policy (new bounds,
+    /// no history) after a reload that changes [tuning].
+    void start_tuning() {
+        static_cast<void>(tuning_timer_.cancel());
+        policy_.reset();
+        previous_.reset();
+        tuning_ = file_.daemon.tuning;
+        if (!tuning_.enabled) {
+            return;
+        }
+        if (!reader_) {
+            reader_ = std::make_unique<metrics::KernelReader>(io_);
+        }
+        policy_.emplace(tuning_);
+        spdlog::info("tuning: every {} ms, perf_cache_size {}..{}, perf_batch_size {}..{}",
+                     tuning_.interval_ms, tuning_.cache_size_min, tuning_.cache_size_max,
+                     tuning_.batch_size_min, tuning_.batch_size_max);
+        tune_soon(std::chrono::milliseconds(0));
+    }
+
+    void tune_soon(std::chrono::milliseconds delay) {
+        tuning_timer_.expires_after(delay);
+        tuning_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || !policy_) {
+                return;
+            }
+            reader_->read(
+                [this](const std::optional<metrics::KernelState>& k, const std::string& error) {
+                    if (!policy_) {
+                        return;  // switched off meanwhile
+                    }
+                    if (k) {
+                        tune(*k);
+                    } else {
+                        spdlog::warn("tuning: cannot read the kernel: {}", error);
+                        previous_.reset();
+                    }
+                    tune_soon(std::chrono::milliseconds(tuning_.interval_ms));
+                },
+                false);
+        });
+    }
+
+    /// One window: the deltas since the last read, the policy's decision, SET_PARAMS.
+    void tune(const metrics::KernelState& k) {
+        const auto now = std::chrono::steady_clock::now();
+        const auto prev = std::exchange(previous_, std::make_pair(k.stats, now));
+        if (!prev) {
+            return;
+        }
+        const mutex::Stats& a = prev->first;
+        const mutex::Stats& b = k.stats;
+        if (b.cache_hits < a.cache_hits || b.cache_misses < a.cache_misses ||
+            b.pkts_steered < a.pkts_steered || b.batch_flushes < a.batch_flushes) {
+            return;  // the module was loaded again: counters start over
+        }
+        tuning::Window w;
+        w.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - prev->second);
+        w.cache_hits = b.cache_hits - a.cache_hits;
+        w.cache_misses = b.cache_misses - a.cache_misses;
+        w.pkts_steered = b.pkts_steered - a.pkts_steered;
+        w.batch_flushes = b.batch_flushes - a.batch_flushes;
+        w.flow_count = b.flow_count;
+        const tuning::Current current{.cache_size = k.info.params.cache_size.value_or(0),
+                                      .batch_size = k.info.params.batch_size.value_or(1),
+                                      .batching = k.info.params.enable_batching.value_or(0) != 0};
+        for (const auto& action : policy_->decide(w, current)) {
+            mutex::Params change;
+            (action.parameter == "perf_cache_size" ? change.cache_size : change.batch_size) =
+                action.to;
+            try {
+                static_cast<void>(client_.set_params(change));
+                ++metrics_.tuning_actions[{action.parameter, action.reason}];
+                spdlog::info("tuning: {} {} -> {} ({}): {}", action.parameter, action.from,
+                             action.to, action.reason, action.detail);
+            } catch (const std::exception& e) {
+                spdlog::error("tuning: {} {} -> {} refused: {}", action.parameter, action.from,
+                              action.to, e.what());
+            }
+        }
+    }
+
     void scrape(metrics::HttpServer::Reply reply) {
         reader_->read([this, reply = std::move(reply)](const std::optional<metrics::KernelState>& k,
                                                        const std::string& error) {
@@ -340,6 +425,9 @@ private:
                 if (file_.daemon.metrics != serving_) {
                     start_metrics();
                 }
+                if (file_.daemon.tuning != tuning_) {
+                    start_tuning();
+                }
                 ++metrics_.reloads_ok;
             }
         } catch (const cfg::ConfigError& e) {
@@ -360,6 +448,8 @@ private:
         notifier_.stopping("stopping");
         monitor_.reset();
         server_.reset();
+        policy_.reset();
+        static_cast<void>(tuning_timer_.cancel());
         if (file_.daemon.daemon.flush_on_exit) {
             try {
                 generation_ = client_.apply(cfg::Config{}, generation_, {});
@@ -487,6 +577,10 @@ private:
     cfg::MetricsSettings serving_;  // what server_ was started with
     std::unique_ptr<metrics::KernelReader> reader_;
     std::unique_ptr<metrics::HttpServer> server_;
+    asio::steady_timer tuning_timer_;
+    cfg::TuningSettings tuning_;  // what policy_ was made with
+    std::optional<tuning::Policy> policy_;
+    std::optional<std::pair<mutex::Stats, std::chrono::steady_clock::time_point>> previous_;
 };
 
 }  // namespace

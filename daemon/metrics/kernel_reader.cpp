@@ -18,11 +18,11 @@ KernelReader::~KernelReader() noexcept {
     thread_.join();
 }
 
-void KernelReader::read(Done done) {
-    asio::post(worker_, [this, done = std::move(done)] { read_now(done); });
+void KernelReader::read(Done done, bool config) {
+    asio::post(worker_, [this, config, done = std::move(done)] { read_now(done, config); });
 }
 
-void KernelReader::read_now(const Done& done) {
+void KernelReader::read_now(const Done& done, bool config) {
     std::optional<KernelState> state;
     std::string error;
     try {
@@ -32,7 +32,9 @@ void KernelReader::read_now(const Done& done) {
         KernelState k;
         k.info = client_->get_info();
         k.stats = client_->get_stats();
-        k.config = client_->get_config();
+        if (config) {
+            k.config = client_->get_config();
+        }
         state = std::move(k);
     } catch (const std::exception& e) {
         // The module may have been unloaded or loaded again (a new family id): open anew.

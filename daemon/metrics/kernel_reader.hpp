@@ -33,11 +33,12 @@ public:
     /// Waits for a read in progress; reads queued after it are dropped.
     ~KernelReader() noexcept;
 
-    /// Queues one read; reads run one at a time, in order.
-    void read(Done done);
+    /// Queues one read; reads run one at a time, in order. Without `config` the state's
+    /// configuration is left empty (GET_INFO and GET_STATS only: what the tuning policy needs).
+    void read(Done done, bool config = true);
 
 private:
-    void read_now(const Done& done);
+    void read_now(const Done& done, bool config);
 
     boost::asio::io_context& loop_;
     boost::asio::io_context worker_;

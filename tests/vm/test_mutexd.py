@@ -50,8 +50,14 @@ UPLINK_PORT, UPLINK_PROXY = 7900, 7901
 GOOD = f"""[daemon]
 log_level = "info"
 
+# tuning holds perf_cache_size at 512 and perf_batch_size at 32: it only acts when something
+# moves them out (the dashboard test does)
 [tuning]
-enabled = false
+interval = "1s"
+cache_size_min = 512
+cache_size_max = 512
+batch_size_min = 32
+batch_size_max = 32
 
 [[pool]]
 name = "tcp-relays"
@@ -836,6 +842,10 @@ def test_md_dashboard_queries_answered(env):
         f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                 "scrape_configs:\n  - job_name: mutexd\n    static_configs:\n"
                 f"      - targets: ['{METRICS[0]}:{METRICS[1]}']\n")
+    # A parameter moved out of the [tuning] bounds is brought back: a tuning action to chart.
+    at = mark()
+    env.mutexctl("params", "set", "perf_cache_size", "1024", netns=NS)
+    wait_log("tuning: perf_cache_size 1024 -> 512 (outside_bounds)", at)
     plog = open(f"{WORK}/prometheus.log", "wb")
     prom = subprocess.Popen(
         ["ip", "netns", "exec", NS, "prometheus", f"--config.file={cfg}",
