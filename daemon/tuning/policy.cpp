@@ -13,13 +13,13 @@ namespace {
 
 std::string percent(double share) {
     std::array<char, 16> buf{};
-    std::snprintf(buf.data(), buf.size(), "%.0f%%", share * 100);
+    static_cast<void>(std::snprintf(buf.data(), buf.size(), "%.0f%%", share * 100));
     return buf.data();
 }
 
 std::string decimal(double value) {
     std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%.1f", value);
+    static_cast<void>(std::snprintf(buf.data(), buf.size(), "%.1f", value));
     return buf.data();
 }
 

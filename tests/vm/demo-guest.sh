@@ -315,6 +315,17 @@ direct
 expect "packets sent directly to a peer" "$(direct_pkts)" 0
 
 # ---------------------------------------------------------------------------------------------
+say "Metrics for Prometheus (mutexd, 127.0.0.1:9477/metrics) and the live view, mutexctl top"
+note "a few of the families; daemon/metrics/grafana-dashboard.json charts them all"
+scrape() { "$py" -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9477/metrics").read().decode(), end="")'; }
+try 'scrape | grep -E "^mutex_proxy_(backend_healthy|backend_flows_total|rule_matches_total|flows_total)"'
+check "both sentries down in the metrics" '. == 2' \
+	"$(grep -cE '^mutex_proxy_backend_healthy\{pool="cosmos-sentries",backend="10.20.0.1[12]:26656"\} 0$' <<<"$out")"
+note "mutexctl top refreshes every second in a terminal (q quits); here one refresh:"
+try 'mutexctl top --count 1'
+check "top shows the rules" 'test("cosmos-p2p")' "$(jq -Rs . <<<"$out")"
+
+# ---------------------------------------------------------------------------------------------
 say "Tuning at run time, through netlink or sysfs"
 run mutexctl params set perf_batch_size 64
 try 'echo 4096 >/sys/module/mutex_proxy/parameters/perf_cache_size'

@@ -882,6 +882,56 @@ def test_md_dashboard_queries_answered(env):
         plog.close()
 
 
+def tmux(*args, check_rc=0):
+    return run(["tmux", "-L", "mutexctl-top", *args], check_rc=check_rc)
+
+
+def test_md_top_under_tmux(env):
+    """`mutexctl top` as a person uses it: in an 80x30 terminal (tmux) under traffic it shows
+    the backends with their traffic and the rules, refreshes, and q ends it; `-j top --count 2`
+    prints two JSON lines with the traffic's rates."""
+    os.environ.setdefault("TERM", "xterm-256color")
+    with Traffic() as traffic:
+        traffic.wait_rounds(5)
+        tmux("new-session", "-d", "-s", "top", "-x", "80", "-y", "30",
+             f"ip netns exec {NS} {env.mutexctl_path} top")
+        try:
+            t0, screen = time.monotonic(), ""
+            while time.monotonic() - t0 < 2 * PATIENCE:
+                screen = tmux("capture-pane", "-p", "-t", "top").out
+                rows = [line.split() for line in screen.splitlines()
+                        if line.startswith("tcp-relays")]
+                # POOL BACKEND STATE FLOWS PKT/s> PKT/s< B/s> B/s<
+                if len(rows) == 2 and any(r[4] != "0" for r in rows) and "p2p-tcp" in screen:
+                    break
+                time.sleep(0.2)
+            else:
+                raise AssertionError(f"no screen with the traffic within {2 * PATIENCE} s:\n"
+                                     f"{screen}")
+            print(screen)
+            check("cache hit" in screen and "generation" in screen, "the header")
+            check(all(len(line) <= 80 for line in screen.splitlines()), "wider than 80 columns")
+            first = screen
+            t0 = time.monotonic()
+            while tmux("capture-pane", "-p", "-t", "top").out == first:
+                check(time.monotonic() - t0 < PATIENCE, "the screen was not refreshed")
+                time.sleep(0.1)
+            tmux("send-keys", "-t", "top", "q")
+            t0 = time.monotonic()
+            while tmux("has-session", "-t", "top", check_rc=None).rc == 0:
+                check(time.monotonic() - t0 < PATIENCE, "q did not end mutexctl top")
+                time.sleep(0.1)
+            print(f"q ended it in {time.monotonic() - t0:.1f} s")
+        finally:
+            tmux("kill-server", check_rc=None)
+        lines = env.mutexctl("-j", "top", "--count", "2", netns=NS).out.splitlines()
+    check_eq(len(lines), 2, "JSON lines of top --count 2")
+    doc = json.loads(lines[-1])
+    check(doc["pkts_per_s"] > 0 and any(b["pkts_per_s_to"] > 0 for b in doc["backends"]),
+          f"no traffic in top's JSON: {doc}")
+    check(0.5 < doc["interval_s"] < 5 * TIME_SCALE, f"interval {doc['interval_s']}")
+
+
 def test_md_stop_keeps_steering(env):
     """SIGTERM: mutexd exits 0 and the kernel keeps the configuration and steers."""
     generation = show(env, NS)["generation"]

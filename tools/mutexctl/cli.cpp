@@ -10,12 +10,14 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "libmutex/config.hpp"
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
+#include "mutexctl/top.hpp"
 
 namespace mutexctl {
 
@@ -98,6 +100,8 @@ std::string context_for(const Invocation& inv) {
             return "backend " + inv.change.backend.pool;
         case Command::events:
             return "events";
+        case Command::top:
+            return "top";
     }
     return "mutexctl";
 }
@@ -279,6 +283,7 @@ std::string run(const Invocation& inv, const Connect& connect, std::string& warn
         case Command::config_validate:
         case Command::config_apply:
         case Command::events:
+        case Command::top:
             break;
     }
     if (warning.empty()) {
@@ -323,6 +328,41 @@ Outcome run_events(const Invocation& inv, const Connect& connect, const Write& w
         if (e.error() != ETIMEDOUT || !inv.timeout_s) {
             throw;
         }
+    }
+    return outcome;
+}
+
+/// `top`: a screen (or with -j a JSON line) every kTopPeriod of the rates since the last one,
+/// until q, an interrupt or --count refreshes.
+Outcome run_top(const Invocation& inv, const Connect& connect, const Write& write,
+                const Wait& wait) {
+    Outcome outcome;
+    auto backend = connect();
+    const auto sample = [&backend] {
+        top::Sample s;
+        s.stats = backend->get_stats();
+        s.params = backend->get_info().params;
+        s.config = backend->get_config();
+        s.at = std::chrono::steady_clock::now();
+        return s;
+    };
+    top::Sample prev = sample();
+    for (std::uint64_t n = 0; !inv.count || n < *inv.count; ++n) {
+        if (!wait) {
+            std::this_thread::sleep_for(kTopPeriod);
+        } else if (!wait(kTopPeriod)) {
+            break;
+        }
+        top::Sample cur = sample();
+        const top::View view = top::compute(prev, cur);
+        const std::string text = inv.json ? format::json_line(top::to_json(view))
+                                          : std::string(kClearScreen) + top::screen(view);
+        if (write) {
+            write(text);
+        } else {
+            outcome.out += text;
+        }
+        prev = std::move(cur);
     }
     return outcome;
 }
@@ -591,6 +631,14 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     events->add_option("--count", events_count, "exit after N events");
     events->add_option("--timeout", events_timeout, "exit after SECONDS without an event");
 
+    auto* top_cmd = app.add_subcommand(
+        "top",
+        "what the module does now, refreshed every second: per backend its state, flows, "
+        "packets/s and bytes/s each way, per rule matches/s, the cache's hit rate and the batch "
+        "fill; q quits (-j: one JSON object a second)");
+    std::string top_count;
+    top_cmd->add_option("--count", top_count, "exit after N refreshes");
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
         app.parse(reversed);
@@ -678,6 +726,15 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
             if (!inv.timeout_s || *inv.timeout_s == 0) {
                 return usage_error("events: invalid timeout '" + events_timeout +
                                    "': expected seconds, 1 or more");
+            }
+        }
+    } else if (top_cmd->parsed()) {
+        inv.command = Command::top;
+        if (top_cmd->count("--count") > 0) {
+            inv.count = parse_u64(top_count);
+            if (!inv.count || *inv.count == 0) {
+                return usage_error("top: invalid count '" + top_count +
+                                   "': expected refreshes, 1 or more");
             }
         }
     } else if (set->parsed()) {
@@ -792,7 +849,7 @@ std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
 }
 
 Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file,
-                const Write& write) {
+                const Write& write, const Wait& wait) {
     if (invocation.command == Command::config_validate) {
         return run_config_validate(invocation, read_file);
     }
@@ -820,6 +877,8 @@ Outcome execute(const Invocation& invocation, const Connect& connect, const Read
             warning = backend->warning();
         } else if (invocation.command == Command::events) {
             outcome = run_events(invocation, connect, write);
+        } else if (invocation.command == Command::top) {
+            outcome = run_top(invocation, connect, write, wait);
         } else {
             outcome.out = run(invocation, connect, warning);
         }

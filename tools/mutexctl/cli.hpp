@@ -8,6 +8,7 @@
 //                      | flows | flows flush | origdst PROTO SRC SPORT DST DPORT
 //                      | backend POOL TARGET (up | down | drain | weight N | end-flows [tcp|udp])
 //                      | events [--flows] [--count N] [--timeout SECONDS]
+//                      | top [--count N]
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
 // error (also an invalid configuration file), 2 usage error. Errors go to stderr as
@@ -52,6 +53,7 @@ enum class Command {
     backend_set,
     backend_end_flows,
     events,
+    top,
 };
 
 /// A validated command line.
@@ -65,7 +67,8 @@ struct Invocation {
     std::optional<std::uint64_t> generation;   // config apply / backend --generation N
     mutex::BackendChange change;               // backend POOL TARGET up|down|drain|weight N
     mutex::config::Protocol end_protocol = mutex::config::Protocol::any;  // end-flows [PROTO]
-    std::optional<std::uint64_t> count;      // events --count N: stop after N events
+    std::optional<std::uint64_t> count;      // events --count N: stop after N events;
+                                             // top --count N: after N refreshes
     std::optional<std::uint32_t> timeout_s;  // events --timeout S: stop after S quiet seconds
     bool flows = false;                      // events --flows: flow starts and ends too
 
@@ -148,11 +151,21 @@ using ReadFile = std::function<std::string(const std::string& path)>;
 /// and flushes.
 using Write = std::function<void(const std::string& text)>;
 
+/// Waits `period` for `top`'s next refresh; returns false when the user asked to quit (q, or
+/// an interrupt). The real one (main.cpp) reads the terminal; without one, top just sleeps.
+using Wait = std::function<bool(std::chrono::milliseconds period)>;
+
 /// Runs a validated command. Never throws for kernel or runtime errors: they become exit code 1
 /// and a "mutexctl: ..." line on stderr. `config validate` uses only read_file, never connect.
-/// `events` writes each line through `write` when given (else into Outcome::out).
+/// `events` and `top` write through `write` when given (else into Outcome::out); `top` waits
+/// between refreshes through `wait`.
 Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file,
-                const Write& write = {});
+                const Write& write = {}, const Wait& wait = {});
+
+/// How often `top` refreshes.
+inline constexpr std::chrono::milliseconds kTopPeriod{1000};
+/// What `top` writes before each screen on a terminal: cursor home, clear the screen.
+inline constexpr std::string_view kClearScreen = "\x1b[H\x1b[2J";
 
 /// `config show`, pure: "# generation N" and the configuration as TOML (config::to_toml), or
 /// with `json` {"generation", "config", "backends": [{"pool", "address", "port", "state",

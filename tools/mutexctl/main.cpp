@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 // mutexctl: command-line tool for the mutex_proxy kernel module (see cli.hpp).
 #include <net/if.h>
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -16,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <variant>
 #include <vector>
@@ -102,6 +107,71 @@ int finish(const mutexctl::Outcome& outcome) {
     return outcome.code;
 }
 
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void on_interrupt(int /*signal*/) {
+    g_interrupted = 1;
+}
+
+/// The terminal while `top` runs: keys arrive one at a time without echo (q needs no Enter),
+/// and an interrupt (Ctrl-C, SIGTERM) ends the loop so the terminal is restored on the way out.
+class Terminal {
+public:
+    Terminal() {
+        struct sigaction sa {};
+        sa.sa_handler = on_interrupt;
+        sigemptyset(&sa.sa_mask);
+        ::sigaction(SIGINT, &sa, nullptr);
+        ::sigaction(SIGTERM, &sa, nullptr);
+        if (::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &saved_) == 0) {
+            termios raw = saved_;
+            raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+            raw.c_cc[VMIN] = 0;
+            raw.c_cc[VTIME] = 0;
+            raw_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+        }
+    }
+    Terminal(const Terminal&) = delete;
+    Terminal& operator=(const Terminal&) = delete;
+    Terminal(Terminal&&) = delete;
+    Terminal& operator=(Terminal&&) = delete;
+    ~Terminal() {
+        if (raw_) {
+            ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+        }
+    }
+
+    /// mutexctl::Wait: up to `period`, false at q, Q or an interrupt. Without a terminal on
+    /// stdin (a pipe, /dev/null) it only sleeps.
+    [[nodiscard]] bool wait(std::chrono::milliseconds period) const {
+        const auto end = std::chrono::steady_clock::now() + period;
+        while (g_interrupted == 0) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                end - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return true;
+            }
+            pollfd pfd{raw_ ? STDIN_FILENO : -1, POLLIN, 0};
+            if (::poll(&pfd, 1, static_cast<int>(left.count())) > 0 &&
+                (pfd.revents & POLLIN) != 0) {
+                std::array<char, 64> keys{};
+                const ssize_t n = ::read(STDIN_FILENO, keys.data(), keys.size());
+                for (ssize_t i = 0; i < n; ++i) {
+                    if (keys.at(static_cast<std::size_t>(i)) == 'q' ||
+                        keys.at(static_cast<std::size_t>(i)) == 'Q') {
+                        return false;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+private:
+    termios saved_{};
+    bool raw_ = false;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,10 +182,24 @@ int main(int argc, char** argv) {
         if (const auto* outcome = std::get_if<mutexctl::Outcome>(&parsed)) {
             return finish(*outcome);
         }
+        const auto& invocation = std::get<mutexctl::Invocation>(parsed);
+        std::optional<Terminal> terminal;
+        if (invocation.command == mutexctl::Command::top) {
+            terminal.emplace();
+        }
         return finish(mutexctl::execute(
-            std::get<mutexctl::Invocation>(parsed),
-            [] { return std::make_unique<ClientBackend>(); }, read_file,
-            [](const std::string& text) { std::cout << text << std::flush; }));
+            invocation, [] { return std::make_unique<ClientBackend>(); }, read_file,
+            [tty = ::isatty(STDOUT_FILENO) == 1](const std::string& text) {
+                // top clears the screen before each refresh only on a terminal: into a pipe or
+                // a file its screens follow one another.
+                const std::string_view clear = mutexctl::kClearScreen;
+                const std::string_view out(text);
+                std::cout << (!tty && out.starts_with(clear) ? out.substr(clear.size()) : out)
+                          << std::flush;
+            },
+            [&terminal](std::chrono::milliseconds period) {
+                return terminal ? terminal->wait(period) : true;
+            }));
     } catch (const std::exception& e) {
         std::cerr << "mutexctl: " << e.what() << '\n';
         return mutexctl::kExitFailure;

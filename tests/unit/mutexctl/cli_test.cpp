@@ -1169,6 +1169,38 @@ TEST_F(Execute, EventsPrintsEachEventAndStopsAfterCount) {
               "{\"event\":\"config\",\"generation\":3}\n");
 }
 
+TEST_F(Execute, TopRefreshesUntilCountOrQuit) {
+    const auto parsed = parse_args({"-j", "top", "--count", "2"});
+    const auto& inv = std::get<Invocation>(parsed);
+    int waits = 0;
+    std::vector<std::string> written;
+    const auto connect = [this]() -> std::unique_ptr<Backend> {
+        return std::make_unique<Forward>(*fake_);
+    };
+    const auto no_file = [](const std::string&) -> std::string { return {}; };
+    Outcome o = execute(
+        inv, connect, no_file, [&written](const std::string& text) { written.push_back(text); },
+        [&waits](std::chrono::milliseconds period) {
+            EXPECT_EQ(period, kTopPeriod);
+            ++waits;
+            return true;
+        });
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_EQ(waits, 2);
+    ASSERT_EQ(written.size(), 2U);
+    EXPECT_EQ(written[0].rfind("{\"interval_s\":", 0), 0U) << written[0];
+    // q before the first refresh: nothing written, exit 0
+    written.clear();
+    const auto screen = std::get<Invocation>(parse_args({"top"}));
+    o = execute(
+        screen, connect, no_file, [&written](const std::string& text) { written.push_back(text); },
+        [](std::chrono::milliseconds) { return false; });
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_TRUE(written.empty());
+    EXPECT_EQ(run({"top", "--count", "0"}).code, kExitUsage);
+    EXPECT_EQ(run({"top", "--count", "x"}).code, kExitUsage);
+}
+
 TEST_F(Execute, EventsUsageErrors) {
     EXPECT_EQ(run({"events", "--count", "x"}).code, kExitUsage);
     EXPECT_EQ(run({"events", "--timeout", "0"}).code, kExitUsage);
