@@ -20,6 +20,11 @@ int run(int argc, char** argv) {
     app.add_option("-c,--config", options.config, "configuration file")->capture_default_str();
     app.add_flag("--check", check, "validate the configuration file and exit (0: valid)");
     app.add_flag("--version", version, "print the version and exit");
+    // For tests: a tiny event socket buffer makes the kernel drop events (an overrun).
+    app.add_option("--event-buffer", options.event_buffer,
+                   "receive buffer of the event socket, bytes (default: the kernel's)")
+        ->check(CLI::Range(1, 1 << 30))
+        ->group("");
     CLI11_PARSE(app, argc, argv);
     if (version) {
         std::cout << "mutexd " << MUTEXD_VERSION << '\n';

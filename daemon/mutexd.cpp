@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config/takeover.hpp"
+#include "events/event_watcher.hpp"
 #include "failover/failover.hpp"
 #include "health/monitor.hpp"
 #include "health/prober.hpp"
@@ -95,8 +96,9 @@ config::HealthTable carry_health(const cfg::Config& prev, const config::HealthTa
 
 class Daemon {
 public:
-    Daemon(std::string path, cfg::File file)
-        : path_(std::move(path)),
+    Daemon(std::string path, cfg::File file, std::optional<int> event_buffer)
+        : event_buffer_(event_buffer),
+          path_(std::move(path)),
           file_(std::move(file)),
           signals_(io_, SIGTERM, SIGINT, SIGHUP),
           watchdog_(io_),
@@ -109,6 +111,7 @@ public:
     int run() {
         links_ = std::make_unique<interfaces::LinkWatcher>(io_, [this] { on_links(); });
         take_over();
+        watch_events();
         start_checks();
         start_metrics();
         start_tuning();
@@ -140,6 +143,66 @@ private:
         health_ = config::all_up(file_.config);
         generation_ = held.generation;
         push("started");
+    }
+
+    /// The module's events: a configuration replaced behind mutexd is put back at once; a
+    /// backend changed by someone else is logged. An overrun means events were lost: resync.
+    void watch_events() {
+        try {
+            events_ = std::make_unique<events::EventWatcher>(
+                io_, [this](const std::vector<mutex::Event>& events) { on_events(events); },
+                [this] { on_overrun(); }, event_buffer_);
+        } catch (const std::exception& e) {
+            spdlog::warn(
+                "events: {}; a configuration replaced behind mutexd is seen at its "
+                "next change only",
+                e.what());
+        }
+    }
+
+    void on_events(const std::vector<mutex::Event>& events) {
+        bool replaced = false;
+        for (const auto& ev : events) {
+            if (ev.type == mutex::EventType::config && ev.generation &&
+                *ev.generation != generation_) {
+                replaced = true;
+            } else if (ev.type == mutex::EventType::backend && ev.pool && ev.backend) {
+                spdlog::debug("event: pool {} backend {}: {} weight {}", *ev.pool,
+                              backend_name(*ev.backend), cfg::to_string(ev.backend->state),
+                              ev.backend->weight);
+            }
+        }
+        if (replaced) {
+            resync("a configuration event");
+        }
+    }
+
+    void on_overrun() {
+        ++metrics_.event_resyncs;
+        spdlog::warn("events: the socket overran and events were lost; reading the kernel again");
+        resync("the event overrun");
+    }
+
+    /// Reads the kernel's generation; if it is not the one mutexd applied, someone replaced the
+    /// configuration: the file's goes back.
+    void resync(std::string_view why) {
+        try {
+            const std::uint64_t held = client_.get_config(no_name).generation;
+            if (held == generation_) {
+                spdlog::info("resync after {}: the kernel holds generation {}, as mutexd applied",
+                             why, held);
+                return;
+            }
+            spdlog::warn(
+                "resync after {}: the configuration was replaced behind mutexd (generation {}, "
+                "mutexd had {}); putting the file's back",
+                why, held, generation_);
+            generation_ = held;
+            push("replaced behind mutexd");
+        } catch (const std::exception& e) {
+            spdlog::error("resync after {} failed: {}", why, e.what());
+        }
+        notifier_.status(status());
     }
 
     /// SET_CONFIG of the file's configuration with the backends' health, on the generation last
@@ -448,6 +511,7 @@ private:
         notifier_.stopping("stopping");
         monitor_.reset();
         server_.reset();
+        events_.reset();
         policy_.reset();
         static_cast<void>(tuning_timer_.cancel());
         if (file_.daemon.daemon.flush_on_exit) {
@@ -556,6 +620,7 @@ private:
                " of " + std::to_string(total) + " backends down";
     }
 
+    std::optional<int> event_buffer_;
     std::string path_;
     cfg::File file_;
     asio::io_context io_;
@@ -581,6 +646,7 @@ private:
     cfg::TuningSettings tuning_;  // what policy_ was made with
     std::optional<tuning::Policy> policy_;
     std::optional<std::pair<mutex::Stats, std::chrono::steady_clock::time_point>> previous_;
+    std::unique_ptr<events::EventWatcher> events_;
 };
 
 }  // namespace
@@ -597,7 +663,7 @@ int run(const Options& options) {
     }
     log::init(file.daemon.daemon.log_level);
     try {
-        Daemon daemon(options.config, std::move(file));
+        Daemon daemon(options.config, std::move(file), options.event_buffer);
         return daemon.run();
     } catch (const mutex::FamilyNotFound& e) {
         spdlog::error("{}: load it first (modprobe mutex_proxy)", e.what());

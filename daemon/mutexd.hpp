@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace mutexd {
@@ -15,6 +16,7 @@ inline constexpr const char* kDefaultConfig = "/etc/mutex_proxy/mutexd.toml";
 
 struct Options {
     std::string config = kDefaultConfig;
+    std::optional<int> event_buffer;  // SO_RCVBUF of the event socket (tests force overruns)
 };
 
 /// Runs the daemon until SIGTERM or SIGINT. Returns the process's exit status: 0 after a clean

@@ -217,11 +217,11 @@ class Relay:
 
 
 class Daemon:
-    def __init__(self, env):
+    def __init__(self, env, *extra):
         self.env = env
         self.log = open(LOG, "ab")
         self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", NS, env.mutexd_path, "--config", CONFIG],
+            ["ip", "netns", "exec", NS, env.mutexd_path, "--config", CONFIG, *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def signal(self, sig):
@@ -930,6 +930,53 @@ def test_md_top_under_tmux(env):
     check(doc["pkts_per_s"] > 0 and any(b["pkts_per_s_to"] > 0 for b in doc["backends"]),
           f"no traffic in top's JSON: {doc}")
     check(0.5 < doc["interval_s"] < 5 * TIME_SCALE, f"interval {doc['interval_s']}")
+
+
+def test_md_event_overrun_resyncs(env):
+    """mutexd follows the module's events. With a tiny event socket buffer and mutexd stopped
+    (SIGSTOP), backend changes and a configuration replaced behind its back overrun the socket;
+    once it runs again it says so, reads the kernel again, finds the replacement and puts the
+    file's configuration back; the metrics count the resync and agree with the kernel."""
+    at = mark()
+    _daemon[0].signal(signal.SIGTERM)
+    check_eq(_daemon[0].wait(), 0, "mutexd's exit status")
+    _daemon[0] = Daemon(env, "--event-buffer", "1024")
+    wait_log("taken over, nothing replaced", at)
+    wait_log("ready:", at)
+    generation = show(env, NS)["generation"]
+    lost = env.stats(netns=NS)["events_lost"]
+    other = f"{WORK}/other.toml"
+    with open(other, "w") as f:
+        f.write(GOOD.replace(f'port = {TCP_PORT}\n  check_port',
+                             f'port = {TCP_PORT}\n  weight = 5\n  check_port', 1))
+    _daemon[0].signal(signal.SIGSTOP)
+    try:
+        # backend changes until the kernel drops one for mutexd's full socket
+        changes = 0
+        while env.stats(netns=NS)["events_lost"] == lost:
+            check(changes < 60, f"no event lost after {changes} backend changes")
+            env.mutexctl("backend", "tcp-relays", f"{RELAYS[1]}:{TCP_PORT}", "weight",
+                         str(2 + changes % 2), netns=NS)
+            changes += 1
+        env.mutexctl("backend", "tcp-relays", f"{RELAYS[1]}:{TCP_PORT}", "weight", "1",
+                     netns=NS)
+        print(f"an event was lost after {changes} backend changes")
+        env.mutexctl("config", "apply", other, netns=NS)
+        check_eq(show(env, NS)["generation"], generation + 1, "generation after the apply")
+    finally:
+        _daemon[0].signal(signal.SIGCONT)
+    wait_log("events: the socket overran", at)
+    wait_log(f"replaced behind mutexd: applied generation {generation + 2}", at)
+    snapshot = show(env, NS)
+    check_eq(snapshot["generation"], generation + 2, "generation after the resync")
+    weights = [b.get("weight", 1) for b in snapshot["config"]["pool"][0]["backend"]]
+    check_eq(weights, [1, 1], "the file's weights are back")
+    m = parse_metrics(scrape_text()[2])
+    check_eq(metric(m, "mutex_proxy_event_resyncs_total"), 1.0, "resyncs counted")
+    check_eq(metric(m, "mutex_proxy_daemon_generation"), float(generation + 2),
+             "mutexd's generation in the metrics")
+    check_eq(metric(m, "mutex_proxy_config_generation"), float(generation + 2),
+             "the kernel's generation in the metrics")
 
 
 def test_md_stop_keeps_steering(env):

@@ -200,6 +200,20 @@ EventListener::EventListener(bool flows)
     }
 }
 
+std::vector<Event> EventListener::drain() {
+    std::vector<Event> events;
+    for (Message msg = channel_.receive(); !msg.empty(); msg = channel_.receive()) {
+        for_each_message(msg, [&](const nlmsghdr& hdr) {
+            if (hdr.nlmsg_type == family_.id) {
+                auto part = decode_events(hdr);
+                events.insert(events.end(), std::make_move_iterator(part.begin()),
+                              std::make_move_iterator(part.end()));
+            }
+        });
+    }
+    return events;
+}
+
 std::vector<Event> EventListener::receive(std::chrono::milliseconds timeout) {
     for (;;) {
         channel_.wait_readable(timeout);

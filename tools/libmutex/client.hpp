@@ -112,6 +112,9 @@ public:
     /// The events of the next message, after waiting up to `timeout` for it (NetlinkError
     /// ETIMEDOUT). Messages of other types are skipped.
     std::vector<Event> receive(std::chrono::milliseconds timeout);
+    /// For an event loop, with fd() non-blocking: the events of every message pending now
+    /// (none when nothing is). Throws BufferError(ENOBUFS) when events were lost meanwhile.
+    std::vector<Event> drain();
 
 private:
     Channel channel_;
