@@ -1218,6 +1218,129 @@ def section_h(mod, rep, args, tool, mutexctl):
     set_params(ACCT_ON)
 
 
+# ---- section I: mutexd itself ----------------------------------------------------------------
+
+I_NS = "bi"
+I_CHECK_PORT = 7000
+I_METRICS = 9479
+
+
+def i_config(backends, rules):
+    """mutexd's file: the example's daemon sections, `backends` backends in pools of at most
+    MUTEX_MAX_BACKENDS, each TCP-checked every second at 127.1.P.B:7000 (a listener that accepts
+    and closes), and `rules` rules of the common shape (a destination and a port to a pool)."""
+    per_pool = 250
+    pools = (backends + per_pool - 1) // per_pool
+    out = ['[daemon]', 'log_level = "warn"', '[metrics]', f'listen = "127.0.0.1:{I_METRICS}"',
+           '[tuning]', 'interval = "10s"', '']
+    for p in range(pools):
+        out += ['[[pool]]', f'name = "relays-{p}"', 'check = "tcp"', 'check_interval = "1s"',
+                'check_timeout = "500ms"', 'rise = 2', 'fall = 3']
+        for b in range(min(per_pool, backends - p * per_pool)):
+            out += ['  [[pool.backend]]', f'  address = "198.18.{p}.{b + 1}"', '  port = 26656',
+                    f'  check_address = "127.1.{p}.{b + 1}"', f'  check_port = {I_CHECK_PORT}']
+    for r in range(rules):
+        out += ['[[rule]]', f'name = "peer-{r}"', 'protocol = "tcp"',
+                f'destination = "10.{(r >> 8) & 255}.{r & 255}.0/24"',
+                f'destination_ports = "{26656 + r % 100}"', 'action = "dnat"',
+                f'pool = "relays-{r % pools}"']
+    return "\n".join(out) + "\n"
+
+
+def i_listener():
+    """In I_NS: accept and close connections on 0.0.0.0:I_CHECK_PORT, in a child process."""
+    code = ("import socket\n"
+            "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            f"s.bind(('0.0.0.0', {I_CHECK_PORT})); s.listen(4096)\n"
+            "while True:\n    s.accept()[0].close()\n")
+    return subprocess.Popen(["ip", "netns", "exec", I_NS, sys.executable, "-c", code])
+
+
+def i_cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def i_rss_kib(pid, key="VmRSS"):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def i_scrape():
+    """One GET /metrics from inside I_NS: (seconds, bytes)."""
+    code = ("import http.client, sys, time\n"
+            f"c = http.client.HTTPConnection('127.0.0.1', {I_METRICS}, timeout=60)\n"
+            "t = time.monotonic(); c.request('GET', '/metrics'); b = c.getresponse().read()\n"
+            "print(time.monotonic() - t, len(b))\n")
+    out = subprocess.run(["ip", "netns", "exec", I_NS, sys.executable, "-c", code],
+                         capture_output=True, text=True, timeout=300).stdout.split()
+    return float(out[0]), int(out[1])
+
+
+def section_i(mod, rep, args, mutexctl):
+    s = "I  mutexd itself: idle CPU and memory with 1,000 checked backends; a scrape with 10,000 rules"
+    mutexd = os.path.join(os.path.dirname(mutexctl), "mutexd") if mutexctl else ""
+    if not mutexd or not os.path.exists(mutexd):
+        rep.raw(s, "I  (skipped)", "n/a", "", "no optimized mutexd (--mutexctl's directory)")
+        return
+    if not mod.loaded():
+        mod.load()
+    run(["ip", "netns", "add", I_NS])
+    run(["ip", "-n", I_NS, "link", "set", "lo", "up"])
+    listener = i_listener()
+    work = "/tmp/bench-mutexd"
+    os.makedirs(work, exist_ok=True)
+    window = args.i_window
+    try:
+        for backends, rules in ((1000, 1), (1000, args.i_rules)):
+            path = f"{work}/mutexd-{rules}.toml"
+            with open(path, "w") as f:
+                f.write(i_config(backends, rules))
+            logf = open(f"{work}/mutexd-{rules}.log", "wb")
+            proc = subprocess.Popen(["ip", "netns", "exec", I_NS, mutexd, "--config", path],
+                                    stdout=logf, stderr=subprocess.STDOUT)
+            try:
+                t0 = time.monotonic()
+                while time.monotonic() - t0 < 600:
+                    try:
+                        i_scrape()
+                        break
+                    except (IndexError, ValueError, subprocess.TimeoutExpired):
+                        time.sleep(1)
+                started = time.monotonic() - t0
+                time.sleep(5)  # every backend checked a few times, the tuning timer armed
+                c0, w0 = i_cpu_ticks(proc.pid), time.monotonic()
+                time.sleep(window)
+                c1, w1 = i_cpu_ticks(proc.pid), time.monotonic()
+                cpu = (c1 - c0) / os.sysconf("SC_CLK_TCK") / (w1 - w0) * 100
+                rss, hwm = i_rss_kib(proc.pid), i_rss_kib(proc.pid, "VmHWM")
+                label = f"{backends} backends checked every 1 s, {rules} rule{'s' if rules > 1 else ''}"
+                rep.raw(s, f"I  CPU, idle: {label}", f"{cpu:.2f}", "% of a CPU",
+                        f"over {w1 - w0:.0f} s; target < 2%; ready {started:.1f} s after start")
+                rep.raw(s, f"I  RSS: {label}", f"{rss / 1024:.1f}", "MiB",
+                        f"peak {hwm / 1024:.1f} MiB; target < 20 MiB")
+                times, size = [], 0
+                for _ in range(args.i_scrapes):
+                    t, size = i_scrape()
+                    times.append(t)
+                times.sort()
+                rep.raw(s, f"I  scrape of /metrics: {label}", f"{statistics.median(times) * 1000:.1f}",
+                        "ms", f"{size} bytes; n={len(times)} [{' '.join(f'{t * 1000:.1f}' for t in times)}]"
+                        + ("; target < 50 ms" if rules > 1 else ""))
+            finally:
+                proc.terminate()
+                proc.wait(60)
+                logf.close()
+    finally:
+        listener.kill()
+        run(["ip", "netns", "del", I_NS])
+        mod.unload()
+
+
 def main():
     global tsc, tsm
     ap = argparse.ArgumentParser()
@@ -1238,7 +1361,10 @@ def main():
     ap.add_argument("--h-flows", type=int, default=1000000, help="section H: flows in the table")
     ap.add_argument("--h-window", type=int, default=64, help="section H: idle window, guest seconds")
     ap.add_argument("--mutexctl", default="", help="a mutexctl binary (section H)")
-    ap.add_argument("--sections", default="ABCDEFGH")
+    ap.add_argument("--i-rules", type=int, default=10000, help="section I: rules for the scrape")
+    ap.add_argument("--i-window", type=float, default=30, help="section I: idle window, guest s")
+    ap.add_argument("--i-scrapes", type=int, default=9, help="section I: scrapes timed")
+    ap.add_argument("--sections", default="ABCDEFGHI")
     ap.add_argument("--header", action="append", default=[])
     args = ap.parse_args()
     sys.path.insert(0, os.path.abspath(args.vmtests))
@@ -1283,6 +1409,8 @@ def main():
                     section_g(mod, rep, args, args.tool)
                 elif sec == "H":
                     section_h(mod, rep, args, args.tool, args.mutexctl)
+                elif sec == "I":
+                    section_i(mod, rep, args, args.mutexctl)
             rep.save(header())
     finally:
         for p in servers:
