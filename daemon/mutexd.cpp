@@ -10,7 +10,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +36,7 @@
 #include "libmutex/client.hpp"
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
+#include "libmutex/tuning_record.hpp"
 #include "log/logging.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/http_server.hpp"
@@ -395,10 +399,53 @@ private:
                 ++metrics_.tuning_actions[{action.parameter, action.reason}];
                 spdlog::info("tuning: {} {} -> {} ({}): {}", action.parameter, action.from,
                              action.to, action.reason, action.detail);
+                tuning_record_[action.parameter] = {action.from,        action.to,
+                                                    action.reason,      action.detail,
+                                                    std::time(nullptr), k.info.netns_cookie};
+                write_tuning_record();
             } catch (const std::exception& e) {
                 spdlog::error("tuning: {} {} -> {} refused: {}", action.parameter, action.from,
                               action.to, e.what());
             }
+        }
+    }
+
+    /// What `mutexctl params` shows of the tuning: kTuningRecordPath, replaced atomically and
+    /// readable by everyone. The parameters are the module's: changes of an earlier mutexd (or
+    /// of one in another namespace) stay in it.
+    void write_tuning_record() {
+        const std::filesystem::path path{std::string(mutex::kTuningRecordPath)};
+        const std::filesystem::path tmp = path.string() + ".tmp";
+        std::error_code ec;
+        std::filesystem::create_directories(path.parent_path(), ec);
+        if (!tuning_record_read_) {
+            tuning_record_read_ = true;
+            std::ifstream in(path);
+            const std::string text{std::istreambuf_iterator<char>(in),
+                                   std::istreambuf_iterator<char>()};
+            try {
+                auto earlier = mutex::decode_tuning_record(text);
+                for (const auto& [name, c] : tuning_record_) {  // ours are newer
+                    earlier[name] = c;
+                }
+                tuning_record_ = std::move(earlier);
+            } catch (const std::invalid_argument&) {
+                // none yet, or unreadable: start afresh
+            }
+        }
+        {
+            std::ofstream out(tmp, std::ios::trunc);
+            out << mutex::encode_tuning_record(tuning_record_);
+            if (!out.flush()) {
+                spdlog::warn("tuning: cannot write {}", tmp.string());
+                return;
+            }
+        }
+        std::filesystem::permissions(tmp, std::filesystem::perms(0644),
+                                     std::filesystem::perm_options::replace, ec);
+        std::filesystem::rename(tmp, path, ec);
+        if (ec) {
+            spdlog::warn("tuning: cannot write {}: {}", path.string(), ec.message());
         }
     }
 
@@ -647,6 +694,8 @@ private:
     std::optional<tuning::Policy> policy_;
     std::optional<std::pair<mutex::Stats, std::chrono::steady_clock::time_point>> previous_;
     std::unique_ptr<events::EventWatcher> events_;
+    mutex::TuningRecord tuning_record_;
+    bool tuning_record_read_ = false;
 };
 
 }  // namespace

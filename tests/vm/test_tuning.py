@@ -167,6 +167,9 @@ def test_tuning_grows_the_cache_under_a_missing_load_and_shrinks_it_after(env):
         check(grown >= int(m.group(5)) and grown <= CACHE_MAX and grown & (grown - 1) == 0,
               f"grown to {grown} for {m.group(5)} flows")
         check_eq(cache_size(env), grown, "perf_cache_size after the growth")
+        shown = env.mutexctl("params", netns=NS).out
+        check(re.search(rf"perf_cache_size = {grown} set by mutexd at .* \(was {CACHE_MIN}\): "
+                        r"hit_rate_low: hit rate", shown), f"mutexctl params: {shown}")
         before = int(m.group(3)) / 100
         after = hit_rate(env, 2 * INTERVAL_S * TIME_SCALE)
         print(f"hit rate {before:.0%} before, {after:.0%} after")
@@ -182,6 +185,9 @@ def test_tuning_grows_the_cache_under_a_missing_load_and_shrinks_it_after(env):
     print(f"back to {CACHE_MIN} {time.monotonic() - t0:.1f} s after the load stopped "
           f"({halvings} halvings; about {budget} s expected)")
     check_eq(cache_size(env), CACHE_MIN, "perf_cache_size after the load")
+    doc = env.mutexctl("-j", "params", netns=NS).json()
+    check_eq(doc["set_by_mutexd"]["perf_cache_size"]["reason"], "cache_idle",
+             "why mutexctl params says mutexd set it")
     text = scrape()
     grows = re.findall(r'mutex_proxy_tuning_actions_total\{parameter="perf_cache_size",'
                        r'reason="hit_rate_low"\} (\d+)', text)

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <ctime>
 #include <exception>
 #include <sstream>
 #include <string>
@@ -17,6 +18,7 @@
 #include "libmutex/config.hpp"
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
+#include "libmutex/tuning_record.hpp"
 #include "mutexctl/top.hpp"
 
 namespace mutexctl {
@@ -173,7 +175,38 @@ std::string target_text(const mutex::BackendRef& ref) {
     return format::endpoint({*ref.address, ref.port});
 }
 
-std::string run(const Invocation& inv, const Connect& connect, std::string& warning) {
+/// The changes of mutexd's tuning that still hold (the parameter has the value mutexd set),
+/// from kTuningRecordPath; none when there is no record or it cannot be read.
+mutex::TuningRecord tuned_by_mutexd(const mutex::Params& params, const ReadFile& read_file) {
+    mutex::TuningRecord held;
+    try {
+        for (auto& [name, change] :
+             mutex::decode_tuning_record(read_file(std::string(mutex::kTuningRecordPath)))) {
+            const auto* field = mutex::find_param(name);
+            if (field != nullptr && params.*field->member == change.to) {
+                held.emplace(name, std::move(change));
+            }
+        }
+    } catch (const std::exception&) {
+        return {};  // no mutexd has tuned, or the record is not readable by this user
+    }
+    return held;
+}
+
+/// "2026-12-04 19:05:01 UTC".
+std::string utc_time(std::int64_t seconds) {
+    const std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    std::array<char, 32> buf{};
+    if (::gmtime_r(&t, &tm) == nullptr ||
+        std::strftime(buf.data(), buf.size(), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+        return std::to_string(seconds);
+    }
+    return buf.data();
+}
+
+std::string run(const Invocation& inv, const Connect& connect, const ReadFile& read_file,
+                std::string& warning) {
     if (inv.command == Command::version) {
         std::optional<mutex::Info> info;
         try {
@@ -206,7 +239,27 @@ std::string run(const Invocation& inv, const Connect& connect, std::string& warn
                 out = inv.json ? format::json_line(format::param_to_json(*inv.param, params))
                                : format::human_param(*inv.param, params);
             } else {
-                out = inv.json ? format::json_line(format::to_json(params)) : format::human(params);
+                const auto tuned = tuned_by_mutexd(params, read_file);
+                if (inv.json) {
+                    auto doc = format::to_json(params);
+                    if (!tuned.empty()) {
+                        format::Json set = format::Json::object();
+                        for (const auto& [name, c] : tuned) {
+                            set[name] = {{"from", c.from},     {"to", c.to},
+                                         {"reason", c.reason}, {"detail", c.detail},
+                                         {"time", c.time},     {"netns_cookie", c.netns_cookie}};
+                        }
+                        doc["set_by_mutexd"] = std::move(set);
+                    }
+                    out = format::json_line(doc);
+                } else {
+                    out = format::human(params);
+                    for (const auto& [name, c] : tuned) {
+                        out += name + " = " + std::to_string(c.to) + " set by mutexd at " +
+                               utc_time(c.time) + " (was " + std::to_string(c.from) +
+                               "): " + c.reason + ": " + c.detail + "\n";
+                    }
+                }
             }
             break;
         }
@@ -880,7 +933,7 @@ Outcome execute(const Invocation& invocation, const Connect& connect, const Read
         } else if (invocation.command == Command::top) {
             outcome = run_top(invocation, connect, write, wait);
         } else {
-            outcome.out = run(invocation, connect, warning);
+            outcome.out = run(invocation, connect, read_file, warning);
         }
     } catch (const mutex::NetlinkError& e) {
         outcome.code = kExitFailure;

@@ -27,6 +27,8 @@
 #include "libmutex/config.hpp"
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
+#include "libmutex/tuning_record.hpp"
+#include "libmutex/tuning_record.hpp"
 #include "test_helpers.hpp"
 
 namespace mutexctl {
@@ -437,6 +439,36 @@ TEST_F(Execute, ParamsGet) {
               R"("max_conns":262144,"perf_enable_accounting":1})"
               "\n");
     EXPECT_EQ(run({"params", "get", "perf_enable_accounting"}).out, "perf_enable_accounting  1\n");
+}
+
+TEST_F(Execute, ParamsShowWhatMutexdSetAndWhy) {
+    mutex::TuningRecord record;
+    record["perf_cache_size"] = {256,        1024, "hit_rate_low", "hit rate 3% of 5000 lookups",
+                                 1796410800, 7};
+    record["perf_batch_size"] = {16, 64, "batches_full", "...", 1796410800, 7};  // changed since
+    files_[std::string(mutex::kTuningRecordPath)] = mutex::encode_tuning_record(record);
+    const Outcome o = run({"params"});
+    EXPECT_NE(o.out.find("perf_cache_size = 1024 set by mutexd at 2026-12-04 19:00:00 UTC (was "
+                         "256): hit_rate_low: hit rate 3% of 5000 lookups\n"),
+              std::string::npos)
+        << o.out;
+    EXPECT_EQ(o.out.find("perf_batch_size ="), std::string::npos) << o.out;
+    const auto j = nlohmann::json::parse(run({"-j", "params"}).out);
+    EXPECT_EQ(j["perf_cache_size"], 1024);
+    EXPECT_EQ(j["set_by_mutexd"]["perf_cache_size"]["reason"], "hit_rate_low");
+    EXPECT_EQ(j["set_by_mutexd"]["perf_cache_size"]["from"], 256);
+    EXPECT_FALSE(j["set_by_mutexd"].contains("perf_batch_size"));
+    files_[std::string(mutex::kTuningRecordPath)] = "not json";
+    EXPECT_EQ(run({"params"}).code, kExitOk);  // a bad record is ignored
+}
+
+TEST(TuningRecord, RoundTripAndRefusal) {
+    mutex::TuningRecord record;
+    record["perf_cache_size"] = {256, 2048, "hit_rate_low", "d", 1, 2};
+    EXPECT_EQ(mutex::decode_tuning_record(mutex::encode_tuning_record(record)), record);
+    EXPECT_THROW(mutex::decode_tuning_record("[]"), std::invalid_argument);
+    EXPECT_THROW(mutex::decode_tuning_record(R"({"perf_cache_size": {"from": 1}})"),
+                 std::invalid_argument);
 }
 
 TEST_F(Execute, ParamsSetSendsOnlyThatParameter) {
