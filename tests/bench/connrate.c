@@ -21,6 +21,12 @@
  *                                port NAT can still map (one source address
  *                                has only 16 bits of ports for the replies);
  *                                prints "flows N secs S rate R errors E"
+ *   connrate udpload SRC DST N SECS  N UDP flows from SRC to DST ports
+ *                                10000..10000+N-1, one datagram each in turn,
+ *                                round after round for SECS seconds of
+ *                                CLOCK_MONOTONIC: a load of more flows than
+ *                                the per-CPU cache holds; prints
+ *                                "pkts P secs S rate R errors E"
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -218,6 +224,52 @@ static int udpflows(const char *src_ip, const char *dst_ip, int n)
 	return 0;
 }
 
+/* Rounds over n flows (n <= 50000) for secs seconds, in batches of sendmmsg(). */
+static int udpload(const char *src_ip, const char *dst_ip, int n, double secs)
+{
+	enum { BATCH = 256 };
+	static struct sockaddr_in to[BATCH];
+	static struct mmsghdr msgs[BATCH];
+	static struct iovec iov = { .iov_base = "l", .iov_len = 1 };
+	struct sockaddr_in dst = addr_of(dst_ip, "0");
+	long long pkts = 0, errors = 0;
+	int fd, i = 0, k, m;
+	double t0, t;
+
+	if (n < 1 || n > 50000) {
+		fprintf(stderr, "connrate: udpload takes 1..50000 flows\n");
+		return 2;
+	}
+	fd = udp_from(addr_of(src_ip, "0"));
+	if (fd < 0)
+		return 1;
+	t0 = now();
+	do {
+		m = n - i < BATCH ? n - i : BATCH;
+		for (k = 0; k < m; k++) {
+			to[k] = dst;
+			to[k].sin_port = htons(10000 + i + k);
+			memset(&msgs[k], 0, sizeof(msgs[k]));
+			msgs[k].msg_hdr.msg_name = &to[k];
+			msgs[k].msg_hdr.msg_namelen = sizeof(to[k]);
+			msgs[k].msg_hdr.msg_iov = &iov;
+			msgs[k].msg_hdr.msg_iovlen = 1;
+		}
+		k = sendmmsg(fd, msgs, m, 0);
+		if (k <= 0) {
+			errors++;
+			k = 1;
+		} else {
+			pkts += k;
+		}
+		i = (i + k) % n;
+		t = now() - t0;
+	} while (t < secs);
+	printf("pkts %lld secs %.3f rate %.0f errors %lld\n", pkts, t, pkts / t, errors);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "serve"))
@@ -228,7 +280,9 @@ int main(int argc, char **argv)
 		return hold(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "udpflows"))
 		return udpflows(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 6 && !strcmp(argv[1], "udpload"))
+		return udpload(argv[2], argv[3], atoi(argv[4]), atof(argv[5]));
 	fprintf(stderr,
-		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N | udpflows SRC DST N\n");
+		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N | udpflows SRC DST N | udpload SRC DST N SECS\n");
 	return 2;
 }

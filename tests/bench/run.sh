@@ -3,7 +3,7 @@
 # The mutex_proxy benchmark (not part of the test suite; see tests/bench/README.md):
 #
 #   tests/bench/run.sh [--lane 6.12|6.1] [--source HEAD|worktree|REV] [--reps N] [--quick]
-#                      [--sections ABCDEFGHI] [--shapes LIST] [--build DIR]
+#                      [--sections ABCDEFGHIJ] [--shapes LIST] [--build DIR]
 #
 # Builds mutex_proxy.ko for the lane's kernel (kmod/build.sh, from a clean export of the source
 # revision: default HEAD, so colleagues' uncommitted work in the checkout is not measured by
@@ -16,7 +16,7 @@
 #   --source S     HEAD (default), any git revision, or worktree
 #   --reps N       measured runs per variant (default 5; one warm-up run each is discarded)
 #   --quick        2 runs per variant, shorter runs: a smoke test, not for numbers
-#   --sections X   subset of ABCDEFGHI (default ABCDEFGHI)
+#   --sections X   subset of ABCDEFGHIJ (default ABCDEFGHIJ)
 #   --shapes LIST  section G: comma-separated rule shapes (default all; see README.md)
 #   --build DIR    build directory (default build-bench/ at the top of the checkout)
 # Exit status: 0 when the benchmark ran (whether or not targets were met), else non-zero.
@@ -27,7 +27,7 @@ top=$(cd "$here/../.." && pwd)
 . "$top/tests/vm/lanes.sh"
 
 usage() { awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0" >&2; exit 2; }
-lane=6.12 source=HEAD reps=5 quick=0 sections=ABCDEFGHI shapes= build=$top/build-bench
+lane=6.12 source=HEAD reps=5 quick=0 sections=ABCDEFGHIJ shapes= build=$top/build-bench
 while (($#)); do
 	case "$1" in
 	--lane) lane=$2; shift 2 ;;
@@ -43,7 +43,7 @@ while (($#)); do
 done
 case "$lane" in 6.1 | 6.12) ;; *) echo "bench: --lane takes 6.1 or 6.12 (stock kernels)" >&2; exit 2 ;; esac
 [[ $reps =~ ^[1-9][0-9]*$ ]] || { echo "bench: --reps takes a positive number" >&2; exit 2; }
-[[ $sections =~ ^[ABCDEFGHI]+$ ]] || { echo "bench: --sections takes letters of ABCDEFGHI" >&2; exit 2; }
+[[ $sections =~ ^[ABCDEFGHIJ]+$ ]] || { echo "bench: --sections takes letters of ABCDEFGHIJ" >&2; exit 2; }
 
 T0=$EPOCHREALTIME
 declare -a phase_names=() phase_secs=()
@@ -101,7 +101,7 @@ gargs=(--module "$moddir" --vmtests "$src/tests/vm" --tool "$tool" --reps "$reps
 [ -z "$shapes" ] || gargs+=(--g-shapes "$shapes")
 [ -z "$mutexctl" ] || gargs+=(--mutexctl "$mutexctl")
 ((quick)) && gargs+=(--reps 2 --iperf-secs 1 --rate-secs 0.5 --flows 500 --h-flows 50000 --h-window 16
-	--i-rules 1000 --i-window 5 --i-scrapes 3)
+	--i-rules 1000 --i-window 5 --i-scrapes 3 --j-flows 2000 --j-warm 3 --j-secs 1)
 stamp=$(date +%Y%m%d-%H%M%S)
 log=$build/bench-$lane-$stamp.log
 outdir=$build/out-$lane-$stamp
@@ -168,7 +168,7 @@ fi
 echo
 echo "=== to reproduce ==="
 src_arg=${rev:0:12}
-echo "  cd $top && tests/setup.sh && tests/bench/run.sh --lane $lane --source $src_arg --reps $reps$( ((quick)) && echo ' --quick')$([ "$sections" = ABCDEFGHI ] || echo " --sections $sections")"
+echo "  cd $top && tests/setup.sh && tests/bench/run.sh --lane $lane --source $src_arg --reps $reps$( ((quick)) && echo ' --quick')$([ "$sections" = ABCDEFGHIJ ] || echo " --sections $sections")"
 echo "  (benchmark scripts at $(git -C "$top" rev-parse --short HEAD)$([ -z "$(git -C "$top" status --porcelain -- tests/bench)" ] || echo ' + uncommitted tests/bench'); kernel $release;"
 echo "   the VM: tests/vm/vm-run.sh --lane $lane --smp 1 --qemu-args '-icount shift=3,sleep=off' -- python3 tests/bench/guest_bench.py ...;"
 echo "   full log of this run: $log)"

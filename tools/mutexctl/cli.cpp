@@ -195,7 +195,7 @@ mutex::TuningRecord tuned_by_mutexd(const mutex::Params& params, const ReadFile&
 
 /// "2026-12-04 19:05:01 UTC".
 std::string utc_time(std::int64_t seconds) {
-    const std::time_t t = static_cast<std::time_t>(seconds);
+    const auto t = static_cast<std::time_t>(seconds);
     std::tm tm{};
     std::array<char, 32> buf{};
     if (::gmtime_r(&t, &tm) == nullptr ||
