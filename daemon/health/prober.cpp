@@ -4,6 +4,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/buffer.hpp>
@@ -43,6 +44,11 @@ struct Check {
         finished = true;
         boost::system::error_code ignored;
         static_cast<void>(timer.cancel(ignored));
+        if constexpr (std::is_same_v<Socket, asio::ip::tcp::socket>) {
+            // An abortive close (RST): no FIN exchange and no TIME_WAIT socket left behind for
+            // every check (1,000 backends checked every second would keep 60,000 of them).
+            static_cast<void>(socket.set_option(asio::socket_base::linger(true, 0), ignored));
+        }
         socket.close(ignored);
         done(CheckResult{ok, std::move(detail)});
     }

@@ -28,7 +28,6 @@
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
 #include "libmutex/tuning_record.hpp"
-#include "libmutex/tuning_record.hpp"
 #include "test_helpers.hpp"
 
 namespace mutexctl {
