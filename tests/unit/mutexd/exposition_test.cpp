@@ -210,7 +210,7 @@ TEST(Exposition, WithoutTheKernelTheDaemonStillAnswers) {
 
 TEST(Exposition, LabelValuesAreEscaped) {
     KernelState k = kernel();
-    k.config.config.rules[1].name = "a \"quoted\" \\ name";
+    k.config.config.rules[1].name = R"(a "quoted" \ name)";
     const auto s = parse(render(k, daemon()));
     EXPECT_EQ(s.at(R"(mutex_proxy_rule_matches_total{rule="a \"quoted\" \\ name"})"), "1");
 }

@@ -39,6 +39,8 @@ public:
           thread_([this] { io_.run(); }) {}
     Endpoint(const Endpoint&) = delete;
     Endpoint& operator=(const Endpoint&) = delete;
+    Endpoint(Endpoint&&) = delete;
+    Endpoint& operator=(Endpoint&&) = delete;
     ~Endpoint() {
         io_.stop();
         thread_.join();
