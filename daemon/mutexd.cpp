@@ -57,13 +57,6 @@ void log_refusal(const cfg::ConfigError& e) {
     }
 }
 
-std::string backend_name(const cfg::Backend& backend) {
-    if (!backend.address) {
-        return "port " + std::to_string(backend.port);
-    }
-    return mutex::format::endpoint({*backend.address, backend.port});
-}
-
 std::string_view health_name(health::Health h) {
     return h == health::Health::up ? "up" : "down";
 }
@@ -172,8 +165,8 @@ private:
                 replaced = true;
             } else if (ev.type == mutex::EventType::backend && ev.pool && ev.backend) {
                 spdlog::debug("event: pool {} backend {}: {} weight {}", *ev.pool,
-                              backend_name(*ev.backend), cfg::to_string(ev.backend->state),
-                              ev.backend->weight);
+                              mutex::format::backend_endpoint(*ev.backend),
+                              cfg::to_string(ev.backend->state), ev.backend->weight);
             }
         }
         if (replaced) {
@@ -469,12 +462,14 @@ private:
         health_.at(target.pool).at(target.backend) = change.to;
         metrics_.checks[backend_key(target)].healthy = change.to == health::Health::up;
         spdlog::log(change.to == health::Health::down ? spdlog::level::warn : spdlog::level::info,
-                    "pool {} backend {}: {} -> {}: {}", pool.name, backend_name(backend),
-                    health_name(change.from), health_name(change.to), change.reason);
+                    "pool {} backend {}: {} -> {}: {}", pool.name,
+                    mutex::format::backend_endpoint(backend), health_name(change.from),
+                    health_name(change.to), change.reason);
         const auto action = failover::decide(pool.name, backend, policy, change.to);
         if (!action) {
             spdlog::info("pool {} backend {}: the file sets it {}, the kernel keeps that",
-                         pool.name, backend_name(backend), cfg::to_string(backend.state));
+                         pool.name, mutex::format::backend_endpoint(backend),
+                         cfg::to_string(backend.state));
             return;
         }
         try {
@@ -490,14 +485,14 @@ private:
             }
             if (change.to == health::Health::down && !action->end_flows) {
                 spdlog::info("pool {} backend {}: its flows stay on it (on_backend_down = {})",
-                             pool.name, backend_name(backend),
+                             pool.name, mutex::format::backend_endpoint(backend),
                              cfg::name_of(cfg::kOnBackendDownNames, policy.on_backend_down));
             }
             if (action->end_flows) {
                 const std::uint64_t n =
                     client_.end_flows(action->change.backend, *action->end_flows);
                 spdlog::info("pool {} backend {}: ended {} {} flows (on_backend_down = {})",
-                             pool.name, backend_name(backend), n,
+                             pool.name, mutex::format::backend_endpoint(backend), n,
                              *action->end_flows == cfg::Protocol::any
                                  ? std::string_view("TCP and UDP")
                                  : std::string_view("UDP"),
@@ -505,7 +500,7 @@ private:
             }
         } catch (const std::exception& e) {
             spdlog::error("pool {} backend {}: the kernel refused the change: {}", pool.name,
-                          backend_name(backend), e.what());
+                          mutex::format::backend_endpoint(backend), e.what());
         }
         notifier_.status(status());
     }

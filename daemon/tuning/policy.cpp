@@ -5,6 +5,7 @@
 #include <array>
 #include <bit>
 #include <cstdio>
+#include <string_view>
 #include <utility>
 
 namespace mutexd::tuning {
@@ -28,6 +29,17 @@ std::uint32_t ceil_pow2(std::uint64_t n) {
     return n > (1U << 31)
                ? (1U << 31)
                : std::bit_ceil(static_cast<std::uint32_t>(std::max<std::uint64_t>(n, 1)));
+}
+
+/// The change that brings `size` into lo..hi, if it is outside.
+std::optional<Action> into_bounds(std::string_view parameter, std::uint32_t size, std::uint32_t lo,
+                                  std::uint32_t hi) {
+    if (size >= lo && size <= hi) {
+        return std::nullopt;
+    }
+    return Action{std::string(parameter), size, std::clamp(size, lo, hi), "outside_bounds",
+                  std::to_string(size) + " is outside [tuning] " + std::to_string(lo) + ".." +
+                      std::to_string(hi)};
 }
 
 }  // namespace
@@ -69,12 +81,9 @@ bool Policy::allow(Track& track, int direction, unsigned streak, unsigned needed
 std::optional<Action> Policy::decide_cache(const Window& w, std::uint32_t size) {
     const std::uint32_t lo = bounds_.cache_size_min;
     const std::uint32_t hi = bounds_.cache_size_max;
-    if (size < lo || size > hi) {
+    if (auto a = into_bounds("perf_cache_size", size, lo, hi)) {
         cache_ = Track{};
-        const std::uint32_t to = std::clamp(size, lo, hi);
-        return Action{"perf_cache_size", size, to, "outside_bounds",
-                      std::to_string(size) + " is outside [tuning] " + std::to_string(lo) + ".." +
-                          std::to_string(hi)};
+        return a;
     }
     const std::uint64_t lookups = w.cache_hits + w.cache_misses;
     const double hit_rate =
@@ -106,12 +115,9 @@ std::optional<Action> Policy::decide_cache(const Window& w, std::uint32_t size) 
 std::optional<Action> Policy::decide_batch(const Window& w, std::uint32_t size) {
     const std::uint32_t lo = bounds_.batch_size_min;
     const std::uint32_t hi = bounds_.batch_size_max;
-    if (size < lo || size > hi) {
+    if (auto a = into_bounds("perf_batch_size", size, lo, hi)) {
         batch_ = Track{};
-        const std::uint32_t to = std::clamp(size, lo, hi);
-        return Action{"perf_batch_size", size, to, "outside_bounds",
-                      std::to_string(size) + " is outside [tuning] " + std::to_string(lo) + ".." +
-                          std::to_string(hi)};
+        return a;
     }
     const double seconds = std::chrono::duration<double>(w.elapsed).count();
     const double pps = seconds > 0 ? static_cast<double>(w.pkts_steered) / seconds : 0;

@@ -171,6 +171,23 @@ static int udp_from(struct sockaddr_in src)
 	return fd;
 }
 
+/* m datagrams of iov to dst, ports port..port+m-1, for one sendmmsg(). */
+static void udp_batch(struct mmsghdr *msgs, struct sockaddr_in *to, struct iovec *iov,
+		      struct sockaddr_in dst, int port, int m)
+{
+	int k;
+
+	for (k = 0; k < m; k++) {
+		to[k] = dst;
+		to[k].sin_port = htons(port + k);
+		memset(&msgs[k], 0, sizeof(msgs[k]));
+		msgs[k].msg_hdr.msg_name = &to[k];
+		msgs[k].msg_hdr.msg_namelen = sizeof(to[k]);
+		msgs[k].msg_hdr.msg_iov = iov;
+		msgs[k].msg_hdr.msg_iovlen = 1;
+	}
+}
+
 /* One datagram for each of n flows, in batches of sendmmsg(). */
 static int udpflows(const char *src_ip, const char *dst_ip, int n)
 {
@@ -198,15 +215,7 @@ static int udpflows(const char *src_ip, const char *dst_ip, int n)
 		m = n - i < BATCH ? n - i : BATCH;
 		if (m > PER_SOURCE - i % PER_SOURCE)
 			m = PER_SOURCE - i % PER_SOURCE;
-		for (k = 0; k < m; k++) {
-			to[k] = dst;
-			to[k].sin_port = htons(10000 + (i + k) % PER_SOURCE);
-			memset(&msgs[k], 0, sizeof(msgs[k]));
-			msgs[k].msg_hdr.msg_name = &to[k];
-			msgs[k].msg_hdr.msg_namelen = sizeof(to[k]);
-			msgs[k].msg_hdr.msg_iov = &iov;
-			msgs[k].msg_hdr.msg_iovlen = 1;
-		}
+		udp_batch(msgs, to, &iov, dst, 10000 + i % PER_SOURCE, m);
 		k = sendmmsg(fd, msgs, m, 0);
 		if (k <= 0) {
 			/* A datagram refused (ENOBUFS, a full conntrack
@@ -246,15 +255,7 @@ static int udpload(const char *src_ip, const char *dst_ip, int n, double secs)
 	t0 = now();
 	do {
 		m = n - i < BATCH ? n - i : BATCH;
-		for (k = 0; k < m; k++) {
-			to[k] = dst;
-			to[k].sin_port = htons(10000 + i + k);
-			memset(&msgs[k], 0, sizeof(msgs[k]));
-			msgs[k].msg_hdr.msg_name = &to[k];
-			msgs[k].msg_hdr.msg_namelen = sizeof(to[k]);
-			msgs[k].msg_hdr.msg_iov = &iov;
-			msgs[k].msg_hdr.msg_iovlen = 1;
-		}
+		udp_batch(msgs, to, &iov, dst, 10000 + i, m);
 		k = sendmmsg(fd, msgs, m, 0);
 		if (k <= 0) {
 			errors++;

@@ -255,16 +255,12 @@ std::string human_version(std::string_view tool_version, const std::optional<Inf
     return table(rows);
 }
 
-namespace {
-
 std::string backend_endpoint(const config::Backend& backend) {
     if (!backend.address) {
         return "port " + std::to_string(backend.port);
     }
     return endpoint({*backend.address, backend.port});
 }
-
-}  // namespace
 
 Json to_json(const Event& event) {
     Json json = Json::object();

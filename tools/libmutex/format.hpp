@@ -63,6 +63,8 @@ std::string human(const Params& params);
 std::string human(const Stats& stats);
 /// "10.0.0.2:40000", "[2001:db8::1]:26656".
 std::string endpoint(const Endpoint& endpoint);
+/// A backend as people read it: its endpoint, or "port 1080" for a port of this node.
+std::string backend_endpoint(const config::Backend& backend);
 /// A duration for people: "0.3s" (under 10 s, one decimal), "42s", "5m03s", "2h05m", "3d04h".
 std::string duration(std::uint64_t ms);
 /// The flows as a table with a header line: PROTO SOURCE ORIG-DST STEERED-TO ACTION PKTS-ORIG

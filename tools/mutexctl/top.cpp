@@ -12,18 +12,13 @@ namespace cfg = mutex::config;
 
 namespace {
 
-double rate(std::uint64_t before, std::uint64_t after, double seconds) {
-    if (after < before || seconds <= 0) {
-        return 0;
-    }
-    return static_cast<double>(after - before) / seconds;
+/// after - before, or 0 when the counter went back (the module was loaded again).
+std::uint64_t delta(std::uint64_t before, std::uint64_t after) {
+    return after >= before ? after - before : 0;
 }
 
-std::string backend_name(const cfg::Backend& backend) {
-    if (!backend.address) {
-        return "port " + std::to_string(backend.port);
-    }
-    return mutex::format::endpoint({*backend.address, backend.port});
+double rate(std::uint64_t before, std::uint64_t after, double seconds) {
+    return seconds > 0 ? static_cast<double>(delta(before, after)) / seconds : 0;
 }
 
 /// "950", "12.3k", "4.5M", "1.2G": at most 6 characters.
@@ -73,33 +68,26 @@ View compute(const Sample& prev, const Sample& cur) {
     v.bytes_per_s = rate(prev.stats.bytes_steered, cur.stats.bytes_steered, s);
     v.new_flows_per_s = rate(prev.stats.flows_new, cur.stats.flows_new, s);
     v.dropped_per_s = rate(prev.stats.flows_dropped, cur.stats.flows_dropped, s);
-    const std::uint64_t hits = cur.stats.cache_hits >= prev.stats.cache_hits
-                                   ? cur.stats.cache_hits - prev.stats.cache_hits
-                                   : 0;
-    const std::uint64_t misses = cur.stats.cache_misses >= prev.stats.cache_misses
-                                     ? cur.stats.cache_misses - prev.stats.cache_misses
-                                     : 0;
+    const std::uint64_t hits = delta(prev.stats.cache_hits, cur.stats.cache_hits);
+    const std::uint64_t misses = delta(prev.stats.cache_misses, cur.stats.cache_misses);
     if (hits + misses > 0) {
         v.cache_hit_rate = static_cast<double>(hits) / static_cast<double>(hits + misses);
     }
-    const std::uint64_t folds = cur.stats.batch_flushes >= prev.stats.batch_flushes
-                                    ? cur.stats.batch_flushes - prev.stats.batch_flushes
-                                    : 0;
-    const std::uint64_t folded = cur.stats.pkts_steered >= prev.stats.pkts_steered
-                                     ? cur.stats.pkts_steered - prev.stats.pkts_steered
-                                     : 0;
+    const std::uint64_t folds = delta(prev.stats.batch_flushes, cur.stats.batch_flushes);
+    const std::uint64_t folded = delta(prev.stats.pkts_steered, cur.stats.pkts_steered);
     if (folds > 0) {
         v.batch_fill = static_cast<double>(folded) / static_cast<double>(folds);
     }
 
     // Backends are matched by pool name and identity, rules by place and name.
-    using Key = std::pair<std::string, std::string>;  // pool, backend_name()
+    using Key = std::pair<std::string, std::string>;  // pool, mutex::format::backend_endpoint()
     std::map<Key, mutex::BackendCounters> before;
     for (std::size_t p = 0; p < prev.config.config.pools.size(); ++p) {
         const auto& pool = prev.config.config.pools[p];
         for (std::size_t b = 0; b < pool.backends.size(); ++b) {
             if (p < prev.config.counters.size() && b < prev.config.counters[p].size()) {
-                before[{pool.name, backend_name(pool.backends[b])}] = prev.config.counters[p][b];
+                before[{pool.name, mutex::format::backend_endpoint(pool.backends[b])}] =
+                    prev.config.counters[p][b];
             }
         }
     }
@@ -111,12 +99,12 @@ View compute(const Sample& prev, const Sample& cur) {
                 p < cur.config.counters.size() && b < cur.config.counters[p].size()
                     ? cur.config.counters[p][b]
                     : mutex::BackendCounters{};
-            const auto it = before.find({pool.name, backend_name(backend)});
+            const auto it = before.find({pool.name, mutex::format::backend_endpoint(backend)});
             const mutex::BackendCounters then =
                 it != before.end() ? it->second : mutex::BackendCounters{};
             BackendRow row;
             row.pool = pool.name;
-            row.backend = backend_name(backend);
+            row.backend = mutex::format::backend_endpoint(backend);
             row.state = std::string(cfg::to_string(backend.state));
             row.active_flows = now.active_flows;
             row.pkts_from = rate(then.pkts_reply, now.pkts_reply, s);
