@@ -23,6 +23,7 @@
 #include <net/genetlink.h>
 
 #include "account.h"
+#include "bench.h"
 #include "mutex_proxy.h"
 #include "net.h"
 #include "netlink.h"
@@ -52,6 +53,7 @@ static int __init mutex_proxy_init(void)
 		goto err_pernet;
 	}
 
+	mutex_proxy_bench_init();
 	pr_info("version " MUTEX_PROXY_VERSION " loaded\n");
 	return 0;
 
@@ -67,6 +69,7 @@ err_cache:
 
 static void __exit mutex_proxy_exit(void)
 {
+	mutex_proxy_bench_exit();
 	mutex_proxy_genl_unregister();
 	mutex_proxy_net_unregister();
 	/* Replaced configurations and removed flows are freed by RCU

@@ -12,6 +12,7 @@
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
 
+struct kmem_cache;
 struct mutex_proxy_backend;
 struct mutex_proxy_backend_ctr;
 struct mutex_proxy_pool;
@@ -92,6 +93,9 @@ u64 mutex_proxy_table_end_flows(struct mutex_proxy_net *mpn,
 				const struct mutex_proxy_backend *be, u8 proto);
 int mutex_proxy_table_cache_init(void);
 void mutex_proxy_table_cache_exit(void);
+#ifdef MUTEX_PROXY_BENCH
+struct kmem_cache *mutex_proxy_table_flow_slab(void);
+#endif
 int mutex_proxy_table_init(struct mutex_proxy_net *mpn);
 void mutex_proxy_table_exit(struct mutex_proxy_net *mpn);
 void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,

@@ -25,6 +25,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../vm/lanes.sh
 . "$top/tests/vm/lanes.sh"
+# shellcheck source-path=SCRIPTDIR source=source.sh
+. "$here/source.sh"
 
 usage() { awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0" >&2; exit 2; }
 lane=6.12 source=HEAD reps=5 quick=0 sections=ABCDEFGHIJ shapes= build=$top/build-bench
@@ -57,22 +59,7 @@ release=$(lane_release "$lane")
 
 # --- the source measured ----------------------------------------------------------------------
 t=$EPOCHREALTIME
-rev=worktree
-if [ "$source" = worktree ]; then
-	src=$top
-	src_desc="working tree of $top at $(git -C "$top" rev-parse --short HEAD)"
-	[ -z "$(git -C "$top" status --porcelain -- kmod include Kbuild)" ] || src_desc+=" with uncommitted changes in kmod/include"
-else
-	rev=$(git -C "$top" rev-parse --verify "$source^{commit}") || { echo "bench: no revision $source" >&2; exit 2; }
-	src=$build/src-${rev:0:12}
-	if [ ! -e "$src/.complete" ]; then
-		rm -rf "$src"
-		mkdir -p "$src"
-		git -C "$top" archive "$rev" | tar -x -C "$src"
-		touch "$src/.complete"
-	fi
-	src_desc="commit $(git -C "$top" log -1 --format='%h %s' "$rev")"
-fi
+bench_source "$top" "$build" "$source" || exit 2
 say "measuring $src_desc"
 
 # --- builds -------------------------------------------------------------------------------------

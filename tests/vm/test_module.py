@@ -63,6 +63,10 @@ def test_load(env):
     check(env.loaded(), "module not in /sys/module after insmod")
     for name, value in DEFAULTS.items():
         check_eq(env.sysfs_read(name), value, f"default of {name}")
+    # The benchmark build's trigger (kmod/bench.c, MUTEX_PROXY_BENCH=y) is not in this one.
+    check(os.path.ismount("/sys/kernel/debug"), "debugfs is not mounted")
+    check(not os.path.exists("/sys/kernel/debug/mutex_proxy"),
+          "the production module carries the benchmark trigger")
 
 
 def test_bad_load_parameter_refused(env):
