@@ -286,10 +286,10 @@ class Held:
         self.p.wait()
 
 
-def iperf(dst, secs, client=CLIENT):
+def iperf(dst, secs, client=CLIENT, port=IPERF_PORT):
     """Gbit/s received, in guest time."""
     for attempt in range(3):
-        p = ns(client, "iperf3", "-c", dst, "-p", str(IPERF_PORT), "-t", str(secs), "-J",
+        p = ns(client, "iperf3", "-c", dst, "-p", str(port), "-t", str(secs), "-J",
                check=False)
         try:
             j = json.loads(p.stdout)
@@ -1345,31 +1345,46 @@ def section_i(mod, rep, args, tool, mutexctl):
 
 J_NS = "bj"
 J_DST, J_SINK = "192.0.2.50", 9999
+J_TCP_PORT, J_IPERF_PORT = 5202, 5201
+# Section J's load shapes: (key, label, UDP flows in turn, or 0 for one bulk TCP stream)
+J_SHAPES = (("udp.many", "{n} UDP flows in turn (more than the default cache of 1,024)", None),
+            ("udp.few", "64 UDP flows in turn (well inside the cache)", 64),
+            ("tcp.bulk", "one bulk TCP stream (iperf3)", 0))
+# The anchor: the same two redirects as an nftables nat chain, module configuration emptied.
+J_NFT = f"""
+table ip jbench {{
+    chain out {{ type nat hook output priority -100; policy accept;
+                ip daddr {J_DST} udp dport 10000-60000 redirect to :{J_SINK}
+                ip daddr {J_DST} tcp dport {J_TCP_PORT} redirect to :{J_IPERF_PORT}; }}
+}}
+"""
 
 
 def j_config(tuning):
-    """mutexd's file for section J: one rule redirecting UDP to J_DST ports 10000-60000 to a
-    sink; tuning on (every second, the default bounds) or off."""
+    """mutexd's file for section J: UDP to J_DST ports 10000-60000 redirected to a sink, TCP to
+    J_DST port J_TCP_PORT to the local iperf3 server; tuning on (every second, the default
+    bounds) or off."""
     return "\n".join([
         "[daemon]", 'log_level = "info"', "[metrics]", "enabled = false", "[tuning]",
         f"enabled = {'true' if tuning else 'false'}", 'interval = "1s"', "",
         "[[rule]]", 'name = "load"', 'protocol = "udp"', f'destination = "{J_DST}"',
-        'destination_ports = "10000-60000"', 'action = "redirect"', f"to_port = {J_SINK}", ""])
+        'destination_ports = "10000-60000"', 'action = "redirect"', f"to_port = {J_SINK}", "",
+        "[[rule]]", 'name = "bulk"', 'protocol = "tcp"', f'destination = "{J_DST}"',
+        f'destination_ports = "{J_TCP_PORT}"', 'action = "redirect"', f"to_port = {J_IPERF_PORT}", ""])
 
 
 def section_j(mod, rep, args, tool, mutexctl):
-    n = args.j_flows
-    s = (f"J  run-time tuning: {n} UDP flows in turn (more than the default cache of 1024), "
-         "steered by mutexd with tuning on and off")
     mutexd = os.path.join(os.path.dirname(mutexctl), "mutexd") if mutexctl else ""
     if not mutexd or not os.path.exists(mutexd):
-        rep.raw(s, "J  (skipped)", "n/a", "", "no optimized mutexd (--mutexctl's directory)")
+        rep.raw("J  run-time tuning", "J  (skipped)", "n/a", "", "no optimized mutexd (--mutexctl's directory)")
         return
     mod.unload()
     mod.load()
     run(["ip", "netns", "add", J_NS])
     run(["ip", "-n", J_NS, "link", "set", "lo", "up"])
     run(["ip", "-n", J_NS, "addr", "add", f"{J_DST}/32", "dev", "lo"])
+    iperf_server = subprocess.Popen(["ip", "netns", "exec", J_NS, "iperf3", "-s", "-p", str(J_IPERF_PORT)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work = "/tmp/bench-tuning"
     os.makedirs(work, exist_ok=True)
     state = {"proc": None}
@@ -1379,51 +1394,70 @@ def section_j(mod, rep, args, tool, mutexctl):
             state["proc"].terminate()
             state["proc"].wait(60)
             state["proc"] = None
+        ns(J_NS, "nft", "delete", "table", "ip", "jbench", check=False)
 
-    def load(secs):
-        out = run(["ip", "netns", "exec", J_NS, tool, "udpload", "127.0.0.1", J_DST, str(n),
+    def load(flows, secs):
+        """Datagrams per guest second (UDP shapes) or Gbit/s (the TCP stream)."""
+        if not flows:
+            return iperf(J_DST, max(1, round(secs)), client=J_NS, port=J_TCP_PORT)
+        out = run(["ip", "netns", "exec", J_NS, tool, "udpload", "127.0.0.1", J_DST, str(flows),
                    str(secs)], timeout=600).stdout
         m = re.search(r"pkts (\d+) secs ([\d.]+) rate (\d+) errors (\d+)", out)
         if not m:
             raise RuntimeError(f"udpload: {out!r}")
         return float(m.group(3))
 
-    def with_tuning(on):
+    def variant(key, flows, how):
         def prepare():
             stop()
             set_params({"perf_enable_batching": 1, "perf_batch_size": 32, "perf_cache_size": 1024,
                         "perf_enable_accounting": 1})
-            path = f"{work}/mutexd-{'on' if on else 'off'}.toml"
-            with open(path, "w") as f:
-                f.write(j_config(on))
-            state["proc"] = subprocess.Popen(
-                ["ip", "netns", "exec", J_NS, mutexd, "--config", path],
-                stdout=open(f"{work}/mutexd.log", "ab"), stderr=subprocess.STDOUT)
-            time.sleep(2)
-            load(args.j_warm)  # the policy watches this load (it acts within a few windows)
-            state[on] = (param_read("perf_cache_size"), param_read("perf_batch_size"))
+            if how == "nft":
+                apply_config(J_NS, [])
+                ns(J_NS, "nft", "-f", "-", input=J_NFT)
+            else:
+                path = f"{work}/mutexd-{how}.toml"
+                with open(path, "w") as f:
+                    f.write(j_config(how == "on"))
+                state["proc"] = subprocess.Popen(
+                    ["ip", "netns", "exec", J_NS, mutexd, "--config", path],
+                    stdout=open(f"{work}/mutexd.log", "ab"), stderr=subprocess.STDOUT)
+                time.sleep(2)
+            load(flows, args.j_warm)  # the policy watches this load (it acts within a few windows)
+            if how == "on":
+                state[key] = (param_read("perf_cache_size"), param_read("perf_batch_size"))
             return None
         return prepare
 
-    va = Variant("J.a", "J  (a) tuning off: perf_cache_size 1024, perf_batch_size 32 (defaults)",
-                 with_tuning(False), lambda: load(args.j_secs))
-    vb = Variant("J.b", "J  (b) tuning on (mutexd, every 1 s, default bounds)",
-                 with_tuning(True), lambda: load(args.j_secs))
     try:
-        measure_interleaved([va, vb], args.reps, args.warmups)
+        for key, label, flows in J_SHAPES:
+            flows = args.j_flows if flows is None else flows
+            label = label.format(n=f"{flows:,}")
+            unit = "Gbit/s" if not flows else "pkts/s"
+            s = f"J  run-time tuning, {key}: {label}, steered by mutexd with tuning on and off, and nftables"
+            va = Variant(f"J.{key}.a", f"J  {key} (a) tuning off: perf_cache_size 1024, perf_batch_size 32 (defaults)",
+                         variant(key, flows, "off"), lambda f=flows: load(f, args.j_secs))
+            vb = Variant(f"J.{key}.b", f"J  {key} (b) tuning on (mutexd, every 1 s, default bounds)",
+                         variant(key, flows, "on"), lambda f=flows: load(f, args.j_secs))
+            vc = Variant(f"J.{key}.c", f"J  {key} (c) nftables redirect, module configuration empty",
+                         variant(key, flows, "nft"), lambda f=flows: load(f, args.j_secs))
+            log(f"J {key}: {label}")
+            measure_interleaved([va, vb, vc], args.reps, args.warmups)
+            for v in (va, vb, vc):
+                rep.value(s, v, unit)
+            ma, mb = med(va), med(vb)
+            if ma and mb and flows:
+                rep.raw(s, f"J  {key} per-packet cost, tuning off / on (guest ns per datagram, sender included)",
+                        f"{1e9 / ma:.0f} / {1e9 / mb:.0f}", "ns")
+            chosen = state.get(key, ("?", "?"))
+            rep.raw(s, f"J  {key} parameters the tuning chose (cache, batch) after the warm-up",
+                    f"{chosen[0]}, {chosen[1]}", "", "the log: /tmp/bench-tuning/mutexd.log in the VM")
+            rep.ratio(f"J  {key} b/a   throughput, tuning on / off", vb, va, 1.0)
+            rep.ratio(f"J  {key} b/c   throughput, tuning on / nftables", vb, vc)
     finally:
         stop()
+        iperf_server.kill()
         run(["ip", "netns", "del", J_NS])
-    rep.value(s, va, "pkts/s")
-    rep.value(s, vb, "pkts/s")
-    ma, mb = med(va), med(vb)
-    if ma and mb:
-        rep.raw(s, "J  per-packet cost, tuning off / on (guest ns per datagram, sender included)",
-                f"{1e9 / ma:.0f} / {1e9 / mb:.0f}", "ns")
-    rep.raw(s, "J  parameters the tuning chose (cache, batch) after the warm-up",
-            f"{state.get(True, ('?', '?'))[0]}, {state.get(True, ('?', '?'))[1]}", "",
-            "the log: /tmp/bench-tuning/mutexd.log in the VM")
-    rep.ratio("J  b/a   throughput, tuning on / off", vb, va, 1.0)
 
 
 def main():

@@ -16,9 +16,10 @@
 #   --source S   HEAD (default), any git revision, or worktree
 #   --reps N     measured runs per variant (default 5, after one calibration run)
 #   --quick      2 runs per variant, short runs, small tables: a smoke test, not for numbers
-#   --smoke      what CI runs (on the debug lane, whose KASAN, lockdep and kmemleak watch the
-#                measurements' own code): one tiny run per variant, single-threaded TCG (which
-#                no static-key patching can race), the worktree; fails without a whole report
+#   --smoke      what CI runs: the module built with sparse too (C=2), one tiny run per variant,
+#                single-threaded TCG (which no static-key patching can race), the worktree;
+#                fails without a whole report (on the debug lane KASAN, lockdep and kmemleak
+#                watch the measuring code as well)
 #   --build DIR  build directory (default build-bench/ at the top of the checkout)
 # Exit status: 0 when the benchmark ran, else non-zero.
 set -euo pipefail
@@ -59,7 +60,9 @@ say "measuring $src_desc"
 t=$EPOCHREALTIME
 moddir=$build/kmod-bench-$lane-$release
 say "building the benchmark build of mutex_proxy.ko for $release (log: $moddir.log)"
-"$src/kmod/build.sh" "$(lane_builddir "$lane")" "$moddir" MUTEX_PROXY_BENCH=y >"$moddir.log" 2>&1 || {
+kargs=(MUTEX_PROXY_BENCH=y)
+((smoke)) && kargs+=(C=2)
+"$src/kmod/build.sh" "$(lane_builddir "$lane")" "$moddir" "${kargs[@]}" >"$moddir.log" 2>&1 || {
 	tail -30 "$moddir.log"; echo "bench: module build failed" >&2; exit 1; }
 build_s=$(since "$t")
 
