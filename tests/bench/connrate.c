@@ -21,12 +21,16 @@
  *                                port NAT can still map (one source address
  *                                has only 16 bits of ports for the replies);
  *                                prints "flows N secs S rate R errors E"
- *   connrate udpload SRC DST N SECS  N UDP flows from SRC to DST ports
+ *   connrate udpload SRC DST N SECS [SPORT]
+ *                                N UDP flows from SRC to DST ports
  *                                10000..10000+N-1, one datagram each in turn,
  *                                round after round for SECS seconds of
  *                                CLOCK_MONOTONIC: a load of more flows than
  *                                the per-CPU cache holds; prints
- *                                "pkts P secs S rate R errors E"
+ *                                "pkts P secs S rate R errors E". From
+ *                                source port SPORT if given (so that a second
+ *                                run sends on the first one's flows instead of
+ *                                N new ones), else one the kernel picks
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -234,7 +238,8 @@ static int udpflows(const char *src_ip, const char *dst_ip, int n)
 }
 
 /* Rounds over n flows (n <= 50000) for secs seconds, in batches of sendmmsg(). */
-static int udpload(const char *src_ip, const char *dst_ip, int n, double secs)
+static int udpload(const char *src_ip, const char *dst_ip, int n, double secs,
+		   const char *sport)
 {
 	enum { BATCH = 256 };
 	static struct sockaddr_in to[BATCH];
@@ -249,7 +254,7 @@ static int udpload(const char *src_ip, const char *dst_ip, int n, double secs)
 		fprintf(stderr, "connrate: udpload takes 1..50000 flows\n");
 		return 2;
 	}
-	fd = udp_from(addr_of(src_ip, "0"));
+	fd = udp_from(addr_of(src_ip, sport));
 	if (fd < 0)
 		return 1;
 	t0 = now();
@@ -281,9 +286,10 @@ int main(int argc, char **argv)
 		return hold(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "udpflows"))
 		return udpflows(argv[2], argv[3], atoi(argv[4]));
-	if (argc == 6 && !strcmp(argv[1], "udpload"))
-		return udpload(argv[2], argv[3], atoi(argv[4]), atof(argv[5]));
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "udpload"))
+		return udpload(argv[2], argv[3], atoi(argv[4]), atof(argv[5]),
+			       argc == 7 ? argv[6] : "0");
 	fprintf(stderr,
-		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N | udpflows SRC DST N | udpload SRC DST N SECS\n");
+		"usage: connrate serve PORT [hold] | rate ADDR PORT SECS | hold ADDR PORT N | udpflows SRC DST N | udpload SRC DST N SECS [SPORT]\n");
 	return 2;
 }

@@ -1346,6 +1346,7 @@ def section_i(mod, rep, args, tool, mutexctl):
 J_NS = "bj"
 J_DST, J_SINK = "192.0.2.50", 9999
 J_TCP_PORT, J_IPERF_PORT = 5202, 5201
+J_SPORT = 40000
 # Section J's load shapes: (key, label, UDP flows in turn, or 0 for one bulk TCP stream)
 J_SHAPES = (("udp.many", "{n} UDP flows in turn (more than the default cache of 1,024)", None),
             ("udp.few", "64 UDP flows in turn (well inside the cache)", 64),
@@ -1400,8 +1401,10 @@ def section_j(mod, rep, args, tool, mutexctl):
         """Datagrams per guest second (UDP shapes) or Gbit/s (the TCP stream)."""
         if not flows:
             return iperf(J_DST, max(1, round(secs)), client=J_NS, port=J_TCP_PORT)
+        # One source port for the warm-up and the measurement: the measured datagrams go to the
+        # flows the warm-up opened (a new port would make every flow new again in the window).
         out = run(["ip", "netns", "exec", J_NS, tool, "udpload", "127.0.0.1", J_DST, str(flows),
-                   str(secs)], timeout=600).stdout
+                   str(secs), str(J_SPORT)], timeout=600).stdout
         m = re.search(r"pkts (\d+) secs ([\d.]+) rate (\d+) errors (\d+)", out)
         if not m:
             raise RuntimeError(f"udpload: {out!r}")

@@ -114,6 +114,6 @@ fi
 [ "$vmrc" = 0 ] || echo "bench: WARNING: vm-run exited with $vmrc (124 timeout, 125 kernel report, 126 VM failure)"
 echo
 echo "=== to reproduce ==="
-echo "  cd $top && tests/setup.sh && tests/bench/mechanisms.sh --lane $lane --source ${rev:0:12} --reps $reps$( ((quick)) && echo ' --quick')"
+echo "  cd $top && tests/setup.sh && tests/bench/mechanisms.sh --lane $lane --source ${rev:0:12} --reps $reps$( ((quick)) && echo ' --quick')$( ((smoke)) && echo ' --smoke')"
 echo "  (full log of this run: $log)"
 [ -s "$report" ] && [ "$vmrc" = 0 ]
