@@ -15,9 +15,11 @@ cd "$top"
 lane=${1:-6.1}
 build=$top/build-demo
 
-tests/setup.sh
+# Only what the demonstration needs (no test tools, no debug kernel: the VM boots a stock kernel;
+# the debug lane, if asked for, builds its kernel in vm-run.sh).
+tests/setup.sh --demo
 echo "demo: building mutexctl, mutexd and mutex_proxy.ko for the $lane lane" >&2
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target mutexctl mutexd >/dev/null
 # shellcheck source=vm/lanes.sh
 . tests/vm/lanes.sh

@@ -4,23 +4,38 @@
 # Debian packages, the stock 6.1 and 6.12 kernels (images and headers), and the debug kernel
 # (built once from Debian's kernel source and cached outside the checkout). Idempotent: a
 # second run installs nothing and returns in seconds.
-# Usage: tests/setup.sh [--packages]   (--packages: the Debian packages only; tests/run.sh times
-# the packages and the debug kernel apart)
+# Usage: tests/setup.sh [--packages | --demo]
+#   --packages  the Debian packages only (tests/run.sh times the packages and the debug kernel
+#               apart)
+#   --demo      only what tests/demo.sh needs: the build without its tests, the stock kernels and
+#               the VM harness; no test tools, no debug kernel (the demonstration boots a stock
+#               kernel), so a fresh machine reaches the demonstration in minutes
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+mode=${1:-all}
+case "$mode" in all | --packages | --demo) ;; *) echo "usage: $0 [--packages|--demo]" >&2; exit 2 ;; esac
 
-packages=(
-	# build: userspace
-	build-essential cmake pkg-config g++ clang-format clang-tidy
+# What the demonstration needs: building mutexctl, mutexd and the module, and the VM it runs in.
+demo_packages=(
+	# build: userspace (without the tests)
+	build-essential cmake pkg-config g++
 	libmnl-dev libnl-3-dev libnl-route-3-dev libboost-dev libspdlog-dev libfmt-dev
-	libgtest-dev libgmock-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
-	# build: kernel module and debug kernel
-	sparse bc bison flex libelf-dev libssl-dev dwarves cpio xz-utils kmod dkms
+	libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
+	# build: kernel module against the stock kernels
+	bc bison flex libelf-dev libssl-dev dwarves kmod
 	linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
-	linux-source-6.1
-	# VM harness and in-VM test tools
-	qemu-system-x86 busybox-static iproute2 util-linux procps python3 socat conntrack jq
-	nftables iptables
+	# VM harness and the tools the demonstration runs inside it
+	qemu-system-x86 busybox-static cpio iproute2 util-linux procps python3 socat conntrack jq
+	nftables
+)
+# The rest of what the tests and benchmarks need.
+test_packages=(
+	# unit tests and lint
+	clang-format clang-tidy libgtest-dev libgmock-dev
+	# module lint (sparse), the debug kernel's source and build, DKMS
+	sparse xz-utils dkms linux-source-6.1
+	# in-VM test tools
+	iptables
 	# the systemd unit is checked with systemd-analyze
 	systemd
 	# benchmarks (tests/bench/): throughput between namespaces
@@ -30,6 +45,8 @@ packages=(
 	# mutexctl top is used under tmux as a person would
 	tmux
 )
+packages=("${demo_packages[@]}")
+[ "$mode" = --demo ] || packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -47,4 +64,4 @@ if ((${#missing[@]})); then
 	fi
 fi
 
-[ "${1:-}" = --packages ] || "$here/vm/debug-kernel.sh"
+[ "$mode" != all ] || "$here/vm/debug-kernel.sh"
