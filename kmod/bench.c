@@ -61,7 +61,6 @@
 #include "classify.h"
 #include "config.h"
 #include "counters.h"
-#include "events.h"
 #include "net.h"
 #include "params.h"
 #include "stats.h"
@@ -211,16 +210,12 @@ static void mutex_proxy_bench_put_cts(struct mutex_proxy_bench_run *run,
 static void mutex_proxy_bench_flows_free(struct mutex_proxy_bench_run *run,
 					 u32 n_cts)
 {
-	struct mutex_proxy_net *mpn = run->mpn;
-
-	mutex_proxy_table_exit(mpn);
-	mutex_proxy_events_exit(mpn);
+	mutex_proxy_net_state_exit(run->mpn);
 	/* The flows are freed by RCU callbacks, which drop their entries. */
 	rcu_barrier();
 	mutex_proxy_bench_put_cts(run, n_cts);
 	mutex_proxy_backend_ctr_put(run->be.ctr);
-	mutex_proxy_stats_free(mpn->stats);
-	kfree(mpn);
+	kfree(run->mpn);
 	run->mpn = NULL;
 }
 
@@ -241,17 +236,9 @@ static int mutex_proxy_bench_flows(struct mutex_proxy_bench_run *run)
 	run->be.ctr = mutex_proxy_backend_ctr_new();
 	if (!run->cts || !mpn || !run->be.ctr)
 		goto err_alloc;
-	mpn->net = &init_net;
-	mutex_init(&mpn->config_lock);
-	mpn->stats = mutex_proxy_stats_alloc();
-	if (!mpn->stats)
+	err = mutex_proxy_net_state_init(mpn, &init_net);
+	if (err)
 		goto err_alloc;
-	err = mutex_proxy_events_init(mpn);
-	if (err)
-		goto err_stats;
-	err = mutex_proxy_table_init(mpn);
-	if (err)
-		goto err_events;
 	run->mpn = mpn;
 
 	for (i = 0; i < run->n_all; i++) {
@@ -284,10 +271,6 @@ static int mutex_proxy_bench_flows(struct mutex_proxy_bench_run *run)
 err_flows:
 	mutex_proxy_bench_flows_free(run, i);
 	return err;
-err_events:
-	mutex_proxy_events_exit(mpn);
-err_stats:
-	mutex_proxy_stats_free(mpn->stats);
 err_alloc:
 	kfree(mpn);
 	mutex_proxy_backend_ctr_put(run->be.ctr);

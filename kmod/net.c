@@ -33,9 +33,17 @@
 unsigned int mutex_proxy_net_id __read_mostly;
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_id);
 
-static int __net_init mutex_proxy_net_init(struct net *net)
+/**
+ * mutex_proxy_net_state_init() - set up a namespace's state: counters, event
+ *	batches, connection table, no configuration
+ * @mpn: the state, zeroed
+ * @net: the namespace whose traffic it counts (a state that is no
+ *	namespace's own, for KUnit and the benchmark build, names init_net)
+ *
+ * Sleeps. Return: 0, or a negative errno with nothing left allocated.
+ */
+int mutex_proxy_net_state_init(struct mutex_proxy_net *mpn, struct net *net)
 {
-	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
 	int err;
 
 	mpn->net = net;
@@ -53,19 +61,46 @@ static int __net_init mutex_proxy_net_init(struct net *net)
 	err = mutex_proxy_table_init(mpn);
 	if (err)
 		goto err_events;
-
-	err = mutex_proxy_proc_init(net);
-	if (err)
-		goto err_table;
 	return 0;
 
-err_table:
-	mutex_proxy_table_exit(mpn);
 err_events:
 	mutex_proxy_events_exit(mpn);
 err_stats:
 	mutex_proxy_stats_free(mpn->stats);
 	mpn->stats = NULL;
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_state_init);
+
+/**
+ * mutex_proxy_net_state_exit() - tear down a namespace's state
+ * @mpn: the state; no packet, request or hook uses it any more
+ *
+ * Its flows are freed by RCU callbacks: rcu_barrier() waits for them.
+ * Sleeps.
+ */
+void mutex_proxy_net_state_exit(struct mutex_proxy_net *mpn)
+{
+	mutex_proxy_table_exit(mpn);
+	mutex_proxy_events_exit(mpn);
+	mutex_proxy_config_free(rcu_dereference_protected(mpn->config, true));
+	RCU_INIT_POINTER(mpn->config, NULL);
+	mutex_proxy_stats_free(mpn->stats);
+	mpn->stats = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_state_exit);
+
+static int __net_init mutex_proxy_net_init(struct net *net)
+{
+	struct mutex_proxy_net *mpn = mutex_proxy_pernet(net);
+	int err;
+
+	err = mutex_proxy_net_state_init(mpn, net);
+	if (err)
+		return err;
+	err = mutex_proxy_proc_init(net);
+	if (err)
+		mutex_proxy_net_state_exit(mpn);
 	return err;
 }
 
@@ -172,12 +207,7 @@ static void __net_exit mutex_proxy_net_exit(struct net *net)
 	 * a namespace being dismantled.
 	 */
 	mutex_proxy_proc_exit(net);
-	mutex_proxy_table_exit(mpn);
-	mutex_proxy_events_exit(mpn);
-	mutex_proxy_config_free(rcu_dereference_protected(mpn->config, true));
-	RCU_INIT_POINTER(mpn->config, NULL);
-	mutex_proxy_stats_free(mpn->stats);
-	mpn->stats = NULL;
+	mutex_proxy_net_state_exit(mpn);
 }
 
 static struct pernet_operations mutex_proxy_net_ops = {

@@ -88,6 +88,8 @@ int mutex_proxy_net_set_config(struct mutex_proxy_net *mpn,
 			       struct mutex_proxy_config *cfg, u64 had,
 			       struct netlink_ext_ack *extack);
 
+int mutex_proxy_net_state_init(struct mutex_proxy_net *mpn, struct net *net);
+void mutex_proxy_net_state_exit(struct mutex_proxy_net *mpn);
 int mutex_proxy_net_register(void);
 void mutex_proxy_net_unregister(void);
 

@@ -39,15 +39,14 @@ static struct mutex_proxy_net *kt_mpn;
 static int kt_init(struct kunit *test)
 {
 	struct mutex_proxy_net *mpn;
+	int err;
 
 	mpn = kzalloc(sizeof(*mpn), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mpn);
-	mpn->net = &init_net;
-	mutex_init(&mpn->config_lock);
-	mpn->stats = mutex_proxy_stats_alloc();
-	KUNIT_ASSERT_TRUE(test, !!mpn->stats);
-	KUNIT_ASSERT_EQ(test, mutex_proxy_events_init(mpn), 0);
-	KUNIT_ASSERT_EQ(test, mutex_proxy_table_init(mpn), 0);
+	err = mutex_proxy_net_state_init(mpn, &init_net);
+	if (err)
+		kfree(mpn);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	kt_mpn = mpn;
 	mutex_proxy_params_get(&kt_saved);
 	KUNIT_ASSERT_EQ(test, mutex_proxy_param_set(MUTEX_PARAM_A_ENABLE_ACCOUNTING,
@@ -65,10 +64,8 @@ static void kt_exit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mutex_proxy_params_update(&upd, NULL, NULL, NULL),
 			0);
 	/* Flows left behind by a failed case go with the table. */
-	mutex_proxy_table_exit(kt_mpn);
-	mutex_proxy_events_exit(kt_mpn);
+	mutex_proxy_net_state_exit(kt_mpn);
 	rcu_barrier();
-	mutex_proxy_stats_free(kt_mpn->stats);
 	kfree(kt_mpn);
 	kt_mpn = NULL;
 }
