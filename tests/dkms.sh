@@ -9,11 +9,25 @@
 # updates/dkms/mutex_proxy.ko compressed the way that kernel compresses its own modules, built
 # for that kernel (vermagic), carrying the project's version, and that `modinfo -k` finds it
 # there once depmod has run.
-# Usage: tests/dkms.sh BUILD_DIR   (a configured CMake build directory)
+# Usage: tests/dkms.sh BUILD_DIR [--kernel RELEASE] [--keep DIR]
+#   BUILD_DIR        a configured CMake build directory
+#   --kernel RELEASE only this kernel (default: every one with headers)
+#   --keep DIR       keep the installed modules in DIR/lib/modules/RELEASE/updates/dkms/ (the VM
+#                    lanes load them with modprobe: tests/vm/test_dkms.py)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -eq 1 ] && [ -f "$1/CMakeCache.txt" ] || { echo "usage: $0 BUILD_DIR (configured)" >&2; exit 2; }
+usage() { echo "usage: $0 BUILD_DIR [--kernel RELEASE] [--keep DIR]" >&2; exit 2; }
+[ $# -ge 1 ] && [ -f "$1/CMakeCache.txt" ] || usage
 build=$1
+shift
+only='' keep=''
+while (($#)); do
+	case "$1" in
+	--kernel) only=$2; shift 2 ;;
+	--keep) keep=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
 work=$(mktemp -d /tmp/mutex-dkms.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -47,8 +61,11 @@ grep -q '^BUILD_EXCLUSIVE_KERNEL=' "$src/dkms.conf" || { echo "FAIL: dkms.conf h
 mkdir -p "$work/tree"
 trees=(--sourcetree "$work/root/usr/src" --dkmstree "$work/tree")
 dkms add -m mutex_proxy -v "$version" "${trees[@]}" >/dev/null
-for kbuild in /lib/modules/*/build; do
+kbuilds=(/lib/modules/*/build)
+[ -z "$only" ] || kbuilds=("/lib/modules/$only/build")
+for kbuild in "${kbuilds[@]}"; do
 	k=$(basename "$(dirname "$kbuild")")
+	[ -d "$kbuild" ] || { echo "FAIL $k: no headers at $kbuild"; fail=1; continue; }
 	mkdir -p "$work/mods/lib/modules/$k"
 	if ! dkms build -m mutex_proxy -v "$version" -k "$k" "${trees[@]}" >"$work/log" 2>&1 ||
 		! dkms install -m mutex_proxy -v "$version" -k "$k" "${trees[@]}" \
@@ -73,5 +90,10 @@ for kbuild in /lib/modules/*/build; do
 		echo "FAIL $k: modinfo -k $k mutex_proxy found '$found'"; fail=1; continue
 	fi
 	echo "ok $k: $(basename "$ko") version $ver, found by modinfo -k"
+	if [ -n "$keep" ]; then
+		rm -rf "$keep/lib/modules/$k"
+		mkdir -p "$keep/lib/modules/$k/updates/dkms"
+		cp "$ko" "$keep/lib/modules/$k/updates/dkms/"
+	fi
 done
 exit $fail

@@ -8,7 +8,7 @@ the given test files in order, unloads the module, and prints one line per
 case plus the closing line 'N passed, N failed'. Exit status 0 only if every
 case passed.
 
-Usage: guest.py --module DIR --mutexctl PATH [--kunit] TESTFILE...
+Usage: guest.py --module DIR --mutexctl PATH [--kunit] [--dkms DIR] TESTFILE...
 """
 import argparse
 import importlib.util
@@ -90,6 +90,8 @@ class Env:
         # the daemon of the same build, beside it
         self.mutexd_path = os.path.join(os.path.dirname(self.mutexctl_path), "mutexd")
         self.kunit = args.kunit
+        # the module as DKMS built and installed it (stock lanes), or None
+        self.dkms = os.path.abspath(args.dkms) if args.dkms else None
 
     def mutexctl(self, *args, netns=None, user=None, check_rc=0):
         argv = [self.mutexctl_path, *map(str, args)]
@@ -157,6 +159,7 @@ def main():
     ap.add_argument("--module", required=True, help="directory with mutex_proxy.ko")
     ap.add_argument("--mutexctl", required=True)
     ap.add_argument("--kunit", action="store_true", help="this lane runs KUnit")
+    ap.add_argument("--dkms", help="directory with the DKMS-installed mutex_proxy.ko[.xz|.zst|.gz]")
     ap.add_argument("tests", nargs="+")
     args = ap.parse_args()
     env = Env(args)
