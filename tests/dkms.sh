@@ -7,8 +7,8 @@
 # `dkms install` for every kernel with headers in /lib/modules, into throwaway DKMS and install
 # trees (the host's /lib/modules and /var/lib/dkms are not touched). Asserts that each kernel gets
 # updates/dkms/mutex_proxy.ko compressed the way that kernel compresses its own modules, built
-# for that kernel (vermagic), carrying the project's version, and that `modinfo -k` finds it
-# there once depmod has run.
+# for that kernel (vermagic), carrying the project's version, signed with DKMS's MOK key where
+# the kernel checks signatures, and that `modinfo -k` finds it there once depmod has run.
 # Usage: tests/dkms.sh BUILD_DIR [--kernel RELEASE] [--keep DIR]
 #   BUILD_DIR        a configured CMake build directory
 #   --kernel RELEASE only this kernel (default: every one with headers)
@@ -82,6 +82,14 @@ for kbuild in "${kbuilds[@]}"; do
 	magic=$(modinfo -F vermagic "$ko") ver=$(modinfo -F version "$ko")
 	if [ "${magic%% *}" != "$k" ] || [ "$ver" != "$version" ]; then
 		echo "FAIL $k: vermagic '$magic', version '$ver'"; fail=1; continue
+	fi
+	# Signed where the kernel checks signatures, with the key Debian's DKMS keeps (and creates
+	# at its first build, as on any node) in /var/lib/dkms/mok.key: the key an operator enrols.
+	if grep -q '^CONFIG_MODULE_SIG=y' "$kbuild/.config" 2>/dev/null; then
+		signer=$(modinfo -F signer "$ko")
+		if [ "$signer" != "DKMS module signing key" ]; then
+			echo "FAIL $k: the kernel checks module signatures, the module's signer is '$signer'"; fail=1; continue
+		fi
 	fi
 	# What modprobe would find: depmod over that tree, then modinfo -k by name.
 	depmod -b "$work/mods" -a "$k" 2>"$work/depmod.log" || { cat "$work/depmod.log"; echo "FAIL $k: depmod"; fail=1; continue; }

@@ -32,8 +32,8 @@ demo_packages=(
 test_packages=(
 	# unit tests and lint
 	clang-format clang-tidy libgtest-dev libgmock-dev
-	# module lint (sparse), the debug kernel's source and build, DKMS
-	sparse xz-utils dkms linux-source-6.1
+	# module lint (sparse), the debug kernel's source and build, DKMS (openssl: it signs modules)
+	sparse xz-utils dkms openssl linux-source-6.1
 	# in-VM test tools
 	iptables
 	# the systemd unit is checked with systemd-analyze
