@@ -15,9 +15,9 @@ cd "$top"
 lane=${1:-6.1}
 build=$top/build-demo
 
-# Only what the demonstration needs (no test tools, no debug kernel: the VM boots a stock kernel;
-# the debug lane, if asked for, builds its kernel in vm-run.sh).
-tests/setup.sh --demo
+# Only what the demonstration needs (no test tools, no debug kernel: the VM boots the lane's
+# stock kernel); the debug lane needs everything, its kernel included.
+if [ "$lane" = debug ]; then tests/setup.sh; else tests/setup.sh --demo "$lane"; fi
 echo "demo: building mutexctl, mutexd and mutex_proxy.ko for the $lane lane" >&2
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target mutexctl mutexd >/dev/null

@@ -4,16 +4,23 @@
 # Debian packages, the stock 6.1 and 6.12 kernels (images and headers), and the debug kernel
 # (built once from Debian's kernel source and cached outside the checkout). Idempotent: a
 # second run installs nothing and returns in seconds.
-# Usage: tests/setup.sh [--packages | --demo]
+# Usage: tests/setup.sh [--packages | --demo [6.1|6.12]]
 #   --packages  the Debian packages only (tests/run.sh times the packages and the debug kernel
 #               apart)
-#   --demo      only what tests/demo.sh needs: the build without its tests, the stock kernels and
-#               the VM harness; no test tools, no debug kernel (the demonstration boots a stock
-#               kernel), so a fresh machine reaches the demonstration in minutes
+#   --demo      only what tests/demo.sh needs for its lane (default 6.1): the build without its
+#               tests, that stock kernel (a Debian 12 machine runs 6.1 already: its headers) and
+#               the VM harness; no test tools, no debug kernel, so a fresh machine reaches the
+#               demonstration in minutes
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=${1:-all}
-case "$mode" in all | --packages | --demo) ;; *) echo "usage: $0 [--packages|--demo]" >&2; exit 2 ;; esac
+demo_lane=${2:-6.1}
+case "$mode" in all | --packages | --demo) ;; *) echo "usage: $0 [--packages|--demo [6.1|6.12]]" >&2; exit 2 ;; esac
+case "$demo_lane" in
+6.1) demo_kernel=(linux-image-amd64 linux-headers-amd64) ;;
+6.12) demo_kernel=(linux-image-6.12-amd64 linux-headers-6.12-amd64) ;;
+*) echo "usage: $0 --demo [6.1|6.12]" >&2; exit 2 ;;
+esac
 
 # What the demonstration needs: building mutexctl, mutexd and the module, and the VM it runs in.
 demo_packages=(
@@ -21,15 +28,16 @@ demo_packages=(
 	build-essential cmake pkg-config g++
 	libmnl-dev libnl-3-dev libnl-route-3-dev libboost-dev libspdlog-dev libfmt-dev
 	libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
-	# build: kernel module against the stock kernels
-	bc bison flex libelf-dev libssl-dev dwarves kmod
-	linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
+	# build: kernel module against the demo lane's stock kernel
+	bc bison flex libelf-dev libssl-dev dwarves kmod "${demo_kernel[@]}"
 	# VM harness and the tools the demonstration runs inside it
 	qemu-system-x86 busybox-static cpio iproute2 util-linux procps python3 socat conntrack jq
 	nftables
 )
 # The rest of what the tests and benchmarks need.
 test_packages=(
+	# both stock kernels
+	linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 	# unit tests and lint
 	clang-format clang-tidy libgtest-dev libgmock-dev
 	# module lint (sparse), the debug kernel's source and build, DKMS (openssl: it signs modules)
