@@ -163,7 +163,9 @@ EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_net_deactivate);
  * @extack: for error messages
  *
  * The datapath goes on before a configuration with rules is published, and
- * off after one without is. Caller holds @mpn->config_lock. Sleeps.
+ * off after one without is. The first one with rules also adopts the
+ * connections an earlier load of the module steered (mutex_proxy_table_adopt()):
+ * cfg is current then, under the lock. Caller holds @mpn->config_lock. Sleeps.
  *
  * Return: 0, -ESTALE, or the errno of switching the datapath on; on
  * failure @cfg is freed and nothing changed.
@@ -186,9 +188,16 @@ int mutex_proxy_net_set_config(struct mutex_proxy_net *mpn,
 		}
 	}
 	err = mutex_proxy_config_replace(mpn, cfg, had, extack);
-	if (!err && !rules)
+	if (err)
+		return err;
+	if (!rules) {
 		mutex_proxy_net_deactivate(mpn);
-	return err;
+	} else if (!mpn->adopted) {
+		/* Connections an earlier load of the module steered. */
+		mpn->adopted = true;
+		mutex_proxy_table_adopt(mpn, cfg);
+	}
+	return 0;
 }
 
 static void __net_exit mutex_proxy_net_pre_exit(struct net *net)

@@ -44,6 +44,8 @@ struct netlink_ext_ack;
  *	unreplied flows
  * @active: the datapath (hooks, NAT functions, conntrack) is on: the
  *	configuration has a rule; under @config_lock
+ * @adopted: the connections steered before the module's load were looked
+ *	for (by the first configuration with a rule); under @config_lock
  * @labels: conntrack labels are enabled (nf_connlabels_get()) for this
  *	namespace
  * @events: per-CPU batches of flow events (events.c)
@@ -68,6 +70,7 @@ struct mutex_proxy_net {
 	struct rhashtable_iter gc_iter;
 	atomic_t evict;
 	bool active;
+	bool adopted;
 	bool labels;
 	struct mutex_proxy_event_batch __percpu *events;
 	struct delayed_work events_flush;

@@ -34,6 +34,7 @@ static const char * const mutex_proxy_stat_names[MUTEX_PROXY_NR_STATS] = {
 	MUTEX_PROXY_STAT_NAME(MUTEX_STATS_A_EVENTS_SENT, "events_sent"),
 	MUTEX_PROXY_STAT_NAME(MUTEX_STATS_A_EVENTS_LOST, "events_lost"),
 	MUTEX_PROXY_STAT_NAME(MUTEX_STATS_A_BYTES_STEERED, "bytes_steered"),
+	MUTEX_PROXY_STAT_NAME(MUTEX_STATS_A_FLOWS_ADOPTED, "flows_adopted"),
 };
 
 /**

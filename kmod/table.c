@@ -161,6 +161,39 @@ static void mutex_proxy_flow_free(struct mutex_proxy_flow *flow)
 	kmem_cache_free(mutex_proxy_flow_cache, flow);
 }
 
+/*
+ * A new flow for @ct, not published yet: it holds a reference on @ctr (a
+ * backend's counters of a live snapshot, or NULL) and counts in its active
+ * flows. Any context. Return: the flow, or NULL.
+ */
+static struct mutex_proxy_flow *
+mutex_proxy_flow_alloc(struct mutex_proxy_net *mpn, struct nf_conn *ct,
+		       struct mutex_proxy_backend_ctr *ctr, u8 action)
+{
+	struct mutex_proxy_flow *flow;
+
+	flow = kmem_cache_alloc(mutex_proxy_flow_cache, GFP_ATOMIC);
+	if (!flow)
+		return NULL;
+	flow->ct = ct;
+	flow->mpn = mpn;
+	flow->ctr = ctr;
+	atomic64_set(&flow->pkts[IP_CT_DIR_ORIGINAL], 0);
+	atomic64_set(&flow->pkts[IP_CT_DIR_REPLY], 0);
+	atomic64_set(&flow->bytes[IP_CT_DIR_ORIGINAL], 0);
+	atomic64_set(&flow->bytes[IP_CT_DIR_REPLY], 0);
+	flow->start = jiffies;
+	flow->last = flow->start;
+	flow->action = action;
+	flow->flags = 0;
+	if (ctr) {
+		/* The snapshot's reference keeps it above zero. */
+		refcount_inc(&ctr->ref);
+		atomic64_inc(&ctr->active);
+	}
+	return flow;
+}
+
 /**
  * mutex_proxy_table_count() - number of flows in a namespace's table
  * @mpn: the namespace's state
@@ -251,27 +284,11 @@ void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 		mutex_proxy_table_full(mpn);
 		return;
 	}
-	flow = kmem_cache_alloc(mutex_proxy_flow_cache, GFP_ATOMIC);
+	flow = mutex_proxy_flow_alloc(mpn, ct, be ? be->ctr : NULL, action);
 	if (!flow) {
 		mutex_proxy_table_drop_stale(mpn, ct);
 		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_ALLOC_FAILS, 1);
 		return;
-	}
-	flow->ct = ct;
-	flow->mpn = mpn;
-	flow->ctr = be ? be->ctr : NULL;
-	atomic64_set(&flow->pkts[IP_CT_DIR_ORIGINAL], 0);
-	atomic64_set(&flow->pkts[IP_CT_DIR_REPLY], 0);
-	atomic64_set(&flow->bytes[IP_CT_DIR_ORIGINAL], 0);
-	atomic64_set(&flow->bytes[IP_CT_DIR_REPLY], 0);
-	flow->start = jiffies;
-	flow->last = flow->start;
-	flow->action = action;
-	flow->flags = 0;
-	if (flow->ctr) {
-		/* The snapshot's reference keeps it above zero. */
-		refcount_inc(&flow->ctr->ref);
-		atomic64_inc(&flow->ctr->active);
 	}
 
 	for (;;) {
@@ -623,6 +640,28 @@ u64 mutex_proxy_table_flush(struct mutex_proxy_net *mpn)
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_flush);
 
+/*
+ * Whether the steered conntrack entry @ct (@redirect: labelled
+ * MUTEX_CT_LABEL_REDIRECT) went to backend @be of @pool: the reply comes
+ * from where it was steered, a local port for a redirect.
+ */
+static bool mutex_proxy_ct_steered_to(const struct nf_conn *ct, bool redirect,
+				      const struct mutex_proxy_pool *pool,
+				      const struct mutex_proxy_backend *be)
+{
+	const struct nf_conntrack_tuple *reply =
+		&ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+
+	if (reply->src.u.all != htons(be->port))
+		return false;
+	if (pool->local)
+		return redirect;
+	return !redirect &&
+	       reply->src.l3num == (be->family == AF_INET6 ?
+				    NFPROTO_IPV6 : NFPROTO_IPV4) &&
+	       nf_inet_addr_cmp(&reply->src.u3, &be->addr);
+}
+
 /* What mutex_proxy_table_end_flows() looks for. */
 struct mutex_proxy_end {
 	struct mutex_proxy_net *mpn;
@@ -637,8 +676,6 @@ static int mutex_proxy_end_match(struct nf_conn *ct, void *arg)
 {
 	struct mutex_proxy_end *end = arg;
 	const struct mutex_proxy_backend *be = end->be;
-	const struct nf_conntrack_tuple *reply =
-		&ct->tuplehash[IP_CT_DIR_REPLY].tuple;
 	const struct nf_conn_labels *labels = nf_ct_labels_find(ct);
 	const struct mutex_proxy_flow *flow;
 	bool redirect, ours;
@@ -647,19 +684,9 @@ static int mutex_proxy_end_match(struct nf_conn *ct, void *arg)
 		return 0;
 	if (end->proto && nf_ct_protonum(ct) != end->proto)
 		return 0;
-	/* Where it was steered is the source of the reply direction. */
-	if (reply->src.u.all != htons(be->port))
-		return 0;
 	redirect = test_bit(MUTEX_CT_LABEL_REDIRECT, labels->bits);
-	if (end->pool->local) {
-		if (!redirect)
-			return 0;
-	} else if (redirect ||
-		   reply->src.l3num != (be->family == AF_INET6 ?
-					NFPROTO_IPV6 : NFPROTO_IPV4) ||
-		   !nf_inet_addr_cmp(&reply->src.u3, &be->addr)) {
+	if (!mutex_proxy_ct_steered_to(ct, redirect, end->pool, be))
 		return 0;
-	}
 	/* Another pool may steer to the same address and port: a flow the
 	 * table tracks says which backend it went to.
 	 */
@@ -700,6 +727,112 @@ u64 mutex_proxy_table_end_flows(struct mutex_proxy_net *mpn,
 	lockdep_assert_held(&mpn->config_lock);
 	nf_ct_iterate_cleanup_net(mutex_proxy_end_match, &data);
 	return end.ended;
+}
+
+/* What mutex_proxy_table_adopt() carries through its walk. */
+struct mutex_proxy_adopt {
+	struct mutex_proxy_net *mpn;
+	const struct mutex_proxy_config *cfg;
+	u64 adopted;
+	bool full;
+};
+
+/*
+ * The counters of the first backend of @cfg that steered entry @ct went to
+ * (mutex_proxy_ct_steered_to()), or NULL.
+ */
+static struct mutex_proxy_backend_ctr *
+mutex_proxy_adopt_ctr(const struct mutex_proxy_config *cfg,
+		      const struct nf_conn *ct, bool redirect)
+{
+	u32 i, j;
+
+	for (i = 0; i < cfg->n_pools; i++) {
+		const struct mutex_proxy_pool *pool = &cfg->pools[i];
+
+		for (j = 0; j < pool->n_backends; j++)
+			if (mutex_proxy_ct_steered_to(ct, redirect, pool,
+						      &pool->backends[j]))
+				return pool->backends[j].ctr;
+	}
+	return NULL;
+}
+
+/*
+ * Take conntrack entry @ct into the table if it is a steered one the table
+ * does not hold. Called by the conntrack walk with the entry's hash bucket
+ * locked (BH off); never deletes it (returns 0).
+ */
+static int mutex_proxy_adopt_one(struct nf_conn *ct, void *arg)
+{
+	struct mutex_proxy_adopt *ad = arg;
+	struct mutex_proxy_net *mpn = ad->mpn;
+	const struct nf_conn_labels *labels = nf_ct_labels_find(ct);
+	struct mutex_proxy_flow *flow, *old;
+	bool redirect;
+
+	if (ad->full || !labels ||
+	    !test_bit(MUTEX_CT_LABEL_STEERED, labels->bits) ||
+	    !nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct))
+		return 0;
+	if (mutex_proxy_table_count(mpn) >=
+	    mutex_proxy_param_get(MUTEX_PARAM_A_MAX_CONNS)) {
+		ad->full = true;
+		mutex_proxy_table_full(mpn);
+		return 0;
+	}
+	redirect = test_bit(MUTEX_CT_LABEL_REDIRECT, labels->bits);
+	flow = mutex_proxy_flow_alloc(mpn, ct,
+				      mutex_proxy_adopt_ctr(ad->cfg, ct, redirect),
+				      redirect ? MUTEX_ACTION_REDIRECT :
+						 MUTEX_ACTION_DNAT);
+	if (!flow) {
+		mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_ALLOC_FAILS, 1);
+		return 0;
+	}
+	old = rhashtable_lookup_get_insert_fast(&mpn->flows, &flow->node,
+						mutex_proxy_flow_params);
+	if (old) {
+		/* Held already (steered since the load), or no room. */
+		mutex_proxy_flow_free(flow);
+		if (IS_ERR(old))
+			mutex_proxy_stats_add(mpn->stats,
+					      MUTEX_STATS_A_ALLOC_FAILS, 1);
+		return 0;
+	}
+	/* The bucket lock keeps the confirmed entry alive. */
+	mutex_proxy_table_track(flow, ct);
+	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_INSERTS, 1);
+	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_FLOWS_ADOPTED, 1);
+	ad->adopted++;
+	return 0;
+}
+
+/**
+ * mutex_proxy_table_adopt() - take the connections an earlier load of the
+ *	module steered into the table
+ * @mpn: the namespace
+ * @cfg: its snapshot just published (config_lock held), whose backends the
+ *	flows are counted to
+ *
+ * Walks the namespace's conntrack entries for confirmed ones labelled
+ * MUTEX_CT_LABEL_STEERED that the table does not hold (the UAPI header's
+ * "Module upgrades"), as mutex_proxy_table_end_flows() walks them. Sleeps.
+ *
+ * Return: the number of flows adopted.
+ */
+u64 mutex_proxy_table_adopt(struct mutex_proxy_net *mpn,
+			    const struct mutex_proxy_config *cfg)
+{
+	struct mutex_proxy_adopt ad = { .mpn = mpn, .cfg = cfg };
+	struct nf_ct_iter_data data = { .net = mpn->net, .data = &ad };
+
+	lockdep_assert_held(&mpn->config_lock);
+	nf_ct_iterate_cleanup_net(mutex_proxy_adopt_one, &data);
+	if (ad.adopted && !delayed_work_pending(&mpn->gc))
+		queue_delayed_work(system_long_wq, &mpn->gc,
+				   MUTEX_PROXY_GC_INTERVAL);
+	return ad.adopted;
 }
 
 /*

@@ -15,6 +15,7 @@
 struct kmem_cache;
 struct mutex_proxy_backend;
 struct mutex_proxy_backend_ctr;
+struct mutex_proxy_config;
 struct mutex_proxy_pool;
 struct mutex_proxy_net;
 struct nf_conn;
@@ -91,6 +92,8 @@ static inline bool mutex_proxy_flow_tracked(const struct mutex_proxy_flow *flow)
 u64 mutex_proxy_table_end_flows(struct mutex_proxy_net *mpn,
 				const struct mutex_proxy_pool *pool,
 				const struct mutex_proxy_backend *be, u8 proto);
+u64 mutex_proxy_table_adopt(struct mutex_proxy_net *mpn,
+			    const struct mutex_proxy_config *cfg);
 int mutex_proxy_table_cache_init(void);
 void mutex_proxy_table_cache_exit(void);
 #ifdef MUTEX_PROXY_BENCH

@@ -175,6 +175,8 @@ constexpr std::array kStatMetrics{
                "Event messages sent to the multicast groups."},
     StatMetric{&mutex::Stats::events_lost, "mutex_proxy_events_lost_total",
                "Events that could not be sent."},
+    StatMetric{&mutex::Stats::flows_adopted, "mutex_proxy_flows_adopted_total",
+               "Connections steered by an earlier load of the module, taken into its table."},
 };
 
 void render_kernel(Text& t, const KernelState& k) {

@@ -741,7 +741,7 @@ def test_md_metrics_match_the_kernel(env):
              "table_inserts": "table_inserts", "table_evictions": "table_evictions",
              "table_full": "table_full", "alloc_fails": "alloc_failures",
              "batch_flushes": "batch_flushes", "events_sent": "events_sent",
-             "events_lost": "events_lost"}
+             "events_lost": "events_lost", "flows_adopted": "flows_adopted"}
     bs, as_ = before_stats, after_stats
     for key, name in names.items():
         between(f"mutex_proxy_{name}_total", bs[key], as_[key])

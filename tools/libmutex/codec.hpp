@@ -86,6 +86,7 @@ struct Stats {
     std::uint64_t events_sent{};
     std::uint64_t events_lost{};
     std::uint64_t bytes_steered{};  // API version 3
+    std::uint64_t flows_adopted{};  // API version 6
     std::uint64_t flow_count{};     // MUTEX_A_FLOW_COUNT, API version 3
 
     bool operator==(const Stats&) const = default;
@@ -115,6 +116,7 @@ inline constexpr std::array kStatFields{
     StatField{"events_sent", MUTEX_STATS_A_EVENTS_SENT, &Stats::events_sent},
     StatField{"events_lost", MUTEX_STATS_A_EVENTS_LOST, &Stats::events_lost},
     StatField{"bytes_steered", MUTEX_STATS_A_BYTES_STEERED, &Stats::bytes_steered},
+    StatField{"flows_adopted", MUTEX_STATS_A_FLOWS_ADOPTED, &Stats::flows_adopted},
 };
 
 /// The name of Stats::flow_count in human and JSON output.

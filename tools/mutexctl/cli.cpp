@@ -20,6 +20,7 @@
 #include "libmutex/format.hpp"
 #include "libmutex/tuning_record.hpp"
 #include "mutexctl/top.hpp"
+#include "mutexctl/upgrade.hpp"
 
 namespace mutexctl {
 
@@ -104,6 +105,8 @@ std::string context_for(const Invocation& inv) {
             return "events";
         case Command::top:
             return "top";
+        case Command::upgrade:
+            return "upgrade";
     }
     return "mutexctl";
 }
@@ -143,20 +146,7 @@ Outcome run_config_validate(const Invocation& inv, const ReadFile& read_file) {
 /// `config apply`: the file is parsed and validated before the module is contacted.
 std::string apply_config(const Invocation& inv, const mutex::config::Config& config,
                          Backend& backend) {
-    mutex::InterfaceIndexes interfaces;
-    for (std::size_t i = 0; i < config.rules.size(); ++i) {
-        for (const auto& name : {config.rules[i].out_interface, config.rules[i].in_interface}) {
-            if (!name || interfaces.contains(*name)) {
-                continue;
-            }
-            const auto index = backend.interface_index(*name);
-            if (!index) {
-                throw std::runtime_error(inv.file + ": rule " + std::to_string(i + 1) +
-                                         ": unknown interface '" + *name + "'");
-            }
-            interfaces.emplace(*name, *index);
-        }
-    }
+    const mutex::InterfaceIndexes interfaces = interface_indexes(config, backend, inv.file);
     const std::uint64_t expected =
         inv.generation ? *inv.generation : backend.get_config().generation;
     const std::uint64_t generation = backend.set_config(config, expected, interfaces);
@@ -337,6 +327,7 @@ std::string run(const Invocation& inv, const Connect& connect, const ReadFile& r
         case Command::config_apply:
         case Command::events:
         case Command::top:
+        case Command::upgrade:
             break;
     }
     if (warning.empty()) {
@@ -692,6 +683,16 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     std::string top_count;
     top_cmd->add_option("--count", top_count, "exit after N refreshes");
 
+    auto* upgrade_cmd = app.add_subcommand(
+        "upgrade",
+        "replace the running module by the installed one (modprobe) or FILE, keeping every "
+        "steered connection: conntrack and NAT are pinned by an nftables table for the swap, "
+        "the new module gets the old one's parameters and this namespace's configuration and "
+        "adopts the connections; needs root (CAP_SYS_MODULE, CAP_NET_ADMIN)");
+    std::string module_file;
+    upgrade_cmd->add_option("--module", module_file,
+                            "the module file to load (insmod) instead of the installed one");
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
         app.parse(reversed);
@@ -790,6 +791,14 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
                                    "': expected refreshes, 1 or more");
             }
         }
+    } else if (upgrade_cmd->parsed()) {
+        inv.command = Command::upgrade;
+        if (upgrade_cmd->count("--module") > 0) {
+            if (module_file.empty()) {
+                return usage_error("upgrade: --module needs a file");
+            }
+            inv.module_file = module_file;
+        }
     } else if (set->parsed()) {
         inv.command = Command::params_set;
         inv.param = mutex::find_param(set_name);
@@ -854,6 +863,25 @@ Outcome validate_config(std::string_view text, const std::string& file, bool jso
     }
 }
 
+mutex::InterfaceIndexes interface_indexes(const mutex::config::Config& config,
+                                          const Backend& backend, const std::string& where) {
+    mutex::InterfaceIndexes interfaces;
+    for (std::size_t i = 0; i < config.rules.size(); ++i) {
+        for (const auto& name : {config.rules[i].out_interface, config.rules[i].in_interface}) {
+            if (!name || interfaces.contains(*name)) {
+                continue;
+            }
+            const auto index = backend.interface_index(*name);
+            if (!index) {
+                throw std::runtime_error(where + ": rule " + std::to_string(i + 1) +
+                                         ": unknown interface '" + *name + "'");
+            }
+            interfaces.emplace(*name, *index);
+        }
+    }
+    return interfaces;
+}
+
 std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
     namespace config = mutex::config;
     if (!json) {
@@ -902,7 +930,13 @@ std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
 }
 
 Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file,
-                const Write& write, const Wait& wait) {
+                const Write& write, const Wait& wait, ModuleSwap* swap) {
+    if (invocation.command == Command::upgrade) {
+        if (swap == nullptr) {
+            return {kExitFailure, {}, "mutexctl: upgrade: no way to load modules here\n"};
+        }
+        return upgrade(invocation, connect, *swap);
+    }
     if (invocation.command == Command::config_validate) {
         return run_config_validate(invocation, read_file);
     }

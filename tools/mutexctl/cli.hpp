@@ -8,7 +8,7 @@
 //                      | flows | flows flush | origdst PROTO SRC SPORT DST DPORT
 //                      | backend POOL TARGET (up | down | drain | weight N | end-flows [tcp|udp])
 //                      | events [--flows] [--count N] [--timeout SECONDS]
-//                      | top [--count N]
+//                      | top [--count N] | upgrade [--module FILE]
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
 // error (also an invalid configuration file), 2 usage error. Errors go to stderr as
@@ -54,6 +54,7 @@ enum class Command {
     backend_end_flows,
     events,
     top,
+    upgrade,  // run by upgrade() (upgrade.hpp), not execute()
 };
 
 /// A validated command line.
@@ -67,10 +68,11 @@ struct Invocation {
     std::optional<std::uint64_t> generation;   // config apply / backend --generation N
     mutex::BackendChange change;               // backend POOL TARGET up|down|drain|weight N
     mutex::config::Protocol end_protocol = mutex::config::Protocol::any;  // end-flows [PROTO]
-    std::optional<std::uint64_t> count;      // events --count N: stop after N events;
-                                             // top --count N: after N refreshes
-    std::optional<std::uint32_t> timeout_s;  // events --timeout S: stop after S quiet seconds
-    bool flows = false;                      // events --flows: flow starts and ends too
+    std::optional<std::uint64_t> count;        // events --count N: stop after N events;
+                                               // top --count N: after N refreshes
+    std::optional<std::uint32_t> timeout_s;    // events --timeout S: stop after S quiet seconds
+    bool flows = false;                        // events --flows: flow starts and ends too
+    std::optional<std::string> module_file{};  // upgrade --module FILE
 
     bool operator==(const Invocation&) const = default;
 };
@@ -155,12 +157,19 @@ using Write = std::function<void(const std::string& text)>;
 /// an interrupt). The real one (main.cpp) reads the terminal; without one, top just sleeps.
 using Wait = std::function<bool(std::chrono::milliseconds period)>;
 
+class ModuleSwap;  // upgrade.hpp
+
 /// Runs a validated command. Never throws for kernel or runtime errors: they become exit code 1
 /// and a "mutexctl: ..." line on stderr. `config validate` uses only read_file, never connect.
 /// `events` and `top` write through `write` when given (else into Outcome::out); `top` waits
-/// between refreshes through `wait`.
+/// between refreshes through `wait`; `upgrade` swaps the module through `swap`.
 Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file,
-                const Write& write = {}, const Wait& wait = {});
+                const Write& write = {}, const Wait& wait = {}, ModuleSwap* swap = nullptr);
+
+/// The interface indexes `config`'s rules name, from `backend`; throws std::runtime_error
+/// naming `where` and the rule when an interface does not exist.
+mutex::InterfaceIndexes interface_indexes(const mutex::config::Config& config,
+                                          const Backend& backend, const std::string& where);
 
 /// How often `top` refreshes.
 inline constexpr std::chrono::milliseconds kTopPeriod{1000};

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // mutexctl: command-line tool for the mutex_proxy kernel module (see cli.hpp).
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -27,6 +30,7 @@
 
 #include "libmutex/client.hpp"
 #include "mutexctl/cli.hpp"
+#include "mutexctl/upgrade.hpp"
 
 namespace {
 
@@ -100,6 +104,116 @@ std::string read_file(const std::string& path) {
     }
     return text;
 }
+
+/// A pipe whose ends close themselves.
+class Pipe {
+public:
+    Pipe() {
+        if (::pipe2(fds_.data(), O_CLOEXEC) != 0) {
+            throw std::system_error(errno, std::generic_category(), "pipe");
+        }
+    }
+    Pipe(const Pipe&) = delete;
+    Pipe& operator=(const Pipe&) = delete;
+    Pipe(Pipe&&) = delete;
+    Pipe& operator=(Pipe&&) = delete;
+    ~Pipe() {
+        close_read();
+        close_write();
+    }
+    [[nodiscard]] int read_end() const { return fds_[0]; }
+    [[nodiscard]] int write_end() const { return fds_[1]; }
+    void close_read() { close_end(0); }
+    void close_write() { close_end(1); }
+
+private:
+    void close_end(std::size_t i) {
+        if (fds_.at(i) >= 0) {
+            ::close(fds_.at(i));
+            fds_.at(i) = -1;
+        }
+    }
+    std::array<int, 2> fds_{-1, -1};
+};
+
+/// Runs the tool `argv` (looked up in PATH) with `input` on its stdin and its stdout and stderr
+/// collected; throws std::runtime_error with what it printed when it does not exit with 0.
+void run_tool(const std::vector<std::string>& argv, const std::string& input) {
+    Pipe in;
+    Pipe out;
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, in.read_end(), STDIN_FILENO);
+    ::posix_spawn_file_actions_adddup2(&actions, out.write_end(), STDOUT_FILENO);
+    ::posix_spawn_file_actions_adddup2(&actions, out.write_end(), STDERR_FILENO);
+    std::vector<std::string> copies(argv);
+    std::vector<char*> args;
+    args.reserve(copies.size() + 1);
+    for (auto& arg : copies) {
+        args.push_back(arg.data());
+    }
+    args.push_back(nullptr);
+    pid_t pid = -1;
+    const int spawned = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+        throw std::system_error(spawned, std::generic_category(), argv[0]);
+    }
+    in.close_read();
+    out.close_write();
+    for (std::size_t done = 0; done < input.size();) {
+        const ssize_t n = ::write(in.write_end(), input.data() + done, input.size() - done);
+        if (n <= 0) {
+            break;  // the tool's exit status says what went wrong
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    in.close_write();
+    std::string printed;
+    std::array<char, 4096> chunk{};
+    for (;;) {
+        const ssize_t n = ::read(out.read_end(), chunk.data(), chunk.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        printed.append(chunk.data(), static_cast<std::size_t>(n));
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return;
+    }
+    while (!printed.empty() && printed.back() == '\n') {
+        printed.pop_back();
+    }
+    std::string command;
+    for (const auto& arg : argv) {
+        command += (command.empty() ? "" : " ") + arg;
+    }
+    throw std::runtime_error(command +
+                             (WIFEXITED(status)
+                                  ? " exited with " + std::to_string(WEXITSTATUS(status))
+                                  : std::string(" was killed")) +
+                             (printed.empty() ? std::string() : ": " + printed));
+}
+
+/// mutexctl::ModuleSwap with the system's own tools: nft, rmmod, modprobe and insmod.
+class ToolSwap final : public mutexctl::ModuleSwap {
+public:
+    void nft(const std::string& ruleset) override { run_tool({"nft", "-f", "-"}, ruleset); }
+    void unload() override { run_tool({"rmmod", "mutex_proxy"}, {}); }
+    void load(const std::optional<std::string>& file) override {
+        if (file) {
+            run_tool({"insmod", *file}, {});
+        } else {
+            run_tool({"modprobe", "mutex_proxy"}, {});
+        }
+    }
+};
 
 int finish(const mutexctl::Outcome& outcome) {
     std::cout << outcome.out << std::flush;
@@ -183,6 +297,7 @@ int main(int argc, char** argv) {
             return finish(*outcome);
         }
         const auto& invocation = std::get<mutexctl::Invocation>(parsed);
+        ToolSwap swap;
         std::optional<Terminal> terminal;
         if (invocation.command == mutexctl::Command::top) {
             terminal.emplace();
@@ -199,7 +314,8 @@ int main(int argc, char** argv) {
             },
             [&terminal](std::chrono::milliseconds period) {
                 return terminal ? terminal->wait(period) : true;
-            }));
+            },
+            &swap));
     } catch (const std::exception& e) {
         std::cerr << "mutexctl: " << e.what() << '\n';
         return mutexctl::kExitFailure;

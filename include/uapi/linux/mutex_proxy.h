@@ -290,6 +290,24 @@
  *   after one test, and GET_ORIGDST answers from the entry itself. Rules of
  *   others must not set or clear these two bits.
  *
+ * Module upgrades (API version 6)
+ *   A steered connection's NAT belongs to conntrack, not to the module: it
+ *   outlives an unload as long as the namespace keeps conntrack and the NAT
+ *   core's hooks (other users of them: an nftables nat chain holds the NAT
+ *   core's hooks, a ct match conntrack; mutexctl upgrade pins both for the
+ *   swap). The first
+ *   configuration with a rule that a namespace receives after the module
+ *   loads (SET_CONFIG) takes every confirmed entry labelled
+ *   MUTEX_CT_LABEL_STEERED that the table does not hold into the table:
+ *   a DNATed one with the backend of the new configuration whose family,
+ *   address and port are its reply's source (the first such backend in
+ *   configuration order; none if the configuration has no such backend), a
+ *   redirected one without a backend. Adopted flows count from then on
+ *   (their packets and bytes before are not known), hold their backend's
+ *   active-flow count, are listed by GET_FLOWS, and are ended with their
+ *   backend (END_FLOWS, failover) like any other. MUTEX_STATS_A_FLOWS_ADOPTED
+ *   counts them; the table's limit (max_conns) applies.
+ *
  * The connection table and conntrack
  *   The module decides at the NAT lookup, before conntrack confirms the new
  *   entry, and takes no reference on an unconfirmed entry (conntrack, NFQUEUE
@@ -308,7 +326,7 @@
 #define MUTEX_PROXY_GENL_VERSION	1
 
 /* Bumped when a command or attribute is added; never reused. */
-#define MUTEX_PROXY_API_VERSION		5
+#define MUTEX_PROXY_API_VERSION		6
 
 enum mutex_cmd {
 	MUTEX_CMD_UNSPEC,
@@ -502,6 +520,10 @@ enum mutex_param_attr {
  * @MUTEX_STATS_A_EVENTS_LOST: event messages that could not be sent
  * @MUTEX_STATS_A_BYTES_STEERED: bytes (IP packet length) of steered flows
  *	(API version 3)
+ * @MUTEX_STATS_A_FLOWS_ADOPTED: connections steered before the module was
+ *	loaded (by an earlier load of it) and taken into the connection table
+ *	by the namespace's first configuration with a rule (API version 6;
+ *	see "Module upgrades")
  */
 enum mutex_stats_attr {
 	MUTEX_STATS_A_UNSPEC,
@@ -522,6 +544,7 @@ enum mutex_stats_attr {
 	MUTEX_STATS_A_EVENTS_SENT,
 	MUTEX_STATS_A_EVENTS_LOST,
 	MUTEX_STATS_A_BYTES_STEERED,
+	MUTEX_STATS_A_FLOWS_ADOPTED,
 
 	__MUTEX_STATS_A_MAX,
 };

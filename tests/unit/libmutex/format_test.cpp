@@ -64,6 +64,7 @@ TEST(Format, StatsHuman) {
               "events_sent      10000000000000\n"
               "events_lost      100000000000000\n"
               "bytes_steered    1000000000000000\n"
+              "flows_adopted    10000000000000000\n"
               "flow_count       7\n");
 }
 
@@ -77,7 +78,8 @@ TEST(Format, StatsJsonKeepsUapiOrderAndFull64BitValues) {
               R"("table_evictions":1000000000,"table_full":10000000000,)"
               R"("alloc_fails":100000000000,"batch_flushes":1000000000000,)"
               R"("events_sent":10000000000000,"events_lost":18446744073709551615,)"
-              R"("bytes_steered":1000000000000000,"flow_count":7})"
+              R"("bytes_steered":1000000000000000,"flows_adopted":10000000000000000,)"
+              R"("flow_count":7})"
               "\n");
 }
 
