@@ -27,7 +27,7 @@ demo_packages=(
 	# build: userspace (without the tests)
 	build-essential cmake pkg-config g++
 	libmnl-dev libnl-3-dev libnl-route-3-dev libboost-dev libspdlog-dev libfmt-dev
-	libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
+	libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev zlib1g-dev
 	# build: kernel module against the demo lane's stock kernel
 	bc bison flex libelf-dev libssl-dev dwarves kmod "${demo_kernel[@]}"
 	# VM harness and the tools the demonstration runs inside it

@@ -261,10 +261,20 @@ struct TuningSettings {
 };
 
 /// [daemon]: logging, and what the kernel keeps when mutexd stops.
+/// What the boot guard (`mutexctl guard install`) drops until mutexd has applied the file: the
+/// rules of pools in failure mode closed, every steering rule, or nothing.
+enum class GuardMode : std::uint8_t { closed, all, off };
+inline constexpr std::array<EnumName<GuardMode>, 3> kGuardModeNames{{
+    {GuardMode::closed, "closed"},
+    {GuardMode::all, "all"},
+    {GuardMode::off, "off"},
+}};
+
 struct DaemonSettings {
     LogLevel log_level = LogLevel::info;
     /// Empty the configuration when mutexd stops (default: the kernel keeps steering).
     bool flush_on_exit = false;
+    GuardMode guard = GuardMode::closed;
 
     bool operator==(const DaemonSettings&) const = default;
 };

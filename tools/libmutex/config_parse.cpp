@@ -559,7 +559,10 @@ private:
     }
 
     void parse_daemon(const toml::table& table, DaemonSettings& daemon) {
-        in_.check_keys(table, {"log_level", "flush_on_exit"}, "[daemon]");
+        in_.check_keys(table, {"log_level", "flush_on_exit", "guard"}, "[daemon]");
+        if (const auto v = in_.enumeration(table, "guard", kGuardModeNames, "guard mode")) {
+            daemon.guard = *v;
+        }
         if (const auto v = in_.enumeration(table, "log_level", kLogLevelNames, "log level")) {
             daemon.log_level = *v;
         }

@@ -12,6 +12,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +20,7 @@
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
 #include "libmutex/tuning_record.hpp"
+#include "mutexctl/kernel_check.hpp"
 #include "mutexctl/top.hpp"
 #include "mutexctl/upgrade.hpp"
 
@@ -107,6 +109,8 @@ std::string context_for(const Invocation& inv) {
             return "top";
         case Command::upgrade:
             return "upgrade";
+        case Command::kernel_check:
+            return "kernel-check";
     }
     return "mutexctl";
 }
@@ -328,6 +332,7 @@ std::string run(const Invocation& inv, const Connect& connect, const ReadFile& r
         case Command::events:
         case Command::top:
         case Command::upgrade:
+        case Command::kernel_check:
             break;
     }
     if (warning.empty()) {
@@ -693,6 +698,28 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     upgrade_cmd->add_option("--module", module_file,
                             "the module file to load (insmod) instead of the installed one");
 
+    auto* kernel_cmd = app.add_subcommand(
+        "kernel-check",
+        "check a kernel's configuration for mutex_proxy (what it needs, module compression and "
+        "the installed module's) and for a validator (performance-critical drivers built in), "
+        "a line each, pass or FAIL; exit 1 when something mutex_proxy needs fails. --fragment "
+        "prints CONFIG_X=y lines that build those drivers in");
+    std::string kernel_config;
+    std::string release;
+    std::string modules_list;
+    bool fragment = false;
+    kernel_cmd->add_option("--config", kernel_config,
+                           "the configuration to check (.config, or gzip like /proc/config.gz); "
+                           "default /proc/config.gz, else /boot/config-RELEASE");
+    kernel_cmd->add_option("--release", release,
+                           "the kernel release whose /boot/config and /lib/modules to read "
+                           "(default: the running one)");
+    kernel_cmd->add_option("--modules", modules_list,
+                           "with --fragment: the modules to build in, as lsmod prints them or a "
+                           "modprobed-db list (a name a line)");
+    kernel_cmd->add_flag("--fragment", fragment,
+                         "print a configuration fragment instead of the report");
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
         app.parse(reversed);
@@ -790,6 +817,23 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
                 return usage_error("top: invalid count '" + top_count +
                                    "': expected refreshes, 1 or more");
             }
+        }
+    } else if (kernel_cmd->parsed()) {
+        inv.command = Command::kernel_check;
+        inv.fragment = fragment;
+        for (auto [option, value, field] :
+             {std::tuple{"--config", &kernel_config, &inv.kernel_config},
+              std::tuple{"--release", &release, &inv.release},
+              std::tuple{"--modules", &modules_list, &inv.modules_list}}) {
+            if (kernel_cmd->count(option) > 0) {
+                if (value->empty()) {
+                    return usage_error(std::string("kernel-check: ") + option + " needs a value");
+                }
+                *field = *value;
+            }
+        }
+        if (inv.modules_list && !inv.fragment) {
+            return usage_error("kernel-check: --modules goes with --fragment");
         }
     } else if (upgrade_cmd->parsed()) {
         inv.command = Command::upgrade;
@@ -930,12 +974,19 @@ std::string show_config(const mutex::ConfigSnapshot& snapshot, bool json) {
 }
 
 Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file,
-                const Write& write, const Wait& wait, ModuleSwap* swap) {
+                const Write& write, const Wait& wait, SystemTools* tools) {
     if (invocation.command == Command::upgrade) {
-        if (swap == nullptr) {
+        if (tools == nullptr) {
             return {kExitFailure, {}, "mutexctl: upgrade: no way to load modules here\n"};
         }
-        return upgrade(invocation, connect, *swap);
+        return upgrade(invocation, connect, *tools);
+    }
+    if (invocation.command == Command::kernel_check) {
+        try {
+            return kernel::run(invocation, kernel::read_kernel_facts(invocation));
+        } catch (const std::exception& e) {
+            return {kExitFailure, {}, "mutexctl: kernel-check: " + std::string(e.what()) + "\n"};
+        }
     }
     if (invocation.command == Command::config_validate) {
         return run_config_validate(invocation, read_file);

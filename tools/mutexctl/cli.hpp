@@ -9,6 +9,7 @@
 //                      | backend POOL TARGET (up | down | drain | weight N | end-flows [tcp|udp])
 //                      | events [--flows] [--count N] [--timeout SECONDS]
 //                      | top [--count N] | upgrade [--module FILE]
+//                      | kernel-check [--config FILE] [--release REL] [--modules FILE] [--fragment]
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
 // error (also an invalid configuration file), 2 usage error. Errors go to stderr as
@@ -54,7 +55,8 @@ enum class Command {
     backend_end_flows,
     events,
     top,
-    upgrade,  // run by upgrade() (upgrade.hpp), not execute()
+    upgrade,       // upgrade.hpp
+    kernel_check,  // kernel_check.hpp
 };
 
 /// A validated command line.
@@ -68,11 +70,15 @@ struct Invocation {
     std::optional<std::uint64_t> generation;   // config apply / backend --generation N
     mutex::BackendChange change;               // backend POOL TARGET up|down|drain|weight N
     mutex::config::Protocol end_protocol = mutex::config::Protocol::any;  // end-flows [PROTO]
-    std::optional<std::uint64_t> count;        // events --count N: stop after N events;
-                                               // top --count N: after N refreshes
-    std::optional<std::uint32_t> timeout_s;    // events --timeout S: stop after S quiet seconds
-    bool flows = false;                        // events --flows: flow starts and ends too
-    std::optional<std::string> module_file{};  // upgrade --module FILE
+    std::optional<std::uint64_t> count;          // events --count N: stop after N events;
+                                                 // top --count N: after N refreshes
+    std::optional<std::uint32_t> timeout_s;      // events --timeout S: stop after S quiet seconds
+    std::optional<std::string> module_file{};    // upgrade --module FILE
+    std::optional<std::string> kernel_config{};  // kernel-check --config FILE
+    std::optional<std::string> release{};        // kernel-check --release REL
+    std::optional<std::string> modules_list{};   // kernel-check --modules FILE
+    bool flows = false;                          // events --flows: flow starts and ends too
+    bool fragment = false;                       // kernel-check --fragment
 
     bool operator==(const Invocation&) const = default;
 };
@@ -157,14 +163,33 @@ using Write = std::function<void(const std::string& text)>;
 /// an interrupt). The real one (main.cpp) reads the terminal; without one, top just sleeps.
 using Wait = std::function<bool(std::chrono::milliseconds period)>;
 
-class ModuleSwap;  // upgrade.hpp
+/// What mutexctl does to the system besides netlink (upgrade, guard); the real one (main.cpp)
+/// runs nft, rmmod and modprobe/insmod. Each throws std::runtime_error with the tool's message
+/// on failure.
+class SystemTools {
+public:
+    SystemTools() = default;
+    SystemTools(const SystemTools&) = delete;
+    SystemTools& operator=(const SystemTools&) = delete;
+    SystemTools(SystemTools&&) = delete;
+    SystemTools& operator=(SystemTools&&) = delete;
+    virtual ~SystemTools() = default;
+
+    /// Loads the nftables ruleset `ruleset` (nft -f -).
+    virtual void nft(const std::string& ruleset) = 0;
+    /// Unloads mutex_proxy (rmmod), and only it: conntrack and NAT stay.
+    virtual void unload() = 0;
+    /// Loads mutex_proxy: the installed one (modprobe, which reads /etc/modprobe.d) when `file`
+    /// is empty, else that file (insmod).
+    virtual void load(const std::optional<std::string>& file) = 0;
+};
 
 /// Runs a validated command. Never throws for kernel or runtime errors: they become exit code 1
 /// and a "mutexctl: ..." line on stderr. `config validate` uses only read_file, never connect.
 /// `events` and `top` write through `write` when given (else into Outcome::out); `top` waits
-/// between refreshes through `wait`; `upgrade` swaps the module through `swap`.
+/// between refreshes through `wait`; `upgrade` and `guard` act through `tools`.
 Outcome execute(const Invocation& invocation, const Connect& connect, const ReadFile& read_file,
-                const Write& write = {}, const Wait& wait = {}, ModuleSwap* swap = nullptr);
+                const Write& write = {}, const Wait& wait = {}, SystemTools* tools = nullptr);
 
 /// The interface indexes `config`'s rules name, from `backend`; throws std::runtime_error
 /// naming `where` and the rule when an interface does not exist.

@@ -201,8 +201,8 @@ void run_tool(const std::vector<std::string>& argv, const std::string& input) {
                              (printed.empty() ? std::string() : ": " + printed));
 }
 
-/// mutexctl::ModuleSwap with the system's own tools: nft, rmmod, modprobe and insmod.
-class ToolSwap final : public mutexctl::ModuleSwap {
+/// mutexctl::SystemTools with the system's own tools: nft, rmmod, modprobe and insmod.
+class RealTools final : public mutexctl::SystemTools {
 public:
     void nft(const std::string& ruleset) override { run_tool({"nft", "-f", "-"}, ruleset); }
     void unload() override { run_tool({"rmmod", "mutex_proxy"}, {}); }
@@ -297,7 +297,7 @@ int main(int argc, char** argv) {
             return finish(*outcome);
         }
         const auto& invocation = std::get<mutexctl::Invocation>(parsed);
-        ToolSwap swap;
+        RealTools tools;
         std::optional<Terminal> terminal;
         if (invocation.command == mutexctl::Command::top) {
             terminal.emplace();
@@ -315,7 +315,7 @@ int main(int argc, char** argv) {
             [&terminal](std::chrono::milliseconds period) {
                 return terminal ? terminal->wait(period) : true;
             },
-            &swap));
+            &tools));
     } catch (const std::exception& e) {
         std::cerr << "mutexctl: " << e.what() << '\n';
         return mutexctl::kExitFailure;

@@ -59,7 +59,7 @@ std::string message(const std::exception& e) {
 
 }  // namespace
 
-Outcome upgrade(const Invocation& invocation, const Connect& connect, ModuleSwap& swap) {
+Outcome upgrade(const Invocation& invocation, const Connect& connect, SystemTools& tools) {
     Carried carried;
     // 1. What the running module holds; nothing has changed if this fails.
     try {
@@ -79,7 +79,7 @@ Outcome upgrade(const Invocation& invocation, const Connect& connect, ModuleSwap
 
     // 2. The pin; then 3. the swap. A failure up to the unload undoes the pin.
     try {
-        swap.nft(pin_ruleset());
+        tools.nft(pin_ruleset());
     } catch (const std::exception& e) {
         return {kExitFailure,
                 {},
@@ -87,11 +87,11 @@ Outcome upgrade(const Invocation& invocation, const Connect& connect, ModuleSwap
                     "\nmutexctl: upgrade: nothing changed\n"};
     }
     try {
-        swap.unload();
+        tools.unload();
     } catch (const std::exception& e) {
         std::string err = "mutexctl: upgrade: unloading mutex_proxy: " + message(e) + "\n";
         try {
-            swap.nft(unpin_ruleset());
+            tools.nft(unpin_ruleset());
             err += "mutexctl: upgrade: nothing changed\n";
         } catch (const std::exception& unpin) {
             err += "mutexctl: upgrade: removing the pin: " + message(unpin) + "\n";
@@ -99,7 +99,7 @@ Outcome upgrade(const Invocation& invocation, const Connect& connect, ModuleSwap
         return {kExitFailure, {}, err};
     }
     try {
-        swap.load(invocation.module_file);
+        tools.load(invocation.module_file);
     } catch (const std::exception& e) {
         return {kExitFailure, {}, failure_after_unload("loading the new module: " + message(e))};
     }
@@ -131,7 +131,7 @@ Outcome upgrade(const Invocation& invocation, const Connect& connect, ModuleSwap
     std::string err;
     int code = kExitOk;
     try {
-        swap.nft(unpin_ruleset());
+        tools.nft(unpin_ruleset());
     } catch (const std::exception& e) {
         code = kExitFailure;
         err = "mutexctl: upgrade: removing the pin (nft delete table inet " +

@@ -29,26 +29,6 @@ namespace mutexctl {
 /// The nftables table that keeps conntrack and the NAT core's hooks alive across the swap.
 inline constexpr std::string_view kPinTable = "mutex_proxy_upgrade";
 
-/// What the upgrade does to the system besides netlink; the real one (main.cpp) runs nft,
-/// rmmod and modprobe/insmod. Each throws std::runtime_error with the tool's message on failure.
-class ModuleSwap {
-public:
-    ModuleSwap() = default;
-    ModuleSwap(const ModuleSwap&) = delete;
-    ModuleSwap& operator=(const ModuleSwap&) = delete;
-    ModuleSwap(ModuleSwap&&) = delete;
-    ModuleSwap& operator=(ModuleSwap&&) = delete;
-    virtual ~ModuleSwap() = default;
-
-    /// Loads the nftables ruleset `ruleset` (nft -f -).
-    virtual void nft(const std::string& ruleset) = 0;
-    /// Unloads mutex_proxy (rmmod), and only it: conntrack and NAT stay.
-    virtual void unload() = 0;
-    /// Loads mutex_proxy: the installed one (modprobe, which reads /etc/modprobe.d) when `file`
-    /// is empty, else that file (insmod).
-    virtual void load(const std::optional<std::string>& file) = 0;
-};
-
 /// The pin: an inet table with a nat chain on each of the four NAT hooks (the NAT core's hooks
 /// for IPv4 and IPv6 stay registered while it exists) and a conntrack match (`ct state new
 /// counter`, which holds conntrack for both families and counts the connections that began
@@ -58,6 +38,6 @@ std::string pin_ruleset();
 std::string unpin_ruleset();
 
 /// Runs `mutexctl upgrade [--module FILE]`: `connect` reaches the module (old, then new).
-Outcome upgrade(const Invocation& invocation, const Connect& connect, ModuleSwap& swap);
+Outcome upgrade(const Invocation& invocation, const Connect& connect, SystemTools& tools);
 
 }  // namespace mutexctl

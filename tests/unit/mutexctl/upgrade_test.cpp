@@ -25,9 +25,9 @@ namespace {
 
 /// Records every step; `fail_at` makes that step throw. Loading "replaces" the module: the fake
 /// then answers as the new one (another version, generation 0, the adopted flows).
-class FakeSwap : public ModuleSwap {
+class FakeTools : public SystemTools {
 public:
-    explicit FakeSwap(FakeBackend& module) : module_(module) {}
+    explicit FakeTools(FakeBackend& module) : module_(module) {}
 
     void nft(const std::string& ruleset) override {
         const bool pin = ruleset == pin_ruleset();
@@ -96,17 +96,17 @@ pool = "sentries"
         return execute(
             std::get<Invocation>(parsed),
             [this]() -> std::unique_ptr<Backend> {
-                if (!swap_.loaded) {
+                if (!tools_.loaded) {
                     throw mutex::FamilyNotFound("mutex_proxy");
                 }
                 return std::make_unique<ForwardBackend>(fake_);
             },
             [](const std::string& path) -> std::string { throw std::runtime_error(path); }, {}, {},
-            &swap_);
+            &tools_);
     }
 
     FakeBackend fake_;
-    FakeSwap swap_{fake_};
+    FakeTools tools_{fake_};
 };
 
 TEST_F(Upgrade, PinsSwapsReappliesThenUnpins) {
@@ -114,7 +114,7 @@ TEST_F(Upgrade, PinsSwapsReappliesThenUnpins) {
     const auto old_params = fake_.info.params;
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitOk) << o.err;
-    EXPECT_EQ(swap_.steps, (std::vector<std::string>{"pin", "unload", "modprobe", "unpin"}));
+    EXPECT_EQ(tools_.steps, (std::vector<std::string>{"pin", "unload", "modprobe", "unpin"}));
     ASSERT_TRUE(fake_.last_set);
     EXPECT_EQ(*fake_.last_set, old_params);  // the tuned values, not the new module's defaults
     ASSERT_TRUE(fake_.applied);
@@ -130,8 +130,8 @@ TEST_F(Upgrade, PinsSwapsReappliesThenUnpins) {
 TEST_F(Upgrade, ModuleFileIsInsmodded) {
     const Outcome o = run({"upgrade", "--module", "/tmp/new/mutex_proxy.ko"});
     EXPECT_EQ(o.code, kExitOk) << o.err;
-    EXPECT_EQ(swap_.steps, (std::vector<std::string>{"pin", "unload",
-                                                     "insmod /tmp/new/mutex_proxy.ko", "unpin"}));
+    EXPECT_EQ(tools_.steps, (std::vector<std::string>{"pin", "unload",
+                                                      "insmod /tmp/new/mutex_proxy.ko", "unpin"}));
 }
 
 TEST_F(Upgrade, Json) {
@@ -146,10 +146,10 @@ TEST_F(Upgrade, Json) {
 }
 
 TEST_F(Upgrade, NotLoadedTouchesNothing) {
-    swap_.loaded = false;
+    tools_.loaded = false;
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitFailure);
-    EXPECT_TRUE(swap_.steps.empty());
+    EXPECT_TRUE(tools_.steps.empty());
     EXPECT_NE(o.err.find("not loaded: nothing to upgrade"), std::string::npos) << o.err;
 }
 
@@ -157,34 +157,34 @@ TEST_F(Upgrade, UnreadableConfigurationTouchesNothing) {
     fake_.fail = std::make_exception_ptr(mutex::NetlinkError(EPERM));
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitFailure);
-    EXPECT_TRUE(swap_.steps.empty());
+    EXPECT_TRUE(tools_.steps.empty());
     EXPECT_NE(o.err.find("reading the running module"), std::string::npos) << o.err;
 }
 
 TEST_F(Upgrade, PinFailureChangesNothing) {
-    swap_.fail_at = "pin";
+    tools_.fail_at = "pin";
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitFailure);
-    EXPECT_EQ(swap_.steps, (std::vector<std::string>{"pin"}));
+    EXPECT_EQ(tools_.steps, (std::vector<std::string>{"pin"}));
     EXPECT_NE(o.err.find("pin failed"), std::string::npos) << o.err;
     EXPECT_NE(o.err.find("nothing changed"), std::string::npos) << o.err;
     EXPECT_FALSE(fake_.applied);
 }
 
 TEST_F(Upgrade, UnloadFailureRemovesThePin) {
-    swap_.fail_at = "unload";
+    tools_.fail_at = "unload";
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitFailure);
-    EXPECT_EQ(swap_.steps, (std::vector<std::string>{"pin", "unload", "unpin"}));
+    EXPECT_EQ(tools_.steps, (std::vector<std::string>{"pin", "unload", "unpin"}));
     EXPECT_NE(o.err.find("nothing changed"), std::string::npos) << o.err;
     EXPECT_FALSE(fake_.applied);
 }
 
 TEST_F(Upgrade, LoadFailureKeepsThePinAndSaysWhatIsLeft) {
-    swap_.fail_at = "modprobe";
+    tools_.fail_at = "modprobe";
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitFailure);
-    EXPECT_EQ(swap_.steps, (std::vector<std::string>{"pin", "unload", "modprobe"}));
+    EXPECT_EQ(tools_.steps, (std::vector<std::string>{"pin", "unload", "modprobe"}));
     EXPECT_NE(o.err.find("loading the new module: modprobe failed"), std::string::npos) << o.err;
     EXPECT_NE(o.err.find("nft delete table inet mutex_proxy_upgrade"), std::string::npos) << o.err;
 }
@@ -193,13 +193,13 @@ TEST_F(Upgrade, RefusedConfigurationKeepsThePin) {
     fake_.set_fail = std::make_exception_ptr(mutex::NetlinkError(EINVAL, "bad rule"));
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitFailure);
-    EXPECT_EQ(swap_.steps, (std::vector<std::string>{"pin", "unload", "modprobe"}));
+    EXPECT_EQ(tools_.steps, (std::vector<std::string>{"pin", "unload", "modprobe"}));
     EXPECT_NE(o.err.find("configuration"), std::string::npos) << o.err;
     EXPECT_NE(o.err.find("keeps the steered connections translated"), std::string::npos) << o.err;
 }
 
 TEST_F(Upgrade, UnpinFailureIsAnError) {
-    swap_.fail_at = "unpin";
+    tools_.fail_at = "unpin";
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitFailure);
     EXPECT_NE(o.out.find("3 steered connections adopted"), std::string::npos) << o.out;
@@ -211,13 +211,13 @@ TEST_F(Upgrade, MissingInterfaceKeepsThePin) {
     const Outcome o = run({"upgrade"});
     EXPECT_EQ(o.code, kExitFailure);
     EXPECT_NE(o.err.find("unknown interface 'eth0'"), std::string::npos) << o.err;
-    EXPECT_EQ(swap_.steps.back(), "modprobe");
+    EXPECT_EQ(tools_.steps.back(), "modprobe");
 }
 
 TEST_F(Upgrade, ModuleNeedsAFile) {
     const Outcome o = run({"upgrade", "--module", ""});
     EXPECT_EQ(o.code, kExitUsage);
-    EXPECT_TRUE(swap_.steps.empty());
+    EXPECT_TRUE(tools_.steps.empty());
 }
 
 TEST_F(Upgrade, WithoutASwapItRefuses) {
