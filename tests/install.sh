@@ -22,7 +22,8 @@ d=$work/fresh
 install_into "$d"
 got=$(files "$d" | grep -v '^/usr/src/mutex_proxy-' || true)
 want=$(printf '%s\n' /etc/modprobe.d/mutex_proxy.conf /etc/mutex_proxy/mutexd.toml /usr/bin/mutexctl \
-	/usr/lib/modules-load.d/mutex_proxy.conf /usr/lib/systemd/system/mutexd.service /usr/sbin/mutexd)
+	/usr/lib/modules-load.d/mutex_proxy.conf /usr/lib/systemd/system/mutex-proxy-guard.service \
+	/usr/lib/systemd/system/mutexd.service /usr/sbin/mutexd)
 if [ "$got" != "$want" ]; then
 	echo "FAIL: installed files (outside the DKMS tree) differ:"; diff <(echo "$want") <(echo "$got") || true; fail=1
 else

@@ -20,6 +20,7 @@
 #include "libmutex/error.hpp"
 #include "libmutex/format.hpp"
 #include "libmutex/tuning_record.hpp"
+#include "mutexctl/guard.hpp"
 #include "mutexctl/kernel_check.hpp"
 #include "mutexctl/top.hpp"
 #include "mutexctl/upgrade.hpp"
@@ -111,6 +112,12 @@ std::string context_for(const Invocation& inv) {
             return "upgrade";
         case Command::kernel_check:
             return "kernel-check";
+        case Command::guard_install:
+            return "guard install";
+        case Command::guard_remove:
+            return "guard remove";
+        case Command::guard_show:
+            return "guard show";
     }
     return "mutexctl";
 }
@@ -333,6 +340,9 @@ std::string run(const Invocation& inv, const Connect& connect, const ReadFile& r
         case Command::top:
         case Command::upgrade:
         case Command::kernel_check:
+        case Command::guard_install:
+        case Command::guard_remove:
+        case Command::guard_show:
             break;
     }
     if (warning.empty()) {
@@ -515,6 +525,66 @@ std::optional<Outcome> parse_backend_words(const std::vector<std::string>& words
     }
     return usage_error("backend: unknown action '" + action +
                        "' (valid: up, down, drain, weight N, end-flows [tcp|udp])");
+}
+
+/// `guard install | show | remove`.
+Outcome run_guard(const Invocation& inv, const Connect& connect, const ReadFile& read_file,
+                  SystemTools* tools) {
+    namespace cfg = mutex::config;
+    const std::string context = "mutexctl: " + context_for(inv) + ": ";
+    if (inv.command != Command::guard_show && tools == nullptr) {
+        return {kExitFailure, {}, context + "no way to run nft here\n"};
+    }
+    try {
+        if (inv.command == Command::guard_remove) {
+            tools->nft(guard_remove_ruleset());
+            return {kExitOk, "guard: table inet " + std::string(kGuardTable) + " removed\n", {}};
+        }
+        auto text = read_config_file(inv, read_file);
+        if (auto* failed = std::get_if<Outcome>(&text)) {
+            return *failed;
+        }
+        cfg::File file;
+        try {
+            file = cfg::parse_file(std::get<std::string>(text), inv.file);
+        } catch (const cfg::ConfigError&) {
+            return validate_config(std::get<std::string>(text), inv.file, false);
+        }
+        const cfg::GuardMode mode = file.daemon.daemon.guard;
+        if (mode == cfg::GuardMode::off) {
+            if (inv.command == Command::guard_install) {
+                tools->nft(guard_remove_ruleset());
+            }
+            return {kExitOk,
+                    "guard: off in " + inv.file + " ([daemon] guard = \"off\"): no table\n",
+                    {}};
+        }
+        const GuardRuleset ruleset = guard_ruleset(file.config, mode);
+        if (inv.command == Command::guard_show) {
+            return {kExitOk, ruleset.text, {}};
+        }
+        tools->nft(ruleset.text);
+        Outcome outcome{kExitOk,
+                        "guard: table inet " + std::string(kGuardTable) + " from " + inv.file +
+                            ": " + std::to_string(ruleset.dropping) + " rules drop, " +
+                            std::to_string(ruleset.accepting) +
+                            " accept, until mutexd has applied the configuration\n",
+                        {}};
+        try {
+            connect();
+        } catch (const mutex::FamilyNotFound&) {
+            outcome.err = context +
+                          "the mutex_proxy module is not loaded: the guard stays until it is and "
+                          "mutexd has applied the configuration (after a kernel upgrade: dkms "
+                          "status mutex_proxy; why it did not load: journalctl -b -u "
+                          "systemd-modules-load)\n";
+        } catch (const std::exception&) {
+            // reachable or not, the guard is in place; mutexd says the rest
+        }
+        return outcome;
+    } catch (const std::exception& e) {
+        return {kExitFailure, {}, context + e.what() + "\n"};
+    }
 }
 
 }  // namespace
@@ -720,6 +790,25 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
     kernel_cmd->add_flag("--fragment", fragment,
                          "print a configuration fragment instead of the report");
 
+    auto* guard_cmd = app.add_subcommand(
+        "guard",
+        "the boot guard, an nftables table that drops what the configuration steers to pools "
+        "in failure mode closed until mutexd has applied it: guard install [--config FILE] "
+        "(mutex-proxy-guard.service, at boot), guard remove (mutexd.service, once ready), guard "
+        "show [--config FILE] (print the table); needs CAP_NET_ADMIN");
+    guard_cmd->require_subcommand(1);
+    std::string guard_file(kDefaultConfigFile);
+    auto* guard_install = guard_cmd->add_subcommand(
+        "install", "load the table for FILE's rules (replacing an earlier one)");
+    auto* guard_show =
+        guard_cmd->add_subcommand("show", "print the table for FILE's rules, load nothing");
+    auto* guard_remove = guard_cmd->add_subcommand("remove", "delete the table if there is one");
+    for (auto* sub : {guard_install, guard_show}) {
+        sub->add_option(
+            "--config", guard_file,
+            "mutexd's configuration file (default " + std::string(kDefaultConfigFile) + ")");
+    }
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
         app.parse(reversed);
@@ -818,6 +907,14 @@ std::variant<Invocation, Outcome> parse_args(const std::vector<std::string>& arg
                                    "': expected refreshes, 1 or more");
             }
         }
+    } else if (guard_install->parsed() || guard_show->parsed()) {
+        inv.command = guard_install->parsed() ? Command::guard_install : Command::guard_show;
+        if (guard_file.empty()) {
+            return usage_error("guard: --config needs a file");
+        }
+        inv.file = guard_file;
+    } else if (guard_remove->parsed()) {
+        inv.command = Command::guard_remove;
     } else if (kernel_cmd->parsed()) {
         inv.command = Command::kernel_check;
         inv.fragment = fragment;
@@ -980,6 +1077,10 @@ Outcome execute(const Invocation& invocation, const Connect& connect, const Read
             return {kExitFailure, {}, "mutexctl: upgrade: no way to load modules here\n"};
         }
         return upgrade(invocation, connect, *tools);
+    }
+    if (invocation.command == Command::guard_install ||
+        invocation.command == Command::guard_remove || invocation.command == Command::guard_show) {
+        return run_guard(invocation, connect, read_file, tools);
     }
     if (invocation.command == Command::kernel_check) {
         try {

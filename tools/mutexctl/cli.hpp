@@ -10,6 +10,7 @@
 //                      | events [--flows] [--count N] [--timeout SECONDS]
 //                      | top [--count N] | upgrade [--module FILE]
 //                      | kernel-check [--config FILE] [--release REL] [--modules FILE] [--fragment]
+//                      | guard (install | show) [--config FILE] | guard remove
 //
 // Exit codes: 0 success (also `version` when the module is not loaded), 1 kernel or runtime
 // error (also an invalid configuration file), 2 usage error. Errors go to stderr as
@@ -55,8 +56,11 @@ enum class Command {
     backend_end_flows,
     events,
     top,
-    upgrade,       // upgrade.hpp
-    kernel_check,  // kernel_check.hpp
+    upgrade,        // upgrade.hpp
+    kernel_check,   // kernel_check.hpp
+    guard_install,  // guard.hpp
+    guard_remove,
+    guard_show,
 };
 
 /// A validated command line.
