@@ -52,6 +52,8 @@ test_packages=(
 	prometheus
 	# mutexctl top is used under tmux as a person would
 	tmux
+	# the Debian packages: built with the standard tools and checked with lintian (tests/deb.sh)
+	debhelper dh-dkms help2man lintian
 )
 packages=("${demo_packages[@]}")
 [ "$mode" = --demo ] || packages+=("${test_packages[@]}")
