@@ -7,6 +7,8 @@
 #   started          written when the command starts (its mtime times the boot)
 #   kmemleak         kmemleak's report (debug lane)          dmesg   the kernel log at the end
 # Then it reboots with sysrq (qemu runs with -no-reboot, so qemu exits).
+# Under systemd (vm-run.sh --systemd) it runs as mutex-vm.service instead, on a system systemd has
+# set up: only what systemd does not do is done here.
 S=/run/mutex-vm
 exec </dev/null
 
@@ -19,25 +21,27 @@ finish() {
 
 . "$S/run.conf" || { echo "vm-guest: cannot read run.conf"; finish; }
 
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-ln -sf /proc/self/fd /dev/fd 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
-mount -t bpf bpf /sys/fs/bpf 2>/dev/null
-# Writable scratch over the read-only host root: /tmp and /var/tmp are overlays of the host's
-# directory (so files the caller made there are visible) with a tmpfs upper layer; plain tmpfs
-# if overlayfs is not available.
-modprobe -q overlay 2>/dev/null
-for d in /tmp /var/tmp; do
-	u=/run/mutex-ovl$d
-	mkdir -p "$u/upper" "$u/work" && chmod 1777 "$u/upper"
-	mount -t overlay overlay -o "lowerdir=$d,upperdir=$u/upper,workdir=$u/work" "$d" 2>/dev/null || {
-		echo "vm-guest: overlayfs on $d failed; using an empty tmpfs"
-		mount -t tmpfs -o mode=1777 tmpfs "$d"
-	}
-done
+if [ -z "${MUTEX_VM_SYSTEMD:-}" ]; then
+	mkdir -p /dev/pts /dev/shm
+	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+	ln -sf /proc/self/fd /dev/fd 2>/dev/null
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+	# Writable scratch over the read-only host root: /tmp and /var/tmp are overlays of the host's
+	# directory (so files the caller made there are visible) with a tmpfs upper layer; plain tmpfs
+	# if overlayfs is not available.
+	modprobe -q overlay 2>/dev/null
+	for d in /tmp /var/tmp; do
+		u=/run/mutex-ovl$d
+		mkdir -p "$u/upper" "$u/work" && chmod 1777 "$u/upper"
+		mount -t overlay overlay -o "lowerdir=$d,upperdir=$u/upper,workdir=$u/work" "$d" 2>/dev/null || {
+			echo "vm-guest: overlayfs on $d failed; using an empty tmpfs"
+			mount -t tmpfs -o mode=1777 tmpfs "$d"
+		}
+	done
+fi
 mkdir -p /run/lock /run/netns /run/user
 hostname "mutex-vm"
 ip link set lo up

@@ -3,22 +3,29 @@
 # Runs the VM test suite on one lane: builds mutex_proxy.ko (and, on a KUnit
 # kernel, mutex_proxy_kunit.ko) against the lane's kernel, boots the lane's
 # kernel under qemu and runs tests/vm/guest.py with every test file inside it.
-# Usage: tests/vm/lane.sh LANE BUILD_DIR [MUTEXCTL]   (LANE: 6.1 | 6.12 | debug;
+# Usage: tests/vm/lane.sh LANE BUILD_DIR [MUTEXCTL [--systemd]]   (LANE: 6.1 | 6.12 | debug;
 #        BUILD_DIR: the CMake build directory; MUTEXCTL: the mutexctl to test,
-#        default BUILD_DIR/mutexctl)
+#        default BUILD_DIR/mutexctl; --systemd: systemd as PID 1, test_systemd.py only)
 set -euo pipefail
 lane=$1
 build=$(cd "$2" && pwd)
 mutexctl=${3:-$build/mutexctl}
+systemd=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # shellcheck source=lanes.sh
 . "$here/lanes.sh"
 
 release=$(lane_release "$lane")
-moddir="$build/kmod-$lane-$release"
+moddir="$build/kmod-$lane-$release${systemd:+-systemd}"
 "$top/kmod/build.sh" "$(lane_builddir "$lane")" "$moddir" >"$moddir.log" 2>&1 || {
 	cat "$moddir.log"; echo "lane $lane: module build failed"; exit 1; }
+
+if [ "$systemd" = --systemd ]; then
+	# The shipped units under systemd (vm-run.sh --systemd): boot about 12 s, the cases 20 s.
+	exec "$here/vm-run.sh" --lane "$lane" --systemd --timeout 900 -- \
+		python3 "$here/guest.py" --module "$moddir" --mutexctl "$mutexctl" "$here/test_systemd.py"
+fi
 
 kunit=()
 [ "$lane" = debug ] && kunit=(--kunit)

@@ -16,6 +16,8 @@
 #   --timeout S       kill the VM after S seconds (default 300, or $VM_TIMEOUT)
 #   --smp N           CPUs (default 2)        --mem MB     memory (default 2048)
 #   --append STR      extra kernel command line
+#   --systemd         systemd is PID 1 (over an overlay of the host root and a tmpfs) and runs the
+#                     command as mutex-vm.service (initramfs-init.sh)
 #   --qemu-args STR   extra qemu arguments, split on blanks (e.g. "-icount shift=3,sleep=off")
 #   --env NAME=VALUE  extra environment for the command (repeatable)
 #   --outdir DIR      copy the files the command wrote to $VM_OUTDIR into DIR
@@ -62,6 +64,7 @@ while (($#)); do
 	--quiet) quiet=1; shift ;;
 	--no-kmemleak) kmemleak=0; shift ;;
 	--mttcg) tcg_thread=multi; shift ;;
+	--systemd) append+=" mutex_vm.init=systemd"; shift ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) msg "unknown option $1"; usage ;;
@@ -88,7 +91,7 @@ initramfs_for_lane() {
 			case "$seen" in *" $path "*) continue ;; esac
 			seen+="$path "
 			mods+=("$path")
-		done < <(modprobe -a -S "$release" --show-depends virtio_pci 9pnet_virtio 9p)
+		done < <(modprobe -a -S "$release" --show-depends virtio_pci 9pnet_virtio 9p overlay)
 		((${#mods[@]})) || { msg "no 9p modules found for $release"; return 1; }
 	fi
 	key=$({
