@@ -5,8 +5,10 @@ through a DNAT pool and through a redirect) keep exchanging data, and the new mo
 Traffic is local (LOCAL_OUT over loopback, as test_steering_nat.py's): the clients talk to
 192.0.2.1 (DNAT to pools of 127.0.0.1 listeners) and 192.0.2.2 (redirect to local ports); one
 thread plays ping-pong on every flow from the first case to the last and records every failure.
-The module put in is the lane's own file loaded again (insmod): what is tested is the swap
-(pin, unload, load, re-apply, adopt, unpin), which does not depend on the binary differing.
+The module put in is, on the stock lanes, the one DKMS built and installed on the host (another
+build of the same source, signed, xz-compressed on 6.12: what a package upgrade brings); on the
+debug lane the lane's own file loaded again. What is tested is the swap (pin, unload, load,
+re-apply, adopt, unpin).
 Cases run in name order: a_ sets up, z_ tears down (and leaves the module unloaded).
 """
 import os
@@ -182,6 +184,16 @@ def active(env):
     return {b["pool"]: b["active_flows"] for b in doc["backends"]}
 
 
+def new_module(env):
+    """The module put in: on the stock lanes the one DKMS built (another build of the source, as
+    a package upgrade brings; compressed on 6.12), else the lane's own file again."""
+    if env.dkms:
+        kos = [f for f in os.listdir(env.dkms) if f.startswith("mutex_proxy.ko")]
+        if len(kos) == 1:
+            return os.path.join(env.dkms, kos[0])
+    return f"{env.moddir}/mutex_proxy.ko"
+
+
 def test_upgrade_a_steered_flows(env):
     if not env.loaded():
         env.load()
@@ -201,7 +213,7 @@ def test_upgrade_a_steered_flows(env):
 def test_upgrade_b_keeps_established_flows(env):
     gen_before = env.mutexctl("-j", "config", "show").json()["generation"]
     FLOWS.wait_rounds(2)
-    r = env.mutexctl("-j", "upgrade", "--module", f"{env.moddir}/mutex_proxy.ko")
+    r = env.mutexctl("-j", "upgrade", "--module", new_module(env))
     doc = r.json()
     FLOWS.wait_rounds(5)  # the same sockets, after the swap
     check(env.loaded(), "the module is loaded after the upgrade")
