@@ -21,12 +21,6 @@ moddir="$build/kmod-$lane-$release${systemd:+-systemd}"
 "$top/kmod/build.sh" "$(lane_builddir "$lane")" "$moddir" >"$moddir.log" 2>&1 || {
 	cat "$moddir.log"; echo "lane $lane: module build failed"; exit 1; }
 
-if [ "$systemd" = --systemd ]; then
-	# The shipped units under systemd (vm-run.sh --systemd): boot about 12 s, the cases 20 s.
-	exec "$here/vm-run.sh" --lane "$lane" --systemd --timeout 900 -- \
-		python3 "$here/guest.py" --module "$moddir" --mutexctl "$mutexctl" "$here/test_systemd.py"
-fi
-
 kunit=()
 [ "$lane" = debug ] && kunit=(--kunit)
 # The stock lanes also load the module as an operator installs it: built and installed by DKMS
@@ -34,9 +28,16 @@ kunit=()
 # (test_dkms.py). The debug kernel has no DKMS headers package: it builds everything in.
 dkms=()
 if [ "$lane" != debug ]; then
-	"$top/tests/dkms.sh" "$build" --kernel "$release" --keep "$build/dkms-$lane" >"$build/dkms-$lane.log" 2>&1 || {
-		cat "$build/dkms-$lane.log"; echo "lane $lane: DKMS build failed"; exit 1; }
-	dkms=(--dkms "$build/dkms-$lane/lib/modules/$release/updates/dkms")
+	dkmsdir="$build/dkms-$lane${systemd:+-systemd}"
+	"$top/tests/dkms.sh" "$build" --kernel "$release" --keep "$dkmsdir" >"$dkmsdir.log" 2>&1 || {
+		cat "$dkmsdir.log"; echo "lane $lane: DKMS build failed"; exit 1; }
+	dkms=(--dkms "$dkmsdir/lib/modules/$release/updates/dkms")
+fi
+if [ "$systemd" = --systemd ]; then
+	# The shipped units under systemd (vm-run.sh --systemd): boot about 12 s, the cases 20 s.
+	exec "$here/vm-run.sh" --lane "$lane" --systemd --timeout 900 -- \
+		python3 "$here/guest.py" --module "$moddir" --mutexctl "$mutexctl" "${dkms[@]}" \
+		"$here/test_systemd.py"
 fi
 # The VM's limit, only for a run that hangs (each case has its own, in guest.py). Measured on
 # a 2-core machine: the stock lanes take 2.5-5 min, the debug lane 8-15 min; machines of this

@@ -21,6 +21,30 @@ CONF = "/run/modprobe.d/mutex_proxy.conf"
 PARAMS = {"perf_cache_size": "2048", "max_conns": "5000", "perf_batch_size": "16"}
 
 
+def module_deps(path):
+    """The modules the module file at `path` depends on (modinfo)."""
+    return [d for d in run(["modinfo", "-F", "depends", path], check_rc=0).out.strip().split(",")
+            if d]
+
+
+def install_for_modprobe(path):
+    """Puts the module file at `path` under MODDIR/updates/dkms (writable: the caller's overlay,
+    or a root that is one) and runs depmod, so that modprobe finds it and its dependencies.
+    depmod over every module of the kernel reads (and on 6.12 decompresses) thousands of files
+    over 9p: about 100 s in this VM. It is given the module and its dependencies' closure
+    instead (as the kernel's own modules.dep resolves them), which is all modprobe needs here."""
+    closure = set()
+    for dep in module_deps(path):
+        for line in run(["modprobe", "--show-depends", dep], check_rc=0).out.splitlines():
+            words = line.split()
+            if words and words[0] == "insmod":
+                closure.add(words[1])
+    os.makedirs(f"{MODDIR}/updates/dkms", exist_ok=True)
+    run(["cp", path, f"{MODDIR}/updates/dkms/"], check_rc=0)
+    run(["depmod", RELEASE, f"{MODDIR}/updates/dkms/{os.path.basename(path)}", *sorted(closure)],
+        check_rc=0)
+
+
 def test_dkms_modprobe_loads_the_installed_module(env):
     """modprobe finds the DKMS-installed module, loads its dependencies, applies modprobe.d."""
     if env.dkms is None:
@@ -35,26 +59,14 @@ def test_dkms_modprobe_loads_the_installed_module(env):
     check_eq(ko[len("mutex_proxy"):], want_ext, "compressed as the kernel's own modules are")
     check(not env.loaded(), "mutex_proxy loaded before the test")
 
-    deps = [d for d in run(["modinfo", "-F", "depends", os.path.join(env.dkms, ko)], check_rc=0)
-            .out.strip().split(",") if d]
+    deps = module_deps(os.path.join(env.dkms, ko))
     check("nf_conntrack" in deps and "nf_nat" in deps, f"depends on conntrack and NAT: {deps}")
-    # depmod over every module of the kernel reads (and on 6.12 decompresses) thousands of files
-    # over 9p: about 100 s in this VM. It is given the module and its dependencies' closure
-    # instead (as the kernel's own modules.dep resolves them), which is all modprobe needs here.
-    closure = set()
-    for dep in deps:
-        for line in run(["modprobe", "--show-depends", dep], check_rc=0).out.splitlines():
-            words = line.split()
-            if words and words[0] == "insmod":
-                closure.add(words[1])
     os.makedirs(f"{UPPER}/up", exist_ok=True)
     os.makedirs(f"{UPPER}/work", exist_ok=True)
     run(["mount", "-t", "overlay", "overlay", "-o",
          f"lowerdir={MODDIR},upperdir={UPPER}/up,workdir={UPPER}/work", MODDIR], check_rc=0)
     try:
-        os.makedirs(f"{MODDIR}/updates/dkms", exist_ok=True)
-        run(["cp", os.path.join(env.dkms, ko), f"{MODDIR}/updates/dkms/"], check_rc=0)
-        run(["depmod", RELEASE, f"{MODDIR}/updates/dkms/{ko}", *sorted(closure)], check_rc=0)
+        install_for_modprobe(os.path.join(env.dkms, ko))
         path = run(["modinfo", "-F", "filename", "mutex_proxy"], check_rc=0).out.strip()
         check_eq(path, f"{MODDIR}/updates/dkms/{ko}", "modinfo finds the DKMS-installed module")
 

@@ -6,8 +6,9 @@ Elsewhere (the lanes' harness is PID 1) every case returns at once.
 The units are daemon/mutexd.service and daemon/mutex-proxy-guard.service as shipped, with only
 the binaries' paths pointed at the build, and a drop-in that shortens mutexd's watchdog to 3 s.
 In order: the guard holds while the module is missing and says why in its journal; mutexd cannot
-start then (the guard stays); with the module loaded, `systemctl start mutexd` returns once mutexd
-is READY, by then its ExecStartPost has lifted the guard; `systemctl reload` applies a changed
+start then (the guard stays); the DKMS-built module installed and loaded by
+systemd-modules-load.service from the shipped modules-load.d file; `systemctl start mutexd`
+returns once mutexd is READY, by then its ExecStartPost has lifted the guard; `systemctl reload` applies a changed
 file; a hung mutexd (SIGSTOP) is killed by the watchdog and restarted; `systemctl stop` leaves the
 module steering.
 """
@@ -16,6 +17,7 @@ import socket
 import time
 
 from guest import PATIENCE, check, check_eq, run
+from test_dkms import MODDIR, install_for_modprobe
 
 UNITS = "/etc/systemd/system"
 CONF = "/etc/mutex_proxy/mutexd.toml"
@@ -141,10 +143,32 @@ def test_systemd_b_guard_holds_without_the_module(env):
     systemctl("reset-failed", "mutexd.service", check_rc=None)
 
 
+def load_as_at_boot(env):
+    """The module as a node loads it at boot: installed where DKMS puts it (the lane's DKMS
+    build), named by the shipped modules-load.d file, loaded by systemd-modules-load.service.
+    Without a DKMS build (the debug lane) it is insmod'ed."""
+    kos = [f for f in os.listdir(env.dkms) if f.startswith("mutex_proxy.ko")] if env.dkms else []
+    if len(kos) != 1:
+        env.load()
+        return
+    install_for_modprobe(os.path.join(env.dkms, kos[0]))  # the root is an overlay: writable
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    os.makedirs("/usr/lib/modules-load.d", exist_ok=True)
+    with open(os.path.join(top, "kmod", "modules-load.conf")) as f, \
+            open("/usr/lib/modules-load.d/mutex_proxy.conf", "w") as out:
+        out.write(f.read())
+    systemctl("restart", "systemd-modules-load.service")
+    check(env.loaded(), "systemd-modules-load loaded mutex_proxy from modules-load.d")
+    with open("/sys/module/mutex_proxy/version") as f:
+        version = f.read().strip()
+    check_eq(run(["modinfo", "-F", "filename", "mutex_proxy"], check_rc=0).out.strip(),
+             f"{MODDIR}/updates/dkms/{kos[0]}", f"the DKMS-installed module ({version})")
+
+
 def test_systemd_c_ready_lifts_the_guard(env):
     if not under_systemd():
         return
-    env.load()
+    load_as_at_boot(env)
     systemctl("start", "mutexd.service")  # returns once READY=1 and ExecStartPost are done
     check_eq(prop("mutexd.service", "ActiveState"), "active", "mutexd")
     check(run(TABLE).rc != 0, "the guard's table is gone once mutexd is ready")
