@@ -122,10 +122,16 @@ class Env:
         finally:
             os.close(fd)
 
-    def load(self, *params):
+    def load(self, *params, keep_conntrack=False):
+        """insmod the lane's module. A module's first configuration adopts the connections an
+        earlier load steered (mutexctl upgrade): closed ones of earlier cases linger in conntrack,
+        so unless keep_conntrack, conntrack is flushed first and every file starts on an empty
+        connection table, as its cases expect."""
         deps = run(["modinfo", "-F", "depends", f"{self.moddir}/mutex_proxy.ko"], check_rc=0)
         for dep in filter(None, deps.out.strip().split(",")):
             run(["modprobe", dep], check_rc=0)
+        if not keep_conntrack:
+            run(["conntrack", "-F"])
         run(["insmod", f"{self.moddir}/mutex_proxy.ko", *params], check_rc=0)
 
     def unload(self):

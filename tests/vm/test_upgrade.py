@@ -263,7 +263,7 @@ def test_upgrade_d_failed_load_keeps_the_pin(env):
     check_eq(run(PIN).rc, 0, "the pin table stays")
     FLOWS.wait_rounds(5)  # no module at all: conntrack and NAT alone carry the flows
     # What the error says to do, done: load, configure (adopts the flows), unpin.
-    env.load()
+    env.load(keep_conntrack=True)
     env.mutexctl("config", "apply", CONF)
     run(["nft", "delete", "table", "inet", "mutex_proxy_upgrade"], check_rc=0)
     check(env.stats()["flows_adopted"] >= 4, "adopted by the configuration of the reload")
