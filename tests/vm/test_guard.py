@@ -126,7 +126,7 @@ def test_guard_a_setup(env):
 
 def test_guard_b_holds_while_the_module_is_missing(env):
     r = env.mutexctl("guard", "install", "--config", CONF)
-    check("2 rules drop" in r.out, r.out)
+    check("4 rules drop" in r.out, r.out)  # p2p, for TCP and UDP, in output and forward
     check("the mutex_proxy module is not loaded: the guard stays" in r.err, r.err)
     check_eq(run(TABLE).rc, 0, "the guard's table is loaded")
     check_eq(datagram("192.0.2.1", 26656), errno.EPERM, "a fail-closed pool's peer is dropped")
@@ -148,7 +148,7 @@ def test_guard_b_holds_while_the_module_is_missing(env):
     # installing again replaces the table, it does not stack a second one
     env.mutexctl("guard", "install", "--config", CONF)
     rules = [line for line in run(TABLE, check_rc=0).out.splitlines() if "comment" in line]
-    check_eq(len(rules), 6, f"three rules in each chain (no owner match here): {rules}")
+    check_eq(len(rules), 10, f"five in each chain (TCP and UDP apart; no owner match): {rules}")
 
 
 def test_guard_c_lifts_when_the_module_holds_the_configuration(env):

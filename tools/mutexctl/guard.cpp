@@ -49,8 +49,8 @@ bool drops(const cfg::Rule& rule, const cfg::Config& config, cfg::GuardMode mode
 }
 
 /// The nft rule for `rule` in `chain`, or nullopt when it has no place there.
-std::optional<std::string> nft_rule(const cfg::Rule& rule, bool drop, Chain chain,
-                                    std::size_t index) {
+std::optional<std::string> nft_rule(const cfg::Rule& rule, cfg::Protocol protocol, bool drop,
+                                    Chain chain, std::size_t index) {
     const bool owner = rule.uid || rule.gid || rule.cgroup;
     if (chain == Chain::forward && owner) {
         return std::nullopt;  // owner matches see the node's own traffic only
@@ -70,10 +70,9 @@ std::optional<std::string> nft_rule(const cfg::Rule& rule, bool drop, Chain chai
     if (rule.source) {
         line += ip + " saddr " + cfg::to_string(*rule.source) + " ";
     }
-    // the module decides TCP and UDP connections only
-    line += rule.protocol == cfg::Protocol::any
-                ? "meta l4proto { tcp, udp } "
-                : "meta l4proto " + std::string(cfg::to_string(rule.protocol)) + " ";
+    // the module decides TCP and UDP connections only; a rule for both is two (an anonymous
+    // set, "{ tcp, udp }", trips lockdep in 6.1's nf_tables_newset)
+    line += "meta l4proto " + std::string(cfg::to_string(protocol)) + " ";
     if (rule.destination_ports) {
         line +=
             "th dport " + range(rule.destination_ports->first, rule.destination_ports->last) + " ";
@@ -128,9 +127,14 @@ GuardRuleset guard_ruleset(const cfg::Config& config, cfg::GuardMode mode) {
         for (std::size_t i = 0; i < config.rules.size(); ++i) {
             const cfg::Rule& rule = config.rules[i];
             const bool drop = drops(rule, config, mode);
-            if (const auto line = nft_rule(rule, drop, chain, i)) {
-                out.text += "\t\t" + *line + "\n";
-                ++(drop ? out.dropping : out.accepting);
+            for (const cfg::Protocol protocol :
+                 rule.protocol == cfg::Protocol::any
+                     ? std::vector<cfg::Protocol>{cfg::Protocol::tcp, cfg::Protocol::udp}
+                     : std::vector<cfg::Protocol>{rule.protocol}) {
+                if (const auto line = nft_rule(rule, protocol, drop, chain, i)) {
+                    out.text += "\t\t" + *line + "\n";
+                    ++(drop ? out.dropping : out.accepting);
+                }
             }
         }
         out.text += "\t}\n";

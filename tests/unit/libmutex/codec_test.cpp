@@ -161,11 +161,10 @@ TEST(CodecTables, StatNamesCoverEveryCounterInUapiOrder) {
     ASSERT_EQ(kStatFields.size(),
               static_cast<std::size_t>(MUTEX_STATS_A_MAX - MUTEX_STATS_A_PKTS_SEEN + 1));
     const std::array<std::string_view, 17> names{
-        "pkts_seen",      "pkts_steered",    "flows_new",   "flows_steered",
-        "flows_bypassed", "flows_dropped",   "cache_hits",  "cache_misses",
-        "table_inserts",  "table_evictions", "table_full",  "alloc_fails",
-        "batch_flushes",  "events_sent",     "events_lost", "bytes_steered",
-        "flows_adopted"};
+        "pkts_seen",     "pkts_steered", "flows_new",     "flows_steered", "flows_bypassed",
+        "flows_dropped", "cache_hits",   "cache_misses",  "table_inserts", "table_evictions",
+        "table_full",    "alloc_fails",  "batch_flushes", "events_sent",   "events_lost",
+        "bytes_steered", "flows_adopted"};
     for (std::size_t i = 0; i < kStatFields.size(); ++i) {
         EXPECT_EQ(kStatFields[i].name, names[i]);
         EXPECT_EQ(kStatFields[i].attr, MUTEX_STATS_A_PKTS_SEEN + i);

@@ -94,16 +94,19 @@ to_port = 1080
 )");
     const GuardRuleset g = guard_ruleset(config, cfg::GuardMode::closed);
     const std::vector<std::string> want{
-        R"(ip daddr 10.0.0.0/8 meta l4proto { tcp, udp } accept comment "rule 1 lan")",
+        R"(ip daddr 10.0.0.0/8 meta l4proto tcp accept comment "rule 1 lan")",
+        R"(ip daddr 10.0.0.0/8 meta l4proto udp accept comment "rule 1 lan")",
         R"(ip daddr 10.255.0.1/32 meta l4proto tcp th dport 26656 counter drop comment "rule 2 cosmos")",
         R"(ip daddr 0.0.0.0/0 meta l4proto udp th dport 30303-30310 accept comment "rule 3")",
-        R"(ip6 daddr 2001:db8::/32 meta l4proto { tcp, udp } counter drop comment "rule 4")",
+        R"(ip6 daddr 2001:db8::/32 meta l4proto tcp counter drop comment "rule 4")",
+        R"(ip6 daddr 2001:db8::/32 meta l4proto udp counter drop comment "rule 4")",
         R"(meta l4proto tcp th dport 8545 accept comment "rule 5")",
     };
     EXPECT_EQ(chain_rules(g.text, "output"), want);
     EXPECT_EQ(chain_rules(g.text, "forward"), want);
-    EXPECT_EQ(g.dropping, 4U);
-    EXPECT_EQ(g.accepting, 6U);
+    EXPECT_EQ(g.dropping, 6U);  // per chain; a rule for TCP and UDP is two (no anonymous set)
+    EXPECT_EQ(g.accepting, 8U);
+    EXPECT_EQ(g.text.find("{ tcp"), std::string::npos);
     // one nft transaction that replaces an earlier table
     EXPECT_NE(g.text.find("table inet mutex_proxy_guard {}\ndelete table inet mutex_proxy_guard\n"
                           "table inet mutex_proxy_guard {\n"),
@@ -113,9 +116,9 @@ to_port = 1080
     const GuardRuleset all = guard_ruleset(config, cfg::GuardMode::all);
     const auto rules = chain_rules(all.text, "output");
     EXPECT_EQ(
-        rules[2],
+        rules[3],
         R"(ip daddr 0.0.0.0/0 meta l4proto udp th dport 30303-30310 counter drop comment "rule 3")");
-    EXPECT_EQ(rules[4], R"(meta l4proto tcp th dport 8545 counter drop comment "rule 5")");
+    EXPECT_EQ(rules[6], R"(meta l4proto tcp th dport 8545 counter drop comment "rule 5")");
     EXPECT_EQ(rules[0], want[0]);  // a bypass still accepts
 }
 
@@ -143,15 +146,18 @@ pool = "sentries"
     const GuardRuleset g = guard_ruleset(config, cfg::GuardMode::closed);
     EXPECT_EQ(chain_rules(g.text, "output"),
               (std::vector<std::string>{
-                  R"(meta l4proto { tcp, udp } meta skuid 990 accept comment "rule 1")",
-                  R"(ip daddr 0.0.0.0/0 meta l4proto { tcp, udp } th sport 1000-2000 meta skgid )"
-                  R"(100-200 meta mark )"
-                  R"(and 255 == 16 oifname "eth0" counter drop comment "rule 2")",
+                  R"(meta l4proto tcp meta skuid 990 accept comment "rule 1")",
+                  R"(meta l4proto udp meta skuid 990 accept comment "rule 1")",
+                  R"(ip daddr 0.0.0.0/0 meta l4proto tcp th sport 1000-2000 meta skgid )"
+                  R"(100-200 meta mark and 255 == 16 oifname "eth0" counter drop comment "rule 2")",
+                  R"(ip daddr 0.0.0.0/0 meta l4proto udp th sport 1000-2000 meta skgid )"
+                  R"(100-200 meta mark and 255 == 16 oifname "eth0" counter drop comment "rule 2")",
               }));
     EXPECT_EQ(chain_rules(g.text, "forward"),
               (std::vector<std::string>{
-                  R"(ip saddr 172.17.0.0/16 meta l4proto { tcp, udp } iifname "docker0" )"
-                  R"(counter drop )"
+                  R"(ip saddr 172.17.0.0/16 meta l4proto tcp iifname "docker0" counter drop )"
+                  R"(comment "rule 3")",
+                  R"(ip saddr 172.17.0.0/16 meta l4proto udp iifname "docker0" counter drop )"
                   R"(comment "rule 3")",
               }));
 }
