@@ -4,7 +4,7 @@ lower layer of an overlay, systemd runs the tests as mutex-vm.service; ctest vm_
 Elsewhere (the lanes' harness is PID 1) every case returns at once.
 
 The units are daemon/mutexd.service and daemon/mutex-proxy-guard.service as shipped, with only
-the binaries' paths pointed at the build, and a drop-in that shortens mutexd's watchdog to 3 s.
+the binaries' paths pointed at the build, and a drop-in that shortens mutexd's watchdog to 10 s.
 In order: the guard holds while the module is missing and says why in its journal; mutexd cannot
 start then (the guard stays); the DKMS-built module installed and loaded by
 systemd-modules-load.service from the shipped modules-load.d file; `systemctl start mutexd`
