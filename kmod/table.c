@@ -217,6 +217,14 @@ static void mutex_proxy_table_full(struct mutex_proxy_net *mpn)
 		mod_delayed_work(system_long_wq, &mpn->gc, 0);
 }
 
+/* The table has flows: have the collector run within its interval. */
+static void mutex_proxy_table_gc_soon(struct mutex_proxy_net *mpn)
+{
+	if (!delayed_work_pending(&mpn->gc))
+		queue_delayed_work(system_long_wq, &mpn->gc,
+				   MUTEX_PROXY_GC_INTERVAL);
+}
+
 /*
  * Replace the stale pending flow @old (its entry was freed unconfirmed and
  * its memory reused for the entry @flow was decided for) by @flow, or
@@ -312,9 +320,7 @@ void mutex_proxy_table_add(struct mutex_proxy_net *mpn, struct nf_conn *ct,
 		return;
 	}
 	mutex_proxy_stats_add(mpn->stats, MUTEX_STATS_A_TABLE_INSERTS, 1);
-	if (!delayed_work_pending(&mpn->gc))
-		queue_delayed_work(system_long_wq, &mpn->gc,
-				   MUTEX_PROXY_GC_INTERVAL);
+	mutex_proxy_table_gc_soon(mpn);
 }
 EXPORT_SYMBOL_IF_KUNIT(mutex_proxy_table_add);
 
@@ -829,9 +835,8 @@ u64 mutex_proxy_table_adopt(struct mutex_proxy_net *mpn,
 
 	lockdep_assert_held(&mpn->config_lock);
 	nf_ct_iterate_cleanup_net(mutex_proxy_adopt_one, &data);
-	if (ad.adopted && !delayed_work_pending(&mpn->gc))
-		queue_delayed_work(system_long_wq, &mpn->gc,
-				   MUTEX_PROXY_GC_INTERVAL);
+	if (ad.adopted)
+		mutex_proxy_table_gc_soon(mpn);
 	return ad.adopted;
 }
 
