@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "libmutex/config.hpp"
 #include "libmutex/format.hpp"
 
 namespace mutexctl::kernel {
@@ -122,6 +123,13 @@ constexpr auto kSymbols = std::to_array<std::pair<std::string_view, std::string_
     {"gnss", "CONFIG_GNSS"},
 });
 
+constexpr std::array<mutex::config::EnumName<Compression>, 4> kCompressionNames{{
+    {Compression::none, "none"},
+    {Compression::gzip, "gzip"},
+    {Compression::xz, "xz"},
+    {Compression::zstd, "zstd"},
+}};
+
 /// What mutex_proxy needs, each as a symbol and the values that pass.
 struct Need {
     std::string_view what;
@@ -205,17 +213,7 @@ std::string_view KernelConfig::get(std::string_view symbol) const {
 }
 
 std::string_view to_string(Compression compression) {
-    switch (compression) {
-        case Compression::gzip:
-            return "gzip";
-        case Compression::xz:
-            return "xz";
-        case Compression::zstd:
-            return "zstd";
-        case Compression::none:
-            break;
-    }
-    return "none";
+    return mutex::config::name_of(kCompressionNames, compression);
 }
 
 Compression module_compression(const KernelConfig& config) {

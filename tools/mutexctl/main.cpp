@@ -84,7 +84,8 @@ private:
     mutex::Client client_;
 };
 
-/// mutexctl::ReadFile: the only file access of mutexctl.
+/// mutexctl::ReadFile: how mutexctl's commands read files (kernel-check's facts, from /proc,
+/// /sys and /lib/modules, are read in kernel_facts.cpp).
 std::string read_file(const std::string& path) {
     const auto fail = [&path](int err) {
         return std::system_error(err, std::generic_category(), path);
