@@ -16,6 +16,7 @@ import socket
 import time
 
 from guest import PATIENCE, check, check_eq, run
+from test_steering_nat import listener
 
 CONF = "/tmp/guard.toml"
 TABLE = ["nft", "list", "table", "inet", "mutex_proxy_guard"]
@@ -109,18 +110,8 @@ def test_guard_a_setup(env):
     if env.loaded():
         env.unload()
     run(["ip", "route", "replace", "192.0.2.0/24", "dev", "lo", "src", "127.0.0.1"], check_rc=0)
-    backend = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    backend.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    backend.bind(("127.0.0.1", 0))
-    backend.listen(8)
-    backend.settimeout(PATIENCE)
-    STATE["backend"] = backend
-    local = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # what the bypass rule lets reach
-    local.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    local.bind(("127.0.0.1", 26656))
-    local.listen(8)
-    local.settimeout(PATIENCE)
-    STATE["local"] = local
+    STATE["backend"] = listener(addr="127.0.0.1")
+    STATE["local"] = listener(addr="127.0.0.1", port=26656)  # what the bypass rule lets reach
     write()
 
 

@@ -35,10 +35,10 @@ def match(family, addr, plen, port):
             u8(R_DST_PLEN, plen), u8(R_PROTO, TCP), u16(R_DPORT_MIN, port), u16(R_DPORT_MAX, port)]
 
 
-def listener(family=socket.AF_INET, addr="0.0.0.0"):
+def listener(family=socket.AF_INET, addr="0.0.0.0", port=0):
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, 0))
+    s.bind((addr, port))
     s.listen(16)
     s.settimeout(PATIENCE)
     return s

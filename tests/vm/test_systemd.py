@@ -18,6 +18,7 @@ import time
 
 from guest import PATIENCE, check, check_eq, run
 from test_dkms import MODDIR, install_for_modprobe
+from test_steering_nat import listener
 
 UNITS = "/etc/systemd/system"
 CONF = "/etc/mutex_proxy/mutexd.toml"
@@ -117,12 +118,7 @@ def test_systemd_a_units(env):
     with open(f"{UNITS}/mutexd.service.d/test.conf", "w") as f:
         f.write("[Service]\nWatchdogSec=10s\n")  # 3 s was missed on a loaded machine
     run(["ip", "route", "replace", "192.0.2.0/24", "dev", "lo", "src", "127.0.0.1"], check_rc=0)
-    backend = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    backend.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    backend.bind(("127.0.0.1", 0))
-    backend.listen(8)
-    backend.settimeout(PATIENCE)
-    STATE["backend"] = backend
+    STATE["backend"] = listener(addr="127.0.0.1")
     write_config()
     systemctl("daemon-reload")
 
